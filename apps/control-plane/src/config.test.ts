@@ -1,0 +1,119 @@
+import { hostname } from "node:os";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.js";
+import { isEdgeError } from "./errors.js";
+
+function loadError(env: Record<string, string>): Error {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected loadConfig to throw");
+}
+
+describe("loadConfig", () => {
+  it("fills every field with its default when only the admin token is set", () => {
+    expect(loadConfig({ EDGE_ADMIN_TOKEN: "s3cret" })).toEqual({
+      dev: false,
+      adminToken: "s3cret",
+      store: "sqlite:.data/control-plane.db",
+      apiHost: "127.0.0.1",
+      apiPort: 8080,
+      grpcAddress: "127.0.0.1:50051",
+      maxScriptBytes: 1_048_576,
+      defaultLimits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
+      maxLimits: { cpuMs: 1000, memoryMb: 512, wallMs: 60_000 },
+      nodeTimeoutMs: 15_000,
+      logLevel: "info",
+      controlPlaneId: `${hostname()}-${process.pid}`,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      EDGE_ADMIN_TOKEN: "t",
+      EDGE_STORE: "redis://127.0.0.1:6379",
+      EDGE_API_HOST: "0.0.0.0",
+      EDGE_API_PORT: "0",
+      EDGE_GRPC_ADDRESS: "0.0.0.0:0",
+      EDGE_MAX_SCRIPT_BYTES: "2048",
+      EDGE_DEFAULT_CPU_MS: "10",
+      EDGE_DEFAULT_MEMORY_MB: "64",
+      EDGE_DEFAULT_WALL_MS: "1000",
+      EDGE_MAX_CPU_MS: "20",
+      EDGE_MAX_MEMORY_MB: "256",
+      EDGE_MAX_WALL_MS: "2000",
+      EDGE_NODE_TIMEOUT_MS: "500",
+      EDGE_LOG_LEVEL: "debug",
+      EDGE_CONTROL_PLANE_ID: "cp-1",
+    });
+    expect(config).toMatchObject({
+      store: "redis://127.0.0.1:6379",
+      apiHost: "0.0.0.0",
+      apiPort: 0,
+      grpcAddress: "0.0.0.0:0",
+      maxScriptBytes: 2048,
+      defaultLimits: { cpuMs: 10, memoryMb: 64, wallMs: 1000 },
+      maxLimits: { cpuMs: 20, memoryMb: 256, wallMs: 2000 },
+      nodeTimeoutMs: 500,
+      logLevel: "debug",
+      controlPlaneId: "cp-1",
+    });
+  });
+
+  it("requires EDGE_ADMIN_TOKEN outside development mode", () => {
+    const error = loadError({});
+    expect(isEdgeError(error) && error.code).toBe("EDGE_INVALID_CONFIG");
+    expect(error.message).toContain("EDGE_ADMIN_TOKEN");
+  });
+
+  it("treats an empty EDGE_ADMIN_TOKEN as missing", () => {
+    expect(loadError({ EDGE_ADMIN_TOKEN: "" }).message).toContain("EDGE_ADMIN_TOKEN");
+  });
+
+  it("defaults the admin token to dev-admin-token when EDGE_DEV=1", () => {
+    const config = loadConfig({ EDGE_DEV: "1" });
+    expect(config.dev).toBe(true);
+    expect(config.adminToken).toBe("dev-admin-token");
+  });
+
+  it("prefers an explicit admin token in development mode", () => {
+    expect(loadConfig({ EDGE_DEV: "1", EDGE_ADMIN_TOKEN: "mine" }).adminToken).toBe("mine");
+  });
+
+  it.each([
+    ["EDGE_API_PORT", "http"],
+    ["EDGE_API_PORT", "65536"],
+    ["EDGE_API_PORT", "-1"],
+    ["EDGE_API_PORT", "80.5"],
+    ["EDGE_MAX_SCRIPT_BYTES", "0"],
+    ["EDGE_DEFAULT_CPU_MS", "fast"],
+    ["EDGE_MAX_WALL_MS", "1e9"],
+    ["EDGE_NODE_TIMEOUT_MS", "0"],
+    ["EDGE_LOG_LEVEL", "loud"],
+    ["EDGE_GRPC_ADDRESS", "no-port"],
+    ["EDGE_GRPC_ADDRESS", "127.0.0.1:70000"],
+    ["EDGE_DEV", "yes"],
+  ])("rejects %s=%s with an error naming the variable", (variable, value) => {
+    const error = loadError({ EDGE_ADMIN_TOKEN: "t", [variable]: value });
+    expect(isEdgeError(error) && error.code).toBe("EDGE_INVALID_CONFIG");
+    expect(error.message).toContain(variable);
+  });
+
+  it("rejects a default limit above its maximum, naming both variables", () => {
+    const error = loadError({
+      EDGE_ADMIN_TOKEN: "t",
+      EDGE_DEFAULT_MEMORY_MB: "1024",
+      EDGE_MAX_MEMORY_MB: "512",
+    });
+    expect(error.message).toContain("EDGE_DEFAULT_MEMORY_MB");
+    expect(error.message).toContain("EDGE_MAX_MEMORY_MB");
+  });
+
+  it("ignores variables it does not own", () => {
+    expect(() =>
+      loadConfig({ EDGE_ADMIN_TOKEN: "t", EDGE_SOMETHING_ELSE: "x", HOME: "elsewhere" }),
+    ).not.toThrow();
+  });
+});

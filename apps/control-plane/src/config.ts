@@ -1,0 +1,149 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { EdgeError } from "./errors.js";
+import type { ScriptLimits } from "./store/types.js";
+
+/**
+ * Every environment variable the control plane reads, parsed once at start-up.
+ * The rest of the code only sees `Config`, where every field is set.
+ *
+ * | Variable                 | Default                         | Meaning                                        |
+ * |--------------------------|---------------------------------|------------------------------------------------|
+ * | `EDGE_DEV`               | `0`                             | `1`: development mode (see `EDGE_ADMIN_TOKEN`) |
+ * | `EDGE_ADMIN_TOKEN`       | required; `dev-admin-token` if `EDGE_DEV=1` | bearer token for `/v1/*`           |
+ * | `EDGE_STORE`             | `sqlite:.data/control-plane.db` | `sqlite:<path>`, `redis://...` or `memory`     |
+ * | `EDGE_API_HOST`          | `127.0.0.1`                     | HTTP API bind host                             |
+ * | `EDGE_API_PORT`          | `8080`                          | HTTP API port (`0`: any free port)             |
+ * | `EDGE_GRPC_ADDRESS`      | `127.0.0.1:50051`               | gRPC bind `host:port` (port `0`: any)          |
+ * | `EDGE_MAX_SCRIPT_BYTES`  | `1048576`                       | largest accepted script source, in bytes       |
+ * | `EDGE_DEFAULT_CPU_MS`    | `50`                            | CPU limit when a deploy sets none              |
+ * | `EDGE_DEFAULT_MEMORY_MB` | `128`                           | memory limit when a deploy sets none           |
+ * | `EDGE_DEFAULT_WALL_MS`   | `30000`                         | wall-clock limit when a deploy sets none       |
+ * | `EDGE_MAX_CPU_MS`        | `1000`                          | highest CPU limit a deploy may ask for         |
+ * | `EDGE_MAX_MEMORY_MB`     | `512`                           | highest memory limit a deploy may ask for      |
+ * | `EDGE_MAX_WALL_MS`       | `60000`                         | highest wall-clock limit a deploy may ask for  |
+ * | `EDGE_NODE_TIMEOUT_MS`   | `15000`                         | no heartbeat for this long: node `disconnected`|
+ * | `EDGE_LOG_LEVEL`         | `info`                          | pino level (`fatal` ... `trace`, `silent`)     |
+ * | `EDGE_CONTROL_PLANE_ID`  | `<hostname>-<pid>`              | this instance's id in logs and to nodes        |
+ */
+export interface Config {
+  dev: boolean;
+  adminToken: string;
+  /** Store spec for `openStore`: `sqlite:<path>`, a `redis://` URL, or `memory`. */
+  store: string;
+  apiHost: string;
+  apiPort: number;
+  /** `host:port` the gRPC server binds. */
+  grpcAddress: string;
+  maxScriptBytes: number;
+  defaultLimits: ScriptLimits;
+  maxLimits: ScriptLimits;
+  nodeTimeoutMs: number;
+  logLevel: LogLevel;
+  controlPlaneId: string;
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEV_ADMIN_TOKEN = "dev-admin-token";
+
+/** A decimal integer in a range; env values are strings, and `Number("")` would be 0. */
+function integer(defaultValue: number, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "expected a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(defaultValue);
+}
+
+const nonEmpty = (defaultValue: string) =>
+  z.string().trim().min(1, "must not be empty").default(defaultValue);
+
+const envSchema = z.object({
+  EDGE_DEV: z.enum(["0", "1", "true", "false"]).default("0"),
+  EDGE_ADMIN_TOKEN: z.string().trim().min(1, "must not be empty").optional(),
+  // The spec's forms are checked by `openStore`, which owns them (sqlite:, redis://, memory, ...).
+  EDGE_STORE: nonEmpty("sqlite:.data/control-plane.db"),
+  EDGE_API_HOST: nonEmpty("127.0.0.1"),
+  EDGE_API_PORT: integer(8080, 0, 65535),
+  EDGE_GRPC_ADDRESS: nonEmpty("127.0.0.1:50051").refine(
+    (address) => /^.+:\d{1,5}$/.test(address) && Number(address.slice(address.lastIndexOf(":") + 1)) <= 65535,
+    "expected host:port",
+  ),
+  EDGE_MAX_SCRIPT_BYTES: integer(1_048_576, 1),
+  EDGE_DEFAULT_CPU_MS: integer(50, 1),
+  EDGE_DEFAULT_MEMORY_MB: integer(128, 1),
+  EDGE_DEFAULT_WALL_MS: integer(30_000, 1),
+  EDGE_MAX_CPU_MS: integer(1000, 1),
+  EDGE_MAX_MEMORY_MB: integer(512, 1),
+  EDGE_MAX_WALL_MS: integer(60_000, 1),
+  EDGE_NODE_TIMEOUT_MS: integer(15_000, 1),
+  EDGE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  EDGE_CONTROL_PLANE_ID: z.string().trim().min(1, "must not be empty").optional(),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+/** Every environment variable the control plane reads (the compose file is checked against this). */
+export const CONTROL_PLANE_ENV_VARS: readonly string[] = Object.keys(envSchema.shape);
+
+function invalid(variable: string, problem: string): EdgeError {
+  return new EdgeError("EDGE_INVALID_CONFIG", `Invalid configuration: ${variable}: ${problem}`);
+}
+
+/** Parses the environment once. Throws an `EDGE_INVALID_CONFIG` error naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable counts as unset, as shells and compose files often produce them.
+  const present = Object.fromEntries(
+    CONTROL_PLANE_ENV_VARS.map((key) => [key, env[key]] as const).filter(
+      ([, value]) => value !== undefined && value !== "",
+    ),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
+    throw new EdgeError("EDGE_INVALID_CONFIG", `Invalid configuration: ${problems.join("; ")}`);
+  }
+  const e: Env = parsed.data;
+  const dev = e.EDGE_DEV === "1" || e.EDGE_DEV === "true";
+
+  const adminToken = e.EDGE_ADMIN_TOKEN ?? (dev ? DEV_ADMIN_TOKEN : undefined);
+  if (adminToken === undefined) {
+    throw invalid("EDGE_ADMIN_TOKEN", "required (or set EDGE_DEV=1 to use the development token)");
+  }
+
+  const defaultLimits = {
+    cpuMs: e.EDGE_DEFAULT_CPU_MS,
+    memoryMb: e.EDGE_DEFAULT_MEMORY_MB,
+    wallMs: e.EDGE_DEFAULT_WALL_MS,
+  };
+  const maxLimits = { cpuMs: e.EDGE_MAX_CPU_MS, memoryMb: e.EDGE_MAX_MEMORY_MB, wallMs: e.EDGE_MAX_WALL_MS };
+  const pairs = [
+    ["EDGE_DEFAULT_CPU_MS", "EDGE_MAX_CPU_MS", "cpuMs"],
+    ["EDGE_DEFAULT_MEMORY_MB", "EDGE_MAX_MEMORY_MB", "memoryMb"],
+    ["EDGE_DEFAULT_WALL_MS", "EDGE_MAX_WALL_MS", "wallMs"],
+  ] as const;
+  for (const [defaultName, maxName, key] of pairs) {
+    if (defaultLimits[key] > maxLimits[key]) {
+      throw invalid(defaultName, `${defaultLimits[key]} is above ${maxName} (${maxLimits[key]})`);
+    }
+  }
+
+  return {
+    dev,
+    adminToken,
+    store: e.EDGE_STORE,
+    apiHost: e.EDGE_API_HOST,
+    apiPort: e.EDGE_API_PORT,
+    grpcAddress: e.EDGE_GRPC_ADDRESS,
+    maxScriptBytes: e.EDGE_MAX_SCRIPT_BYTES,
+    defaultLimits,
+    maxLimits,
+    nodeTimeoutMs: e.EDGE_NODE_TIMEOUT_MS,
+    logLevel: e.EDGE_LOG_LEVEL,
+    controlPlaneId: e.EDGE_CONTROL_PLANE_ID ?? `${hostname()}-${process.pid}`,
+  };
+}

@@ -1,0 +1,2 @@
+export { createMetricsAggregator, type MetricsAggregator } from "./aggregator.js";
+export { LatencyHistogram } from "./histogram.js";

@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { FastifyPluginAsync } from "fastify";
+import { notifyChanged } from "../notify.js";
+import type { RouteDeps } from "../types.js";
+import { JAVASCRIPT_TYPES, parseDeployBody } from "./deploy-body.js";
+import type { NameParams } from "./params.js";
+import { iso } from "./present.js";
+import { validateSource } from "./validate-source.js";
+
+export interface DeployReply {
+  name: string;
+  version: number;
+  sha256: string;
+  createdAt: string;
+}
+
+/**
+ * `PUT /scripts/:name`: validate, store a new version, make it active, then
+ * tell the hub. Registered in its own context so only this route accepts a
+ * raw JavaScript body (capped at exactly `EDGE_MAX_SCRIPT_BYTES`).
+ */
+export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, store, hub }) => {
+  app.addContentTypeParser(
+    [...JAVASCRIPT_TYPES],
+    { parseAs: "string", bodyLimit: config.maxScriptBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.put<{ Params: NameParams }>("/scripts/:name", async (request, reply): Promise<DeployReply> => {
+    const { name } = request.params;
+    const input = parseDeployBody(request, config);
+    await validateSource(name, input.source);
+    const sha256 = createHash("sha256").update(input.source, "utf8").digest("hex");
+    const stored = await store.putVersion(name, { sha256, ...input });
+    request.log.info({ script: name, version: stored.version, sha256 }, "script deployed");
+    notifyChanged(hub, request.log);
+    reply.status(201).header("location", `/v1/scripts/${name}`);
+    return { name, version: stored.version, sha256, createdAt: iso(stored.createdAt) };
+  });
+};

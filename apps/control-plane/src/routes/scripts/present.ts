@@ -1,0 +1,92 @@
+import type { NodeView } from "../../push/types.js";
+import type { ScriptLimits, ScriptSummary, VersionMeta } from "../../store/types.js";
+
+/** The store keeps epoch milliseconds; the API speaks ISO-8601. */
+export function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+export interface SummaryView {
+  name: string;
+  activeVersion: number;
+  latestVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function presentSummary(summary: ScriptSummary): SummaryView {
+  return {
+    name: summary.name,
+    activeVersion: summary.activeVersion,
+    latestVersion: summary.latestVersion,
+    createdAt: iso(summary.createdAt),
+    updatedAt: iso(summary.updatedAt),
+  };
+}
+
+export interface VersionView {
+  name: string;
+  version: number;
+  sha256: string;
+  vars: Record<string, string>;
+  limits: ScriptLimits;
+  createdAt: string;
+  active: boolean;
+}
+
+export function presentVersion(meta: VersionMeta, activeVersion: number): VersionView {
+  return {
+    name: meta.name,
+    version: meta.version,
+    sha256: meta.sha256,
+    vars: meta.vars,
+    limits: meta.limits,
+    createdAt: iso(meta.createdAt),
+    active: meta.version === activeVersion,
+  };
+}
+
+/** A script as `GET /v1/scripts/:name` and rollback show it: the active version, never its source. */
+export interface ScriptView {
+  name: string;
+  version: number;
+  sha256: string;
+  vars: Record<string, string>;
+  limits: ScriptLimits;
+  /** When the active version was deployed. */
+  createdAt: string;
+  /** When the script last changed (deploy or rollback). */
+  updatedAt: string;
+  activeVersion: number;
+  latestVersion: number;
+}
+
+export function presentScript(active: VersionMeta, summary: ScriptSummary): ScriptView {
+  return {
+    name: active.name,
+    version: active.version,
+    sha256: active.sha256,
+    vars: active.vars,
+    limits: active.limits,
+    createdAt: iso(active.createdAt),
+    updatedAt: iso(summary.updatedAt),
+    activeVersion: summary.activeVersion,
+    latestVersion: summary.latestVersion,
+  };
+}
+
+export interface RolloutEntry {
+  nodeId: string;
+  pop: string;
+  version: number;
+}
+
+/** Which version of the script each node reports running (nodes without it are left out). */
+export function rollout(name: string, nodes: NodeView[]): RolloutEntry[] {
+  const entries: RolloutEntry[] = [];
+  for (const node of nodes) {
+    const version = node.scripts[name];
+    if (version !== undefined) entries.push({ nodeId: node.id, pop: node.pop, version });
+  }
+  return entries;
+}

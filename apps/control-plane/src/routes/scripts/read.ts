@@ -1,0 +1,50 @@
+import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import { EdgeError } from "../../errors.js";
+import type { RouteDeps } from "../types.js";
+import { parseQuery } from "../validation.js";
+import { type NameParams, versionParam } from "./params.js";
+import { presentScript, presentSummary, presentVersion, rollout } from "./present.js";
+
+const sourceQuery = z.object({ version: versionParam.optional() });
+
+function scriptNotFound(name: string): EdgeError {
+  return new EdgeError("EDGE_SCRIPT_NOT_FOUND", `No script named ${name}`);
+}
+
+/** The read side: listings, one script with its rollout, its versions, and a version's source. */
+export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, { store, hub }) => {
+  app.get("/scripts", async () => {
+    const scripts = await store.listScripts();
+    return { scripts: scripts.map(presentSummary) };
+  });
+
+  app.get<{ Params: NameParams }>("/scripts/:name", async (request) => {
+    const { name } = request.params;
+    const [summary, active] = await Promise.all([store.getSummary(name), store.getActive(name)]);
+    if (summary === null || active === null) throw scriptNotFound(name);
+    return { ...presentScript(active, summary), rollout: rollout(name, hub.nodes()) };
+  });
+
+  app.get<{ Params: NameParams }>("/scripts/:name/versions", async (request) => {
+    const { name } = request.params;
+    const [summary, versions] = await Promise.all([store.getSummary(name), store.listVersions(name)]);
+    if (summary === null) throw scriptNotFound(name);
+    return { versions: versions.map((meta) => presentVersion(meta, summary.activeVersion)) };
+  });
+
+  app.get<{ Params: NameParams }>("/scripts/:name/source", async (request, reply) => {
+    const { name } = request.params;
+    const { version } = parseQuery(sourceQuery, request.query);
+    const found = version === undefined ? await store.getActive(name) : await store.getVersion(name, version);
+    if (found === null) {
+      if (version === undefined || (await store.getSummary(name)) === null) throw scriptNotFound(name);
+      throw new EdgeError("EDGE_VERSION_NOT_FOUND", `Script ${name} has no version ${version}`);
+    }
+    return reply
+      .type("application/javascript; charset=utf-8")
+      .header("x-edge-script-version", String(found.version))
+      .header("etag", `"${found.sha256}"`)
+      .send(found.source);
+  });
+};

@@ -1,0 +1,56 @@
+import { type BuildResult, build, type Message } from "esbuild";
+import { EdgeError } from "../../errors.js";
+
+/** How many of esbuild's errors make it into the message: the first usually explains the rest. */
+const MAX_REPORTED = 3;
+
+function isBuildFailure(error: unknown): error is { errors: Message[] } {
+  return typeof error === "object" && error !== null && Array.isArray((error as { errors?: unknown }).errors);
+}
+
+/** `name.js:3:14: Unexpected ";"` — esbuild's own `file:line:column` (column 0-based, as esbuild prints it). */
+function formatMessage(message: Message): string {
+  const at = message.location;
+  return at ? `${at.file}:${at.line}:${at.column}: ${message.text}` : message.text;
+}
+
+/**
+ * Parses the script as an ES module without bundling and checks it has a
+ * default export (the worker's handler object). Nothing esbuild emits is kept:
+ * the store keeps the original source.
+ */
+export async function validateSource(name: string, source: string): Promise<void> {
+  let result: BuildResult<{ metafile: true; write: false }>;
+  try {
+    result = await build({
+      stdin: { contents: source, loader: "js", sourcefile: `${name}.js` },
+      write: false,
+      bundle: false,
+      format: "esm",
+      metafile: true,
+      logLevel: "silent",
+    });
+  } catch (error) {
+    if (!isBuildFailure(error) || error.errors.length === 0) throw error;
+    const shown = error.errors.slice(0, MAX_REPORTED).map(formatMessage);
+    const more =
+      error.errors.length > MAX_REPORTED ? ` (and ${error.errors.length - MAX_REPORTED} more)` : "";
+    throw new EdgeError("EDGE_INVALID_SCRIPT", `Syntax error: ${shown.join("; ")}${more}`);
+  }
+
+  // esbuild turns CommonJS into ESM with a synthetic default export; the runtime would not.
+  const input = Object.values(result.metafile.inputs)[0];
+  if (input?.format === "cjs") {
+    throw new EdgeError(
+      "EDGE_INVALID_SCRIPT",
+      "The script is CommonJS (module.exports); write an ES module with `export default { fetch }`",
+    );
+  }
+  const output = Object.values(result.metafile.outputs)[0];
+  if (!output?.exports.includes("default")) {
+    throw new EdgeError(
+      "EDGE_INVALID_SCRIPT",
+      "The script has no default export; export the handler with `export default { fetch }`",
+    );
+  }
+}

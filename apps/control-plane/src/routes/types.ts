@@ -1,0 +1,11 @@
+import type { Config } from "../config.js";
+import type { MetricsSource, PushHub } from "../push/types.js";
+import type { Store } from "../store/types.js";
+
+/** What every route plugin is registered with. */
+export interface RouteDeps {
+  config: Config;
+  store: Store;
+  hub: PushHub;
+  metrics: MetricsSource;
+}

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { EdgeError } from "../errors.js";
+import type { NewVersion, ScriptLimits, ScriptVersion } from "./types.js";
+
+/**
+ * How both stores turn a version's settings into strings and back. Stored data
+ * is parsed rather than cast, so a corrupted row fails loudly instead of
+ * reaching a node as garbage.
+ */
+
+const varsSchema = z.record(z.string(), z.string());
+const limitsSchema = z.object({ cpuMs: z.number(), memoryMb: z.number(), wallMs: z.number() });
+
+export function encodeVars(vars: Record<string, string>): string {
+  return JSON.stringify(vars);
+}
+
+/** Only the known limit fields are stored, whatever else the caller's object carries. */
+export function encodeLimits(limits: ScriptLimits): string {
+  return JSON.stringify({ cpuMs: limits.cpuMs, memoryMb: limits.memoryMb, wallMs: limits.wallMs });
+}
+
+export function decodeVars(json: string, where: string): Record<string, string> {
+  return parseStored(varsSchema, json, `vars of ${where}`);
+}
+
+export function decodeLimits(json: string, where: string): ScriptLimits {
+  return parseStored(limitsSchema, json, `limits of ${where}`);
+}
+
+/** The strings a store persists for one version, in one place so both stores agree. */
+export interface EncodedVersion {
+  sha256: string;
+  source: string;
+  varsJson: string;
+  limitsJson: string;
+}
+
+export function encodeVersion(input: NewVersion): EncodedVersion {
+  return {
+    sha256: input.sha256,
+    source: input.source,
+    varsJson: encodeVars(input.vars),
+    limitsJson: encodeLimits(input.limits),
+  };
+}
+
+export interface StoredVersionFields {
+  sha256: string;
+  source: string;
+  varsJson: string;
+  limitsJson: string;
+  createdAt: number;
+}
+
+export function decodeVersion(name: string, version: number, fields: StoredVersionFields): ScriptVersion {
+  const where = `${name}@${version}`;
+  return {
+    name,
+    version,
+    sha256: fields.sha256,
+    source: fields.source,
+    vars: decodeVars(fields.varsJson, where),
+    limits: decodeLimits(fields.limitsJson, where),
+    createdAt: fields.createdAt,
+  };
+}
+
+/** A store-side number (Redis returns strings): anything but a safe integer is corruption. */
+export function storedInt(value: unknown, what: string): number {
+  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new EdgeError("EDGE_INTERNAL", `The store holds an invalid ${what}: ${String(value)}`);
+  }
+  return n;
+}
+
+/** Version numbers from callers: anything that cannot be a stored version simply matches nothing. */
+export function isVersionNumber(version: number): boolean {
+  return Number.isSafeInteger(version) && version > 0;
+}
+
+function parseStored<T>(schema: z.ZodType<T>, json: string, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (cause) {
+    throw new EdgeError("EDGE_INTERNAL", `The store holds invalid JSON for the ${what}`, { cause });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new EdgeError("EDGE_INTERNAL", `The store holds invalid ${what}: ${parsed.error.message}`);
+  }
+  return parsed.data;
+}

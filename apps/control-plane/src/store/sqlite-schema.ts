@@ -1,0 +1,61 @@
+import type { Database } from "better-sqlite3";
+import { EdgeError } from "../errors.js";
+
+/**
+ * The SQLite layout. `scripts` keeps a row after a delete (deleted = 1,
+ * active_version NULL) so `latest_version` keeps counting and a re-created
+ * script never reuses a version number. `meta.revision` is the store-wide
+ * change counter.
+ */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS scripts (
+  name TEXT PRIMARY KEY,
+  active_version INTEGER,
+  latest_version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS versions (
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  source TEXT NOT NULL,
+  vars_json TEXT NOT NULL,
+  limits_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (name, version)
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+
+INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0);
+`;
+
+/** Opens the connection the way durability needs it and creates the tables once. */
+export function prepareDatabase(db: Database): void {
+  // WAL lets readers run beside the writer; FULL fsyncs the WAL on every commit,
+  // so a write the API acknowledged survives a crash or power loss.
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  // Another process (a second control plane on the same file) waits for the write lock instead of failing.
+  db.pragma("busy_timeout = 5000");
+
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new EdgeError(
+      "EDGE_STORE_UNAVAILABLE",
+      `The SQLite store was written by a newer version (schema ${current} > ${SCHEMA_VERSION})`,
+    );
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

@@ -1,0 +1,197 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { EdgeError, isEdgeError } from "../errors.js";
+import { decodeLimits, decodeVars, decodeVersion, encodeVersion, isVersionNumber } from "./codec.js";
+import { prepareDatabase } from "./sqlite-schema.js";
+import type { NewVersion, ScriptSummary, ScriptVersion, Snapshot, Store, VersionMeta } from "./types.js";
+
+/**
+ * The single-machine store: one SQLite file. better-sqlite3 is synchronous, so
+ * every call finishes (and is fsynced) before its promise resolves; writes run
+ * in IMMEDIATE transactions so even a second process on the same file cannot
+ * interleave between reading the latest version number and writing the next.
+ */
+
+interface ScriptRow {
+  name: string;
+  active_version: number | null;
+  latest_version: number;
+  deleted: number;
+  created_at: number;
+  updated_at: number;
+}
+
+interface VersionRow {
+  name: string;
+  version: number;
+  sha256: string;
+  source: string;
+  vars_json: string;
+  limits_json: string;
+  created_at: number;
+}
+
+type VersionMetaRow = Omit<VersionRow, "source">;
+
+const VERSION_COLUMNS = "v.name, v.version, v.sha256, v.source, v.vars_json, v.limits_json, v.created_at";
+
+export function createSqliteStore(path: string): Store {
+  if (path !== ":memory:" && path !== "") {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  const db = new Database(path);
+  try {
+    prepareDatabase(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const sql = {
+    script: db.prepare<[string], ScriptRow>("SELECT * FROM scripts WHERE name = ?"),
+    liveScripts: db.prepare<[], ScriptRow>("SELECT * FROM scripts WHERE deleted = 0 ORDER BY name"),
+    version: db.prepare<[string, number], VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.name = ? AND v.version = ?`,
+    ),
+    versionMetas: db.prepare<[string], VersionMetaRow>(
+      "SELECT name, version, sha256, vars_json, limits_json, created_at FROM versions WHERE name = ? ORDER BY version DESC",
+    ),
+    active: db.prepare<[string], VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.active_version
+       WHERE s.name = ? AND s.deleted = 0`,
+    ),
+    allActive: db.prepare<[], VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.active_version
+       WHERE s.deleted = 0 ORDER BY s.name`,
+    ),
+    insertVersion: db.prepare(
+      `INSERT INTO versions (name, version, sha256, source, vars_json, limits_json, created_at)
+       VALUES (@name, @version, @sha256, @source, @varsJson, @limitsJson, @now)`,
+    ),
+    // A put on a deleted script starts a new life: its createdAt restarts, its counter does not.
+    upsertScript: db.prepare(
+      `INSERT INTO scripts (name, active_version, latest_version, deleted, created_at, updated_at)
+       VALUES (@name, @version, @version, 0, @now, @now)
+       ON CONFLICT (name) DO UPDATE SET
+         active_version = excluded.active_version,
+         latest_version = excluded.latest_version,
+         created_at = CASE WHEN scripts.deleted = 1 THEN excluded.created_at ELSE scripts.created_at END,
+         deleted = 0,
+         updated_at = excluded.updated_at`,
+    ),
+    activate: db.prepare("UPDATE scripts SET active_version = ?, updated_at = ? WHERE name = ?"),
+    deleteVersions: db.prepare("DELETE FROM versions WHERE name = ?"),
+    markDeleted: db.prepare(
+      "UPDATE scripts SET deleted = 1, active_version = NULL, updated_at = ? WHERE name = ?",
+    ),
+    revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
+    bumpRevision: db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'revision'"),
+  };
+
+  const readRevision = (): number => sql.revision.get()?.value ?? 0;
+
+  const liveScript = (name: string): ScriptRow | undefined => {
+    const row = sql.script.get(name);
+    return row && row.deleted === 0 ? row : undefined;
+  };
+
+  const put = db.transaction((name: string, input: NewVersion, now: number): ScriptVersion => {
+    const version = (sql.script.get(name)?.latest_version ?? 0) + 1;
+    const encoded = encodeVersion(input);
+    sql.insertVersion.run({ name, version, now, ...encoded });
+    sql.upsertScript.run({ name, version, now });
+    sql.bumpRevision.run();
+    return decodeVersion(name, version, { ...encoded, createdAt: now });
+  });
+
+  const activate = db.transaction((name: string, version: number, now: number): ScriptSummary | null => {
+    if (!liveScript(name) || !sql.version.get(name, version)) return null;
+    sql.activate.run(version, now, name);
+    sql.bumpRevision.run();
+    return toSummary(sql.script.get(name)!);
+  });
+
+  const remove = db.transaction((name: string, now: number): boolean => {
+    if (!liveScript(name)) return false;
+    sql.deleteVersions.run(name);
+    sql.markDeleted.run(now, name);
+    sql.bumpRevision.run();
+    return true;
+  });
+
+  // One read transaction so the revision and the scripts describe the same moment.
+  const snapshot = db.transaction(
+    (): Snapshot => ({ revision: readRevision(), scripts: sql.allActive.all().map(toVersion) }),
+  );
+
+  return {
+    putVersion: (name, input, now = Date.now()) => run(() => put.immediate(name, input, now)),
+    getActive: (name) => run(() => nullable(sql.active.get(name), toVersion)),
+    getVersion: (name, version) =>
+      run(() => (isVersionNumber(version) ? nullable(sql.version.get(name, version), toVersion) : null)),
+    getSummary: (name) => run(() => nullable(liveScript(name), toSummary)),
+    listScripts: () => run(() => sql.liveScripts.all().map(toSummary)),
+    listVersions: (name) => run(() => sql.versionMetas.all(name).map(toVersionMeta)),
+    setActive: (name, version, now = Date.now()) =>
+      run(() => (isVersionNumber(version) ? activate.immediate(name, version, now) : null)),
+    deleteScript: (name) => run(() => remove.immediate(name, Date.now())),
+    snapshot: () => run(() => snapshot.deferred()),
+    revision: () => run(readRevision),
+    ping: () => run(() => void db.prepare("SELECT 1").get()),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/**
+ * Runs a synchronous database call behind the async interface. SQLite failures
+ * (disk full, I/O error, a lock held too long) become EDGE_STORE_UNAVAILABLE.
+ */
+async function run<T>(fn: () => T): Promise<T> {
+  try {
+    return fn();
+  } catch (error) {
+    if (isEdgeError(error)) throw error;
+    throw new EdgeError("EDGE_STORE_UNAVAILABLE", `SQLite store: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function nullable<R, T>(row: R | undefined, convert: (row: R) => T): T | null {
+  return row === undefined ? null : convert(row);
+}
+
+function toVersion(row: VersionRow): ScriptVersion {
+  return decodeVersion(row.name, row.version, {
+    sha256: row.sha256,
+    source: row.source,
+    varsJson: row.vars_json,
+    limitsJson: row.limits_json,
+    createdAt: row.created_at,
+  });
+}
+
+function toVersionMeta(row: VersionMetaRow): VersionMeta {
+  const where = `${row.name}@${row.version}`;
+  return {
+    name: row.name,
+    version: row.version,
+    sha256: row.sha256,
+    vars: decodeVars(row.vars_json, where),
+    limits: decodeLimits(row.limits_json, where),
+    createdAt: row.created_at,
+  };
+}
+
+function toSummary(row: ScriptRow): ScriptSummary {
+  return {
+    name: row.name,
+    activeVersion: row.active_version ?? 0,
+    latestVersion: row.latest_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,2 @@
+export { type RedisServer, type RedisServerOptions, startRedisServer } from "./redis-server.js";
+export { deleteRedisKeys, startTestRedis, type TestRedis } from "./test-redis.js";
