@@ -1,0 +1,20 @@
+/**
+ * Errors the edge node's HTTP front answers with that do not come from a
+ * script run (those are the isolate host's `RunError` codes).
+ */
+export const FRONT_ERRORS = {
+  EDGE_SCRIPT_NOT_FOUND: 404,
+  EDGE_UNKNOWN_HOST: 404,
+  EDGE_BODY_TOO_LARGE: 413,
+  EDGE_INTERNAL: 500,
+} as const;
+
+export type FrontErrorCode = keyof typeof FRONT_ERRORS;
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}

@@ -1,0 +1,147 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type HostRequest, type IsolateRunner, isRunError } from "@edge/isolate-host";
+import type { Logger } from "pino";
+import type { EdgeNodeConfig } from "../config.js";
+import { errorBody, FRONT_ERRORS, type FrontErrorCode } from "../errors.js";
+import type { MetricsCollector } from "../metrics/collector.js";
+import type { ScriptRegistry } from "../script-registry.js";
+import { BodyTooLargeError, readBody } from "./body.js";
+import { scriptNameFromHost } from "./host.js";
+
+export interface FrontDeps {
+  config: EdgeNodeConfig;
+  registry: ScriptRegistry;
+  runner: IsolateRunner;
+  metrics: MetricsCollector;
+  logger: Logger;
+}
+
+export interface Front {
+  server: Server;
+  /** Requests being served right now. */
+  inFlight(): number;
+}
+
+/** Response headers the node computes itself rather than taking from a script. */
+const HOP_BY_HOP = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
+
+/**
+ * The node's HTTP entry: `Host: <script>.<zone>` picks the script, and the
+ * request runs in a fresh isolate. `GET /healthz` on any other host answers
+ * for the node itself.
+ */
+export function createFront(deps: FrontDeps): Front {
+  const { config, registry, runner, metrics } = deps;
+  const log = deps.logger.child({ component: "front" });
+  let inFlight = 0;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const name = scriptNameFromHost(req.headers.host, config.zone);
+    if (name === null) {
+      if (req.url === "/healthz") {
+        sendJson(
+          res,
+          200,
+          { status: "ok", nodeId: config.nodeId, pop: config.pop, configVersion: registry.configVersion },
+          config.pop,
+        );
+        return;
+      }
+      sendError(
+        res,
+        "EDGE_UNKNOWN_HOST",
+        `host ${JSON.stringify(req.headers.host ?? "")} is not <script>.${config.zone}`,
+        config.pop,
+      );
+      return;
+    }
+    const script = registry.get(name);
+    if (!script) {
+      sendError(
+        res,
+        "EDGE_SCRIPT_NOT_FOUND",
+        `no script named ${JSON.stringify(name)} is deployed`,
+        config.pop,
+      );
+      return;
+    }
+    const versionHeader = String(script.version);
+    let error = true;
+    let cpuMs = 0;
+    try {
+      const body = await readBody(req, config.maxRequestBytes);
+      const request: HostRequest = {
+        method: req.method ?? "GET",
+        url: `http://${req.headers.host}${req.url ?? "/"}`,
+        headers: headerPairs(req.rawHeaders),
+        body,
+      };
+      const result = await runner.run(script.prepared, request);
+      cpuMs = result.cpuMs;
+      error = result.response.status >= 500;
+      const headers: string[] = [];
+      for (const [k, v] of result.response.headers) {
+        if (!HOP_BY_HOP.has(k.toLowerCase())) headers.push(k, v);
+      }
+      headers.push("content-length", String(result.response.body.byteLength));
+      headers.push("x-edge-pop", config.pop, "x-edge-script-version", versionHeader);
+      res.writeHead(result.response.status, headers);
+      res.end(req.method === "HEAD" ? undefined : result.response.body);
+    } catch (err) {
+      if (isRunError(err)) {
+        cpuMs = err.cpuMs;
+        sendJson(res, err.status, errorBody(err.code, err.message), config.pop, versionHeader);
+      } else if (err instanceof BodyTooLargeError) {
+        sendError(res, "EDGE_BODY_TOO_LARGE", err.message, config.pop, versionHeader);
+      } else {
+        log.error({ err, script: name }, "request failed in the host");
+        sendError(res, "EDGE_INTERNAL", "internal error", config.pop, versionHeader);
+      }
+    } finally {
+      metrics.record(name, script.version, { latencyMs: performance.now() - started, cpuMs, error });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    inFlight += 1;
+    res.once("close", () => {
+      inFlight -= 1;
+    });
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, "unhandled error in the HTTP front");
+      if (!res.headersSent) sendError(res, "EDGE_INTERNAL", "internal error", config.pop);
+      else res.destroy();
+    });
+  });
+  return { server, inFlight: () => inFlight };
+}
+
+function headerPairs(raw: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2)
+    pairs.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
+  return pairs;
+}
+
+function sendError(
+  res: ServerResponse,
+  code: FrontErrorCode,
+  message: string,
+  pop: string,
+  version?: string,
+): void {
+  sendJson(res, FRONT_ERRORS[code], errorBody(code, message), pop, version);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, pop: string, version?: string): void {
+  const payload = JSON.stringify(body);
+  const headers: Record<string, string> = {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(payload)),
+    "x-edge-pop": pop,
+  };
+  if (version) headers["x-edge-script-version"] = version;
+  res.writeHead(status, headers);
+  res.end(payload);
+}

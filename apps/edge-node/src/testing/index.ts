@@ -1,0 +1,1 @@
+export { requestWithHost, type SimpleResponse } from "./http-client.js";

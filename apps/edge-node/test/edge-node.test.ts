@@ -1,0 +1,148 @@
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { createEdgeNode, type EdgeNode } from "../src/edge-node.js";
+import { requestWithHost } from "../src/testing/index.js";
+import { ScriptedControlPlane, script } from "./scripted-control-plane.js";
+
+const HELLO = (text: string) => `export default { async fetch(request, env) {
+  const url = new URL(request.url);
+  return new Response(${JSON.stringify(text)} + " " + url.pathname + " " + (env.WHO ?? ""), {
+    headers: { "content-type": "text/plain", "x-from-script": "yes" },
+  });
+} }`;
+
+describe("edge node against a real gRPC control plane", () => {
+  let cp: ScriptedControlPlane;
+  let node: EdgeNode;
+  let base: string;
+
+  beforeEach(async () => {
+    cp = new ScriptedControlPlane();
+    const grpcPort = await cp.listen();
+    const config = loadConfig({
+      EDGE_POP: "fra",
+      EDGE_NODE_ID: "fra-test",
+      EDGE_LAT: "50.11",
+      EDGE_LON: "8.68",
+      EDGE_HTTP_PORT: "0",
+      EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
+      EDGE_METRICS_INTERVAL_MS: "100",
+      EDGE_MAX_REQUEST_BYTES: "1024",
+    });
+    node = createEdgeNode(config, { logger: pino({ level: "silent" }) });
+    const { httpPort } = await node.start();
+    base = `http://127.0.0.1:${httpPort}`;
+    await cp.waitFor((m) => m.msg?.$case === "hello");
+  });
+
+  afterEach(async () => {
+    await node.stop();
+    await cp.close();
+  });
+
+  const get = (name: string, path = "/", init: { method?: string; body?: string } = {}) =>
+    requestWithHost(base, `${name}.localhost`, path, init);
+
+  it("introduces itself with its PoP, coordinates and HTTP address", async () => {
+    const hello = await cp.waitFor((m) => m.msg?.$case === "hello");
+    expect(hello.msg?.value).toMatchObject({
+      nodeId: "fra-test",
+      pop: "fra",
+      lat: 50.11,
+      lon: 8.68,
+      httpAddress: base.replace("http://", ""),
+      heldVersions: {},
+    });
+  });
+
+  it("serves a pushed script by Host header, with PoP and version headers and env vars", async () => {
+    const ack = await cp.push({
+      configVersion: 1,
+      full: true,
+      upserts: [script("hello", 3, HELLO("hi"), { WHO: "fra-vars" })],
+      removals: [],
+    });
+    expect(ack).toMatchObject({ configVersion: 1, errors: [] });
+    const res = await get("hello", "/path");
+    expect(res.status).toBe(200);
+    expect(res.headers["x-edge-pop"]).toBe("fra");
+    expect(res.headers["x-edge-script-version"]).toBe("3");
+    expect(res.headers["x-from-script"]).toBe("yes");
+    expect(res.text).toBe("hi /path fra-vars");
+  });
+
+  it("NACKs a script that does not compile and keeps serving its previous version", async () => {
+    await cp.push({ configVersion: 1, full: true, upserts: [script("hello", 1, HELLO("v1"))], removals: [] });
+    const ack = await cp.push({
+      configVersion: 2,
+      full: false,
+      upserts: [script("hello", 2, "export default { fetch( { "), script("other", 1, HELLO("other"))],
+      removals: [],
+    });
+    expect(ack.errors).toHaveLength(1);
+    expect(ack.errors[0]).toMatchObject({ name: "hello", version: 2 });
+    expect(ack.errors[0]?.errorDetail).not.toBe("");
+    const res = await get("hello");
+    expect(res.headers["x-edge-script-version"]).toBe("1");
+    expect(res.text).toBe("v1 / ");
+    expect((await get("other")).status).toBe(200);
+  });
+
+  it("answers 404 JSON for removed scripts, unknown scripts and hosts outside the zone", async () => {
+    await cp.push({ configVersion: 1, full: true, upserts: [script("hello", 1, HELLO("v1"))], removals: [] });
+    await cp.push({ configVersion: 2, full: false, upserts: [], removals: ["hello"] });
+    const removed = await get("hello");
+    expect(removed.status).toBe(404);
+    expect(JSON.parse(removed.text)).toMatchObject({ error: { code: "EDGE_SCRIPT_NOT_FOUND" } });
+    const outside = await requestWithHost(base, "example.com");
+    expect(outside.status).toBe(404);
+    expect(JSON.parse(outside.text)).toMatchObject({ error: { code: "EDGE_UNKNOWN_HOST" } });
+  });
+
+  it("answers 500 JSON with the message when the script throws, and 413 for an oversized body", async () => {
+    const thrower = `export default { fetch() { throw new Error("boom at the edge"); } }`;
+    await cp.push({
+      configVersion: 1,
+      full: true,
+      upserts: [script("thrower", 1, thrower), script("hello", 1, HELLO("x"))],
+      removals: [],
+    });
+    const res = await get("thrower");
+    expect(res.status).toBe(500);
+    const body = JSON.parse(res.text) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("EDGE_SCRIPT_ERROR");
+    expect(body.error.message).toContain("boom at the edge");
+    const big = await get("hello", "/", { method: "POST", body: "x".repeat(2048) });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.text)).toMatchObject({ error: { code: "EDGE_BODY_TOO_LARGE" } });
+  });
+
+  it("reports request counts, errors and latency to the control plane", async () => {
+    await cp.push({ configVersion: 1, full: true, upserts: [script("hello", 1, HELLO("x"))], removals: [] });
+    for (let i = 0; i < 3; i++) await get("hello");
+    // Windows are flushed every 100 ms, so the three requests may span several reports.
+    const reported = () =>
+      cp.received.flatMap((m) =>
+        m.msg?.$case === "metrics" ? m.msg.value.scripts.filter((s) => s.script === "hello") : [],
+      );
+    await cp.waitFor(() => reported().reduce((n, s) => n + s.requests, 0) >= 3);
+    await new Promise((r) => setTimeout(r, 300));
+    const hello = reported();
+    expect(hello.every((s) => s.version === 1)).toBe(true);
+    expect(hello.reduce((n, s) => n + s.requests, 0)).toBe(3);
+    expect(hello.reduce((n, s) => n + s.errors, 0)).toBe(0);
+    expect(hello.reduce((n, s) => n + s.latencyBuckets.reduce((a, b) => a + b, 0), 0)).toBe(3);
+  });
+
+  it("reconnects after the control plane restarts and says which versions it holds", async () => {
+    await cp.push({ configVersion: 1, full: true, upserts: [script("hello", 4, HELLO("x"))], removals: [] });
+    const port = cp.port;
+    await cp.close();
+    expect((await get("hello")).status).toBe(200);
+    cp = new ScriptedControlPlane();
+    await cp.listen(port);
+    const hello = await cp.waitFor((m) => m.msg?.$case === "hello", 15_000);
+    expect(hello.msg?.value).toMatchObject({ heldVersions: { hello: 4 } });
+  });
+});

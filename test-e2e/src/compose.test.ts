@@ -1,0 +1,91 @@
+import { existsSync, readFileSync } from "node:fs";
+import { CONTROL_PLANE_ENV_VARS } from "@edge/control-plane";
+import { EDGE_NODE_ENV_VARS } from "@edge/edge-node";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+/**
+ * Docker cannot run on this machine, so the compose topology is proven with real
+ * processes elsewhere (skeleton.test.ts) and its files are checked here: every
+ * variable a service sets is one its app reads, the wiring between services
+ * agrees, and the images run as non-root from multi-stage builds.
+ */
+const root = new URL("../../", import.meta.url);
+const composeText = readFileSync(new URL("deploy/compose/docker-compose.yml", root), "utf8");
+const dockerfile = readFileSync(new URL("deploy/compose/Dockerfile", root), "utf8");
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string; target: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const edgeNodes = Object.entries(services).filter(([, s]) => s.build?.target === "edge-node");
+const controlPlane = services["control-plane"] as Service;
+
+describe("deploy/compose", () => {
+  it("runs redis, a control plane and at least three edge nodes in different cities", () => {
+    expect(services.redis?.image).toMatch(/^redis:/);
+    expect(controlPlane.build?.target).toBe("control-plane");
+    expect(edgeNodes.length).toBeGreaterThanOrEqual(3);
+    const pops = edgeNodes.map(([, s]) => s.environment?.EDGE_POP);
+    expect(new Set(pops).size).toBe(edgeNodes.length);
+    for (const [, s] of edgeNodes) {
+      const lat = Number(s.environment?.EDGE_LAT);
+      const lon = Number(s.environment?.EDGE_LON);
+      expect(lat).toBeGreaterThanOrEqual(-90);
+      expect(lat).toBeLessThanOrEqual(90);
+      expect(lon).toBeGreaterThanOrEqual(-180);
+      expect(lon).toBeLessThanOrEqual(180);
+    }
+  });
+
+  it("sets only variables the apps actually read", () => {
+    for (const key of Object.keys(controlPlane.environment ?? {}))
+      expect(CONTROL_PLANE_ENV_VARS).toContain(key);
+    for (const [, s] of edgeNodes) {
+      for (const key of Object.keys(s.environment ?? {})) expect(EDGE_NODE_ENV_VARS).toContain(key);
+    }
+  });
+
+  it("wires the control plane to Redis and every edge node to the control plane's gRPC port", () => {
+    expect(controlPlane.environment?.EDGE_STORE).toBe("redis://redis:6379");
+    expect(controlPlane.depends_on?.redis?.condition).toBe("service_healthy");
+    const grpcPort = controlPlane.environment?.EDGE_GRPC_ADDRESS?.split(":").pop();
+    for (const [name, s] of edgeNodes) {
+      expect(s.environment?.EDGE_CONTROL_PLANE).toBe(`control-plane:${grpcPort}`);
+      const port = s.environment?.EDGE_HTTP_PORT;
+      expect(s.ports).toContain(`${port}:${port}`);
+      expect(s.environment?.EDGE_PUBLIC_HTTP_ADDRESS).toBe(`${name}:${port}`);
+    }
+    const apiPort = controlPlane.environment?.EDGE_API_PORT;
+    expect(controlPlane.ports).toContain(`${apiPort}:${apiPort}`);
+  });
+
+  it("keeps Redis durable enough for an acknowledged deploy (AOF, fsync always)", () => {
+    const command = services.redis?.command ?? [];
+    expect(command.join(" ")).toContain("--appendonly yes");
+    expect(command.join(" ")).toContain("--appendfsync always");
+  });
+
+  it("builds both images in stages, runs them as a non-root user and starts the built entry points", () => {
+    const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]);
+    expect(stages).toEqual(expect.arrayContaining(["build", "runtime", "control-plane", "edge-node"]));
+    expect(dockerfile).toMatch(/^USER node$/m);
+    const entries = [...dockerfile.matchAll(/^CMD \[(.+)\]$/gm)].map(
+      (m) => JSON.parse(`[${m[1]}]`) as string[],
+    );
+    const mains = entries.map((cmd) => cmd[cmd.length - 1] as string);
+    expect(mains).toEqual(["apps/control-plane/dist/main.js", "apps/edge-node/dist/main.js"]);
+    for (const main of mains) expect(existsSync(new URL(main, root))).toBe(true);
+    expect(entries[1]).toContain("--no-node-snapshot");
+    for (const [, s] of [["control-plane", controlPlane] as const, ...edgeNodes]) {
+      expect(s.build?.dockerfile).toBe("deploy/compose/Dockerfile");
+      expect(new URL(`deploy/compose/${s.build?.context}/`, root).href).toBe(root.href);
+    }
+  });
+});
