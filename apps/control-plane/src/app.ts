@@ -8,6 +8,7 @@ import type { MetricsSource, PushHub } from "./push/types.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { routeRoutes } from "./routes/route.js";
 import { scriptRoutes } from "./routes/scripts/index.js";
 import type { RouteDeps } from "./routes/types.js";
 import type { Store } from "./store/types.js";
@@ -60,6 +61,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await v1.register(scriptRoutes, routeDeps);
       await v1.register(nodeRoutes, routeDeps);
       await v1.register(metricsRoutes, routeDeps);
+      await v1.register(routeRoutes, routeDeps);
     },
     { prefix: "/v1" },
   );

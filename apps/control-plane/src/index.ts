@@ -1,7 +1,7 @@
 export { type AppDeps, buildApp, requestBodyLimit } from "./app.js";
 export {
-  type Config,
   CONTROL_PLANE_ENV_VARS,
+  type Config,
   DEV_ADMIN_TOKEN,
   LOG_LEVELS,
   type LogLevel,
