@@ -18,28 +18,37 @@ const pops = [
 
 mkdirSync(`${root}.data`, { recursive: true });
 const children = [];
+let stopping = false;
 
-function start(name, args, env) {
+/** Starts one app; resolves once it logs `readyMsg` (at once without one). */
+function start(name, args, env, readyMsg) {
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let ready;
+  const started = new Promise((resolve) => {
+    ready = resolve;
+  });
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on("line", (line) =>
-      process.stdout.write(`[${name}] ${pretty(line)}\n`),
-    );
+    createInterface({ input: stream }).on("line", (line) => {
+      process.stdout.write(`[${name}] ${pretty(line)}\n`);
+      if (readyMsg && line.includes(`"msg":"${readyMsg}"`)) ready();
+    });
   }
+  if (!readyMsg) ready();
   child.on("exit", (code, signal) => {
     process.stdout.write(`[${name}] exited (${signal ?? code})\n`);
     if (!stopping) stop(1);
   });
   children.push(child);
+  return started;
 }
 
 function pretty(line) {
   try {
-    const { level, msg, time, pid, hostname, component, ...rest } = JSON.parse(line);
+    const { level, msg, time, pid, hostname, service, ...rest } = JSON.parse(line);
     const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : "";
     return `${msg}${extra}`;
   } catch {
@@ -47,14 +56,19 @@ function pretty(line) {
   }
 }
 
-start("control-plane", ["apps/control-plane/dist/main.js"], {
-  EDGE_DEV: "1",
-  EDGE_ADMIN_TOKEN: token,
-  EDGE_STORE: process.env.EDGE_STORE ?? "sqlite:.data/control-plane.db",
-  EDGE_API_HOST: api.host,
-  EDGE_API_PORT: String(api.port),
-  EDGE_GRPC_ADDRESS: grpcAddress,
-});
+await start(
+  "control-plane",
+  ["apps/control-plane/dist/main.js"],
+  {
+    EDGE_DEV: "1",
+    EDGE_ADMIN_TOKEN: token,
+    EDGE_STORE: process.env.EDGE_STORE ?? "sqlite:.data/control-plane.db",
+    EDGE_API_HOST: api.host,
+    EDGE_API_PORT: String(api.port),
+    EDGE_GRPC_ADDRESS: grpcAddress,
+  },
+  "control plane listening",
+);
 for (const p of pops) {
   start(p.pop, ["--no-node-snapshot", "apps/edge-node/dist/main.js"], {
     EDGE_POP: p.pop,
@@ -77,7 +91,6 @@ process.stdout.write(
   ].join("\n"),
 );
 
-let stopping = false;
 function stop(code) {
   if (stopping) return;
   stopping = true;
