@@ -1,0 +1,103 @@
+/** Fetch-standard Response over a buffered body (see body.ts). */
+import { Body, type BodyInit, bodyBytes, extractBody } from "./body.js";
+import { Headers, type HeadersInit } from "./headers.js";
+import { whatwgUrl } from "./url.js";
+
+export interface ResponseInit {
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+interface Parts {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  bytes: Uint8Array | null;
+}
+
+function partsFromInit(body: unknown, init: ResponseInit): Parts {
+  const status = init.status === undefined ? 200 : Number(init.status);
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new RangeError(
+      `Responses may only be constructed with status codes in the range 200 to 599, inclusive.`,
+    );
+  }
+  const statusText = init.statusText === undefined ? "" : String(init.statusText);
+  if (!REASON_PHRASE.test(statusText)) throw new TypeError("Invalid statusText");
+  const headers = new Headers(init.headers);
+  const extracted = extractBody(body);
+  if (extracted.bytes !== null && NULL_BODY_STATUSES.has(status)) {
+    throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
+  }
+  if (extracted.contentType !== null && !headers.has("content-type")) {
+    headers.append("content-type", extracted.contentType);
+  }
+  return { status, statusText, headers, bytes: extracted.bytes };
+}
+
+export class Response extends Body {
+  readonly #status: number;
+  readonly #statusText: string;
+  readonly #headers: Headers;
+
+  constructor(body: BodyInit = null, init: ResponseInit = {}) {
+    const parts = partsFromInit(body, init ?? {});
+    super(parts.bytes);
+    this.#status = parts.status;
+    this.#statusText = parts.statusText;
+    this.#headers = parts.headers;
+  }
+
+  static json(data: unknown, init: ResponseInit = {}): Response {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("Value is not JSON serializable");
+    const headers = new Headers(init?.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new Response(text, { ...init, headers });
+  }
+
+  static redirect(url: string | { href: string }, status = 302): Response {
+    if (!REDIRECT_STATUSES.has(status)) throw new RangeError(`Invalid status code: ${status}`);
+    return new Response(null, { status, headers: { location: new (whatwgUrl().URL)(String(url)).href } });
+  }
+
+  get status(): number {
+    return this.#status;
+  }
+  get statusText(): string {
+    return this.#statusText;
+  }
+  get ok(): boolean {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+  get headers(): Headers {
+    return this.#headers;
+  }
+  get redirected(): boolean {
+    return false;
+  }
+  get type(): string {
+    return "default";
+  }
+  get url(): string {
+    return "";
+  }
+
+  clone(): Response {
+    if (this.bodyUsed) throw new TypeError("Cannot clone a Response whose body has already been used.");
+    return new Response(bodyBytes(this), {
+      status: this.#status,
+      statusText: this.#statusText,
+      headers: this.#headers,
+    });
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Response";
+  }
+}

@@ -1,0 +1,51 @@
+import type { LogLine } from "./types.js";
+
+/**
+ * Errors a run can end with. Each has a stable code and the HTTP status an edge
+ * node answers with. They are all the script's doing ("user errors"); a failure
+ * of the host itself is rethrown as is.
+ */
+export const RUN_ERRORS = {
+  EDGE_SCRIPT_ERROR: { status: 500, message: "The script threw an exception" },
+  EDGE_BAD_RESPONSE: { status: 500, message: "The script's fetch handler did not return a Response" },
+  EDGE_NO_FETCH_HANDLER: { status: 500, message: "The script has no default export with a fetch() method" },
+  EDGE_COMPILE_ERROR: { status: 500, message: "The script does not compile" },
+  EDGE_CPU_LIMIT: { status: 503, message: "The script exceeded its CPU time limit" },
+  EDGE_MEMORY_LIMIT: { status: 503, message: "The script exceeded its memory limit" },
+  EDGE_WALL_LIMIT: { status: 504, message: "The script exceeded its wall-clock time limit" },
+} as const;
+
+export type RunErrorCode = keyof typeof RUN_ERRORS;
+
+/** Recognised by `isRunError`, not instanceof, so it survives module duplication. */
+const MARKER = Symbol.for("edge.isolate-host.RunError");
+
+export class RunError extends Error {
+  readonly [MARKER] = true;
+  readonly code: RunErrorCode;
+  readonly status: number;
+  /** CPU time spent before the run ended. */
+  cpuMs: number;
+  /** What the script wrote to `console` before it failed (for the log tail). */
+  logs: LogLine[];
+
+  constructor(
+    code: RunErrorCode,
+    message?: string,
+    options?: { cause?: unknown; cpuMs?: number; logs?: LogLine[] },
+  ) {
+    super(
+      message ?? RUN_ERRORS[code].message,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "RunError";
+    this.code = code;
+    this.status = RUN_ERRORS[code].status;
+    this.cpuMs = options?.cpuMs ?? 0;
+    this.logs = options?.logs ?? [];
+  }
+}
+
+export function isRunError(err: unknown): err is RunError {
+  return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[MARKER] === true;
+}

@@ -1,0 +1,233 @@
+import ivm from "isolated-vm";
+import { RunError } from "./errors.js";
+import type { LogCollector } from "./log-collector.js";
+import type { ScriptLimits } from "./types.js";
+import type { WarmIsolate } from "./warm-isolate.js";
+
+/** Why the host ended an isolate early. */
+export type KillReason = "cpu" | "wall" | "shutdown";
+
+/** Data handed to the runtime's dispatch(); mirrors runtime/request.ts HostRequestData. */
+export interface IsolateRequest {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body: Uint8Array | null;
+}
+
+/**
+ * One request's use of a fresh isolate, until disposal, with its limits
+ * enforced: memory by V8 (isolated-vm disposes the isolate past its
+ * `memoryLimit`), CPU by a watchdog reading `isolate.cpuTime`, wall-clock time
+ * by a timer. The isolate runs on isolated-vm's threads, so the watchdog fires
+ * even while the script spins forever (in a microtask too) and kills it by
+ * disposing the isolate.
+ */
+export class IsolateSession {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly #limits: ScriptLimits;
+  readonly #logs: LogCollector;
+  readonly #entry: ivm.Reference<Record<string, unknown>>;
+  readonly #cpuBaseline: bigint;
+  #cpuAtEnd: bigint | null = null;
+  #killed: KillReason | null = null;
+  #rejectKilled!: (err: Error) => void;
+  readonly #killed$: Promise<never>;
+  #cpuTimer: NodeJS.Timeout | undefined;
+  #wallTimer: NodeJS.Timeout | undefined;
+
+  /** Takes over a warm isolate and starts the limit clocks. */
+  constructor(warm: WarmIsolate, limits: ScriptLimits, logs: LogCollector) {
+    this.isolate = warm.isolate;
+    this.context = warm.context;
+    this.#entry = warm.entry;
+    this.#limits = limits;
+    this.#logs = logs;
+    warm.attachLogs(logs);
+    this.#killed$ = new Promise<never>((_resolve, reject) => {
+      this.#rejectKilled = reject;
+    });
+    // Only ever observed through a race; never an unhandled rejection.
+    this.#killed$.catch(() => {});
+    // Building the isolate is the host's cost, not the script's.
+    this.#cpuBaseline = this.isolate.cpuTime;
+    this.#startClocks();
+  }
+
+  /** CPU time the isolate spent since the runtime was installed. */
+  cpuMs(): number {
+    const end = this.#cpuAtEnd ?? (this.isolate.isDisposed ? this.#cpuBaseline : this.isolate.cpuTime);
+    const nanos = end - this.#cpuBaseline;
+    return Number(nanos / 1000n) / 1000;
+  }
+
+  /** Compiles the script's module (with its code cache when given); the module has no imports. */
+  async compileModule(
+    source: string,
+    filename: string,
+    cache: { cachedData?: ivm.ExternalCopy<ArrayBuffer>; produceCachedData?: boolean },
+  ): Promise<ivm.Module> {
+    return this.guard(this.isolate.compileModule(source, { filename, ...cache }), compileError);
+  }
+
+  /** Instantiates and evaluates the module (its top-level code) and returns its namespace. */
+  async evaluate(module: ivm.Module): Promise<ivm.Reference<Record<string, unknown>>> {
+    await this.guard(
+      module.instantiate(this.context, (specifier) => {
+        throw new Error(`Cannot resolve import '${specifier}'`);
+      }),
+    );
+    await this.guard(module.evaluate({ timeout: this.#limits.wallMs }));
+    return module.namespace;
+  }
+
+  /** Runs the runtime's prepare-time check of the module's default export. */
+  async validate(namespace: ivm.Reference<Record<string, unknown>>): Promise<unknown> {
+    const validate = this.#entry.getSync("validate", { reference: true }) as ivm.Reference;
+    return this.guard(validate.apply(undefined, [namespace.derefInto()], { result: { copy: true } }));
+  }
+
+  /** Calls the script's fetch handler; resolves with the runtime's outcome object. */
+  async dispatch(
+    namespace: ivm.Reference<Record<string, unknown>>,
+    request: IsolateRequest,
+    env: Record<string, string>,
+  ): Promise<unknown> {
+    const dispatch = this.#entry.getSync("dispatch", { reference: true }) as ivm.Reference;
+    return this.guard(
+      dispatch.apply(
+        undefined,
+        [
+          namespace.derefInto(),
+          new ivm.ExternalCopy(request).copyInto({ release: true }),
+          new ivm.ExternalCopy(env).copyInto({ release: true }),
+        ],
+        { result: { promise: true, copy: true }, timeout: this.#limits.wallMs },
+      ),
+    );
+  }
+
+  /**
+   * Awaits an isolate operation, unless the isolate is killed first, and turns
+   * any failure into a RunError. Every failure inside the isolate is the
+   * script's doing: it owns the whole isolate and may have broken anything.
+   */
+  async guard<T>(
+    operation: Promise<T>,
+    otherError: (err: unknown) => RunError = this.#scriptError,
+  ): Promise<T> {
+    operation.catch(() => {}); // the losing side of the race must not go unhandled
+    try {
+      return await Promise.race([operation, this.#killed$]);
+    } catch (err) {
+      throw this.#toRunError(err, otherError);
+    }
+  }
+
+  /** Ends the isolate early; pending operations reject with the matching RunError. */
+  kill(reason: KillReason): void {
+    if (this.#killed !== null || this.isolate.isDisposed) return;
+    this.#killed = reason;
+    this.stop();
+    this.isolate.dispose();
+    this.#rejectKilled(new Error(`isolate killed: ${reason}`));
+  }
+
+  dispose(): void {
+    this.stop();
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  #startClocks(): void {
+    const { cpuMs, wallMs } = this.#limits;
+    // The isolate's CPU time cannot grow faster than the wall clock, so it
+    // cannot reach the limit before the remaining budget has elapsed: check
+    // then, and re-arm for whatever is left. Fast requests never see a check.
+    const check = (): void => {
+      if (this.isolate.isDisposed) return;
+      const used = this.cpuMs();
+      if (used >= cpuMs) {
+        this.kill("cpu");
+        return;
+      }
+      this.#cpuTimer = setTimeout(check, Math.max(1, Math.ceil(cpuMs - used)));
+    };
+    this.#cpuTimer = setTimeout(check, Math.ceil(cpuMs));
+    this.#wallTimer = setTimeout(() => this.kill("wall"), Math.ceil(wallMs));
+  }
+
+  /** Stops the limit clocks and fixes the CPU figure; the isolate stays until dispose(). */
+  stop(): void {
+    clearTimeout(this.#cpuTimer);
+    clearTimeout(this.#wallTimer);
+    if (this.#cpuAtEnd === null && !this.isolate.isDisposed) this.#cpuAtEnd = this.isolate.cpuTime;
+  }
+
+  readonly #scriptError = (err: unknown): RunError =>
+    new RunError("EDGE_SCRIPT_ERROR", describeThrown(err), {
+      cause: err,
+      cpuMs: this.cpuMs(),
+      logs: this.#logs.lines,
+    });
+
+  #toRunError(err: unknown, otherError: (err: unknown) => RunError): Error {
+    const options = { cause: err, cpuMs: this.cpuMs(), logs: this.#logs.lines };
+    switch (this.#killed) {
+      case "cpu":
+        return new RunError(
+          "EDGE_CPU_LIMIT",
+          `The script exceeded its CPU time limit of ${this.#limits.cpuMs} ms`,
+          options,
+        );
+      case "wall":
+        return new RunError(
+          "EDGE_WALL_LIMIT",
+          `The script exceeded its wall-clock limit of ${this.#limits.wallMs} ms`,
+          options,
+        );
+      case "shutdown":
+        return new Error("The isolate runner was disposed while the script ran", { cause: err });
+      default:
+        break;
+    }
+    // Nobody here disposed the isolate: V8 hit the memory limit.
+    if (this.isolate.isDisposed || /memory limit/i.test(messageOf(err))) {
+      return new RunError(
+        "EDGE_MEMORY_LIMIT",
+        `The script exceeded its memory limit of ${this.#limits.memoryMb} MB`,
+        options,
+      );
+    }
+    // isolated-vm's own `timeout` backstop (wall-clock based).
+    if (messageOf(err) === "Script execution timed out.") {
+      return new RunError(
+        "EDGE_WALL_LIMIT",
+        `The script exceeded its wall-clock limit of ${this.#limits.wallMs} ms`,
+        options,
+      );
+    }
+    return otherError(err);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : "";
+}
+
+/**
+ * isolated-vm reports the position as a " [file:line:column]" suffix; the
+ * message keeps "line:column" so a deployer can find the fault.
+ */
+function compileError(err: unknown): RunError {
+  const text = describeThrown(err);
+  const position = /^(.*) \[.*:(\d+):(\d+)\]$/s.exec(text);
+  const message = position === null ? text : `${position[1]} at ${position[2]}:${position[3]}`;
+  return new RunError("EDGE_COMPILE_ERROR", message, { cause: err });
+}
+
+/** "Name: message" as the script would see it; isolated-vm copies errors out with name and message. */
+export function describeThrown(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return `Uncaught ${String(err)}`;
+}

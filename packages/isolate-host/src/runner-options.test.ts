@@ -1,0 +1,55 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { bodyText, hostRequest, workerScript } from "../test/helpers.js";
+import { createIsolateRunner } from "./index.js";
+
+const unpooled = createIsolateRunner({ warmIsolates: 0 });
+const pooled = createIsolateRunner({ warmIsolates: 3 });
+afterAll(() => {
+  unpooled.dispose();
+  pooled.dispose();
+});
+
+const COUNTER = `export default { fetch(req) {
+  globalThis.count = (globalThis.count ?? 0) + 1;
+  return new Response(String(globalThis.count) + " " + new URL(req.url).pathname);
+} }`;
+
+describe("isolate building", () => {
+  it("without pre-built isolates, every request still gets its own fresh isolate", async () => {
+    const prepared = await unpooled.prepare(workerScript(COUNTER));
+    const bodies = [];
+    for (let i = 0; i < 3; i++) bodies.push(bodyText(await unpooled.run(prepared, hostRequest())));
+    expect(bodies).toEqual(["1 /path", "1 /path", "1 /path"]);
+  });
+
+  it("with pre-built isolates, concurrent requests never share one", async () => {
+    const prepared = await pooled.prepare(workerScript(COUNTER));
+    // Gives the pool time to fill so the pre-built path is exercised; the outcome does not depend on it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const results = await Promise.all(Array.from({ length: 6 }, () => pooled.run(prepared, hostRequest())));
+    expect(results.map(bodyText)).toEqual(Array(6).fill("1 /path"));
+  });
+
+  it("a script that does not mention URL can still use it", async () => {
+    const prepared = await pooled.prepare(
+      workerScript(
+        `export default { fetch: (req) => new Response(new globalThis["U" + "RL"](req.url).host) }`,
+      ),
+    );
+    expect(bodyText(await pooled.run(prepared, hostRequest()))).toBe("example.com");
+  });
+
+  it("clamps the script's limits to the runner's maxima", async () => {
+    const small = createIsolateRunner({ maxLimits: { cpuMs: 20, memoryMb: 32, wallMs: 1_000 } });
+    try {
+      const prepared = await small.prepare(
+        workerScript(`export default { fetch: () => new Response("ok") }`, {
+          limits: { cpuMs: 500, memoryMb: 16, wallMs: 60_000 },
+        }),
+      );
+      expect(prepared.limits).toEqual({ cpuMs: 20, memoryMb: 16, wallMs: 1_000 });
+    } finally {
+      small.dispose();
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import type { IsolateRequest } from "./isolate-session.js";
+import type { HostRequest, WorkerScript } from "./types.js";
+
+/** The module's name in stack traces and compile errors. */
+export function scriptFilename(script: WorkerScript): string {
+  return `worker:///${encodeURIComponent(script.name)}/v${script.version}.js`;
+}
+
+/** A private copy of the vars, so later changes by the caller do not reach running scripts. */
+export function copyVars(vars: Record<string, string> | undefined): Record<string, string> {
+  const copy: Record<string, string> = {};
+  for (const [key, value] of Object.entries(vars ?? {})) {
+    if (typeof value !== "string") throw new TypeError(`Script var ${key} must be a string`);
+    copy[key] = value;
+  }
+  return copy;
+}
+
+/**
+ * Whether the source looks like it uses URL support (URL, URLSearchParams, or
+ * constructors that parse URLs), so its isolates are built with whatwg-url
+ * preloaded. Only a hint: a script that reaches URL another way loads it lazily.
+ */
+export function usesUrl(source: string): boolean {
+  return /URL|\bRequest\s*\(|\bredirect\s*\(/.test(source);
+}
+
+/** The request as the isolate receives it; the URL is normalised by Node's WHATWG parser. */
+export function isolateRequest(request: HostRequest): IsolateRequest {
+  return {
+    method: request.method,
+    url: new URL(request.url).href,
+    headers: request.headers.map(([name, value]): [string, string] => [name, value]),
+    body: request.body,
+  };
+}

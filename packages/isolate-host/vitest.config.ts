@@ -1,0 +1,6 @@
+import { mergeConfig } from "vitest/config";
+import { sharedConfig } from "../../vitest.shared.js";
+
+export default mergeConfig(sharedConfig(), {
+  test: { globalSetup: ["test/global-setup.ts"] },
+});
