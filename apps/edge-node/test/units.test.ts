@@ -18,6 +18,7 @@ describe("scriptNameFromHost", () => {
     expect(scriptNameFromHost("-bad.localhost", "localhost")).toBeNull();
     expect(scriptNameFromHost("hello.example.com", "localhost")).toBeNull();
     expect(scriptNameFromHost("[::1]:8101", "localhost")).toBeNull();
+    expect(scriptNameFromHost("hello.localhost:http", "localhost")).toBeNull();
   });
 });
 

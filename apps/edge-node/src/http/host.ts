@@ -11,8 +11,10 @@ export function scriptNameFromHost(host: string | undefined, zone: string): stri
   return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(label) ? label : null;
 }
 
+/** The host name without its port; a port that is not a number leaves nothing usable. */
 function stripPort(host: string): string {
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
   const colon = host.lastIndexOf(":");
-  return colon === -1 ? host : host.slice(0, colon);
+  if (colon === -1) return host;
+  return /^\d{1,5}$/.test(host.slice(colon + 1)) ? host.slice(0, colon) : "";
 }
