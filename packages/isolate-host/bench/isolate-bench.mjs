@@ -1,41 +1,34 @@
 // Benchmark for @edge/isolate-host (run after a build: `npm run bench -w @edge/isolate-host`).
 // Prints figures only; nothing here asserts on time.
-//  1. run() latency, a fresh isolate per request, vs a baseline that reuses one
-//     isolate and context for every request (baseline implemented here only),
-//     for a hello-world script and a URL+JSON script.
-//  2. Memory held per live isolate, with the runtime and a script loaded.
+//  1. run() latency with a fresh isolate per request vs a baseline that reuses one isolate
+//     for every request (implemented here only), for hello-world and url+json+crypto.
+//  2. run() throughput, on the calling thread and with worker threads on every core.
+//  3. Memory per live in-flight isolate, and how many fit in 1 GiB.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism, loadavg } from "node:os";
+import { fetchPolicy } from "../dist/fetch/fetch-options.js";
+import { HostBridge } from "../dist/host-bridge.js";
 import { createIsolateRunner } from "../dist/index.js";
+import { LogCollector } from "../dist/log-collector.js";
+import { LIMITS, SCRIPTS, VARS } from "./scripts.mjs";
 
 const require = createRequire(import.meta.url);
 const ivm = require("isolated-vm");
 
-const SCRIPTS = {
-  "hello-world": {
-    source: `export default { fetch: () => new Response("Hello, world!") }`,
-    request: { method: "GET", url: "https://bench.example/hello", headers: [["accept", "*/*"]], body: null },
-  },
-  "url+json": {
-    source: `export default { async fetch(request, env) {
-      const url = new URL(request.url);
-      const body = await request.json();
-      return Response.json({ path: url.pathname, q: url.searchParams.get("q"), doubled: body.items.map((i) => i * 2), name: env.NAME });
-    } }`,
-    request: {
-      method: "POST",
-      url: "https://bench.example/api/items?q=search",
-      headers: [["content-type", "application/json"]],
-      body: new TextEncoder().encode(JSON.stringify({ items: [1, 2, 3, 4, 5] })),
-    },
-  },
-};
-const LIMITS = { cpuMs: 50, memoryMb: 128, wallMs: 30_000 };
-const VARS = { NAME: "bench" };
 const FRESH_RUNS = Number(process.env.BENCH_FRESH_RUNS ?? 300);
 const REUSED_RUNS = Number(process.env.BENCH_REUSED_RUNS ?? 3000);
-const LIVE_ISOLATES = 50;
+const THROUGHPUT_RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 1500);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 200);
 const GAP_MS = 10;
+const CORES = availableParallelism();
+
+const hostRequest = ({ method, path, headers, body }) => ({
+  method,
+  url: `https://bench.example${path}`,
+  headers,
+  body,
+});
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -46,7 +39,7 @@ function summary(samples) {
   return {
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
-    mean: sorted.reduce((sum, v) => sum + v, 0) / sorted.length,
+    mean: sorted.reduce((s, v) => s + v, 0) / sorted.length,
   };
 }
 
@@ -74,8 +67,17 @@ async function reusedIsolate(source) {
   const context = await isolate.createContext();
   const runtime = readFileSync(new URL("../runtime-dist/runtime.js", import.meta.url), "utf8");
   await (await isolate.compileScript(runtime)).run(context);
+  const bridge = new HostBridge(new LogCollector(), fetchPolicy(), { complete() {}, fire() {}, charge() {} });
   const init = await context.global.get("__edgeInit", { reference: true });
-  const entry = await init.apply(undefined, [new ivm.Callback(() => true)], { result: { reference: true } });
+  const entry = await init.apply(
+    undefined,
+    [
+      new ivm.Callback((level, message) => bridge.log(level, message)),
+      new ivm.Callback((op, a, b, c) => bridge.call(op, a, b, c)),
+      new ivm.Callback((op, a, b) => bridge.post(op, a, b), { ignored: true }),
+    ],
+    { result: { reference: true } },
+  );
   const dispatch = await entry.get("dispatch", { reference: true });
   const module = await isolate.compileModule(source);
   await module.instantiate(context, () => {
@@ -100,10 +102,10 @@ async function reusedIsolate(source) {
   };
 }
 
-/** Each mode: a fresh isolate per run (with and without pre-built isolates), then the reuse baseline. */
 async function latency(pooled, unpooled) {
   const rows = [];
-  for (const [name, { source, request }] of Object.entries(SCRIPTS)) {
+  for (const [name, { source, request: shape }] of Object.entries(SCRIPTS)) {
+    const request = hostRequest(shape);
     const script = { name, version: 1, source, vars: VARS, limits: LIMITS };
     const [withPool, withoutPool] = [await pooled.prepare(script), await unpooled.prepare(script)];
     const check = await pooled.run(withPool, request);
@@ -134,9 +136,11 @@ async function latency(pooled, unpooled) {
   return rows;
 }
 
-async function throughput(runner, concurrency, total) {
-  const { source, request } = SCRIPTS["hello-world"];
-  const prepared = await runner.prepare({ name: "tp", version: 1, source, vars: VARS, limits: LIMITS });
+async function throughput(runner, concurrency, total, name) {
+  const { source, request: shape } = SCRIPTS[name];
+  const request = hostRequest(shape);
+  const prepared = await runner.prepare({ name, version: 1, source, vars: VARS, limits: LIMITS });
+  for (let i = 0; i < 50; i++) await runner.run(prepared, request); // warm-up
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -147,38 +151,55 @@ async function throughput(runner, concurrency, total) {
   return total / ((performance.now() - started) / 1000);
 }
 
-/** Holds LIVE_ISOLATES isolates as run() builds them (runtime + script loaded) and measures them. */
-async function memoryPerIsolate() {
-  const runtime = readFileSync(new URL("../runtime-dist/runtime.js", import.meta.url), "utf8");
-  const { source } = SCRIPTS["url+json"];
+/** IN_FLIGHT requests held open at once (each waits on a timer after its work), measured while all are live. */
+async function inFlightMemory() {
+  const runner = createIsolateRunner({ maxLimits: LIMITS, warmIsolates: 0 });
+  const { request: shape } = SCRIPTS["url+json+crypto"];
+  const source = SCRIPTS["url+json+crypto"].source.replace(
+    "return Response.json(",
+    "await new Promise((resolve) => setTimeout(resolve, 3000)); return Response.json(",
+  );
+  const prepared = await runner.prepare({ name: "held", version: 1, source, vars: VARS, limits: LIMITS });
+  const request = hostRequest(shape);
+  await runner.run(prepared, { ...request }).catch(() => {});
   globalThis.gc?.();
-  const rssBefore = process.memoryUsage().rss;
+  await sleep(200);
+  const before = process.memoryUsage().rss;
+  const pending = [];
+  for (let i = 0; i < IN_FLIGHT; i++) {
+    pending.push(runner.run(prepared, request));
+    if (i % 10 === 9) await sleep(1); // let isolates get built and their scripts reach the timer
+  }
+  await sleep(1000);
+  const during = process.memoryUsage().rss;
+  const results = await Promise.all(pending);
+  runner.dispose();
+  if (results.some((r) => r.response.status !== 200)) throw new Error("an in-flight request failed");
+  return (during - before) / IN_FLIGHT;
+}
+
+/** V8's own figures for isolates as run() builds them (runtime + script loaded, URL and crypto used). */
+async function heapPerIsolate() {
+  const runtime = readFileSync(new URL("../runtime-dist/runtime.js", import.meta.url), "utf8");
   const held = [];
-  for (let i = 0; i < LIVE_ISOLATES; i++) {
+  for (let i = 0; i < 50; i++) {
     const isolate = new ivm.Isolate({ memoryLimit: LIMITS.memoryMb });
     const context = await isolate.createContext();
     await (await isolate.compileScript(runtime)).run(context);
-    const module = await isolate.compileModule(source);
-    await module.instantiate(context, () => {
-      throw new Error("no imports");
-    });
-    await module.evaluate();
-    await context.eval(`new URL("https://x.example/?a=1").searchParams.get("a")`); // what url+json loads
+    await context.eval(
+      `new URL("https://x.example/?a=1").searchParams.get("a"); new TextEncoder().encode(JSON.stringify({ a: [1] }))`,
+    );
     held.push(isolate);
   }
-  const rssAfter = process.memoryUsage().rss;
   let used = 0;
   let total = 0;
-  let external = 0;
   for (const isolate of held) {
     const stats = await isolate.getHeapStatistics();
     used += stats.used_heap_size;
     total += stats.total_heap_size;
-    external += stats.externally_allocated_size;
   }
   for (const isolate of held) isolate.dispose();
-  const n = held.length;
-  return { used: used / n, total: total / n, external: external / n, rss: (rssAfter - rssBefore) / n };
+  return { used: used / held.length, total: total / held.length };
 }
 
 const ms = (v) => `${v.toFixed(3)} ms`;
@@ -187,35 +208,48 @@ const cell = (v) => v.padEnd(12);
 
 const pooled = createIsolateRunner({ maxLimits: LIMITS });
 const unpooled = createIsolateRunner({ maxLimits: LIMITS, warmIsolates: 0 });
+const threaded = createIsolateRunner({ maxLimits: LIMITS, threads: CORES });
 try {
   console.log(
-    `node ${process.version}, isolated-vm ${require("isolated-vm/package.json").version}, ${FRESH_RUNS} runs per fresh mode, ${REUSED_RUNS} for the baseline\n`,
+    `node ${process.version}, isolated-vm ${require("isolated-vm/package.json").version}, ${CORES} cores, load average ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(" ")}; ${FRESH_RUNS} runs per fresh mode, ${REUSED_RUNS} for the baseline\n`,
   );
+  console.log("(1) run() latency, fresh isolate per request vs one reused isolate");
   console.log(
-    `${"script".padEnd(12)} ${"mode".padEnd(34)} ${cell("p50")} ${cell("p99")} ${cell("mean")} p50 / baseline`,
+    `${"script".padEnd(16)} ${"mode".padEnd(34)} ${cell("p50")} ${cell("p99")} ${cell("mean")} added p50 / p99`,
   );
   for (const { name, modes, cpuPerRun } of await latency(pooled, unpooled)) {
     const baseline = modes.at(-1)[1];
     for (const [i, [mode, s]] of modes.entries()) {
-      const ratio = s === baseline ? "" : `${(s.p50 / baseline.p50).toFixed(1)}x`;
+      const added = s === baseline ? "" : `+${ms(s.p50 - baseline.p50)} / +${ms(s.p99 - baseline.p99)}`;
       console.log(
-        `${(i === 0 ? name : "").padEnd(12)} ${mode.padEnd(34)} ${cell(ms(s.p50))} ${cell(ms(s.p99))} ${cell(ms(s.mean))} ${ratio}`,
+        `${(i === 0 ? name : "").padEnd(16)} ${mode.padEnd(34)} ${cell(ms(s.p50))} ${cell(ms(s.p99))} ${cell(ms(s.mean))} ${added}`,
       );
     }
-    console.log(`${"".padEnd(12)} script CPU per fresh run (isolate.cpuTime): ${ms(cpuPerRun)}\n`);
+    console.log(`${"".padEnd(16)} script CPU per fresh run (isolate.cpuTime): ${ms(cpuPerRun)}\n`);
   }
-  for (const concurrency of [1, 4]) {
-    const rps = await throughput(pooled, concurrency, 400);
-    console.log(`throughput, hello-world, ${concurrency} concurrent: ${rps.toFixed(0)} runs/s`);
+  console.log("(2) run() throughput, fresh isolate per request");
+  for (const name of Object.keys(SCRIPTS)) {
+    const local = await throughput(pooled, 4, THROUGHPUT_RUNS, name);
+    const threads = await throughput(threaded, 4 * CORES, THROUGHPUT_RUNS, name);
+    console.log(
+      `  ${name.padEnd(16)} calling thread: ${local.toFixed(0)} runs/s   ${CORES} worker threads: ${threads.toFixed(0)} runs/s`,
+    );
   }
-  const memory = await memoryPerIsolate();
+  const perIsolate = await inFlightMemory();
+  const heap = await heapPerIsolate();
   console.log(
-    `\nmemory per live isolate (${LIVE_ISOLATES} held, runtime + url+json script loaded, URL used):`,
+    `\n(3) memory: ${IN_FLIGHT} url+json+crypto requests in flight at once, each in its own isolate`,
   );
   console.log(
-    `  V8 heap used ${mb(memory.used)}, heap total ${mb(memory.total)}, external ${mb(memory.external)}, process RSS growth ${mb(memory.rss)}`,
+    `  process RSS per in-flight isolate ${mb(perIsolate)} -> ${Math.floor((1024 * 1024 * 1024) / perIsolate)} in-flight isolates per GiB`,
+  );
+  console.log(
+    `  V8 heap per isolate (runtime loaded, URL used): used ${mb(heap.used)}, total ${mb(heap.total)}`,
   );
 } finally {
   pooled.dispose();
   unpooled.dispose();
+  threaded.dispose();
 }

@@ -1,7 +1,17 @@
 /**
- * Bodies are held as bytes: there are no streams in the isolate yet, so
- * `.body` is absent and reading methods resolve from the buffered bytes.
+ * Bodies of Request and Response. A body is held as bytes while it can be
+ * (what the host sends and most scripts build), and becomes a ReadableStream
+ * when a script asks for `.body` or gives a stream. Reading methods take the
+ * bytes directly or drain the stream.
  */
+
+import {
+  isDisturbed,
+  isReadableStream,
+  type ReadableStream,
+  readAllBytes,
+  streamOfBytes,
+} from "./streams.js";
 import { utf8Decode, utf8Encode } from "./text-encoding.js";
 import { loadedWhatwgUrl } from "./url.js";
 
@@ -10,78 +20,142 @@ export type BodyInit =
   | ArrayBuffer
   | ArrayBufferView
   | import("whatwg-url").URLSearchParams
+  | ReadableStream
   | null
   | undefined;
 
 export interface ExtractedBody {
   bytes: Uint8Array | null;
+  stream: ReadableStream | null;
   contentType: string | null;
 }
 
 /** Copies the init so later changes by the script to its buffer do not leak into the body. */
 export function extractBody(init: unknown): ExtractedBody {
-  if (init === null || init === undefined) return { bytes: null, contentType: null };
-  if (typeof init === "string") return { bytes: utf8Encode(init), contentType: "text/plain;charset=UTF-8" };
-  if (init instanceof ArrayBuffer) return { bytes: new Uint8Array(init.slice(0)), contentType: null };
+  if (init === null || init === undefined) return { bytes: null, stream: null, contentType: null };
+  if (typeof init === "string") {
+    return { bytes: utf8Encode(init), stream: null, contentType: "text/plain;charset=UTF-8" };
+  }
+  if (init instanceof ArrayBuffer)
+    return { bytes: new Uint8Array(init.slice(0)), stream: null, contentType: null };
   if (ArrayBuffer.isView(init)) {
     const view = new Uint8Array(init.buffer, init.byteOffset, init.byteLength);
-    return { bytes: view.slice(), contentType: null };
+    return { bytes: view.slice(), stream: null, contentType: null };
+  }
+  if (isReadableStream(init)) {
+    if (init.locked || isDisturbed(init))
+      throw new TypeError("The body stream is locked or has already been read");
+    return { bytes: null, stream: init, contentType: null };
   }
   const url = loadedWhatwgUrl();
   if (url !== null && init instanceof url.URLSearchParams) {
     return {
       bytes: utf8Encode(init.toString()),
+      stream: null,
       contentType: "application/x-www-form-urlencoded;charset=UTF-8",
     };
   }
   // Anything else is stringified, as WebIDL's union conversion does for USVString.
-  return { bytes: utf8Encode(String(init)), contentType: "text/plain;charset=UTF-8" };
+  return { bytes: utf8Encode(String(init)), stream: null, contentType: "text/plain;charset=UTF-8" };
 }
 
-let bytesOf: (body: Body) => Uint8Array | null;
+/** A body's content as handed between Request/Response objects: bytes, a stream, or nothing. */
+export interface BodySource {
+  bytes: Uint8Array | null;
+  stream: ReadableStream | null;
+}
+
+let sourceOf: (body: Body) => BodySource;
+let takeSource: (body: Body) => BodySource;
+let teeSource: (body: Body) => BodySource;
 
 export class Body {
   #bytes: Uint8Array | null;
+  #stream: ReadableStream | null;
   #used = false;
 
   static {
-    bytesOf = (body) => body.#bytes;
+    sourceOf = (body) => ({ bytes: body.#bytes, stream: body.#stream });
+    takeSource = (body) => {
+      const source = { bytes: body.#bytes, stream: body.#stream };
+      if (source.bytes !== null || source.stream !== null) body.#used = true;
+      body.#bytes = null;
+      return source;
+    };
+    teeSource = (body) => {
+      if (body.#stream === null) return { bytes: body.#bytes, stream: null };
+      const [mine, theirs] = body.#stream.tee();
+      body.#stream = mine;
+      return { bytes: null, stream: theirs };
+    };
   }
 
-  constructor(bytes: Uint8Array | null) {
-    this.#bytes = bytes;
+  constructor(source: BodySource) {
+    this.#bytes = source.bytes;
+    this.#stream = source.stream;
+  }
+
+  get body(): ReadableStream | null {
+    if (this.#stream === null && this.#bytes !== null) {
+      this.#stream = streamOfBytes(this.#used ? new Uint8Array(0) : this.#bytes);
+      this.#bytes = null;
+      if (this.#used) void this.#stream.cancel();
+    }
+    return this.#stream;
   }
 
   get bodyUsed(): boolean {
+    if (this.#stream !== null) return this.#used || isDisturbed(this.#stream);
     return this.#used;
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    const bytes = this.#consume();
+    const bytes = await this.#consume();
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }
 
   async bytes(): Promise<Uint8Array> {
-    return this.#consume().slice();
+    return (await this.#consume()).slice();
   }
 
   async text(): Promise<string> {
-    return utf8Decode(this.#consume());
+    return utf8Decode(await this.#consume());
   }
 
   async json(): Promise<unknown> {
-    return JSON.parse(utf8Decode(this.#consume()));
+    return JSON.parse(utf8Decode(await this.#consume()));
   }
 
-  #consume(): Uint8Array {
-    if (this.#used) throw new TypeError("Body has already been used. It can only be used once.");
+  async #consume(): Promise<Uint8Array> {
+    if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once.");
+    if (this.#stream !== null) {
+      if (this.#stream.locked) throw new TypeError("The body stream is locked to a reader");
+      this.#used = true;
+      return readAllBytes(this.#stream);
+    }
     if (this.#bytes === null) return new Uint8Array(0);
     this.#used = true;
     return this.#bytes;
   }
 }
 
-/** The body's bytes without consuming it (for clone() and for handing the response to the host). */
-export function bodyBytes(body: Body): Uint8Array | null {
-  return bytesOf(body);
+/** The body as it is, without consuming it (for the host and for building another Request). */
+export function bodySource(body: Body): BodySource {
+  return sourceOf(body);
+}
+
+/** Moves the body out (the original becomes used), as `new Request(request)` does. */
+export function takeBodySource(body: Body): BodySource {
+  return takeSource(body);
+}
+
+/** A copy of the body for clone(): bytes are shared (never mutated), a stream is teed. */
+export function cloneBodySource(body: Body): BodySource {
+  return teeSource(body);
+}
+
+/** All of a body's bytes, draining a stream if it has one (for fetch() request bodies). */
+export async function bodyBytesOf(source: BodySource, maxBytes?: number): Promise<Uint8Array | null> {
+  if (source.stream !== null) return readAllBytes(source.stream, maxBytes);
+  return source.bytes;
 }

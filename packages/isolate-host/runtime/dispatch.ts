@@ -1,43 +1,68 @@
 /**
  * The in-isolate half of a run: calls the script's fetch handler with the
  * host's request and turns what comes back into plain data for the host.
- * Script failures become outcomes (not throws) so the host can tell them
- * apart from the isolate being killed.
+ * A streamed body is then read by the host through pull(), and ctx.waitUntil
+ * work is awaited through settle() after the response has gone out. Script
+ * failures become outcomes (not throws) so the host can tell them apart from
+ * the isolate being killed. One isolate serves one request, so the state of
+ * that request lives in this module.
  */
 
-import { bodyBytes } from "./body.js";
+import { bodySource } from "./body.js";
 import { logInternal } from "./console.js";
+import { describeError } from "./describe-error.js";
 import { headerList } from "./headers.js";
 import { type HostRequestData, requestFromHost } from "./request.js";
 import { Response } from "./response.js";
+import { BodyTooLargeError, chunkBytes, concatBytes, type StreamReader } from "./streams.js";
+
+export type ScriptFailureCode =
+  | "EDGE_SCRIPT_ERROR"
+  | "EDGE_BAD_RESPONSE"
+  | "EDGE_NO_FETCH_HANDLER"
+  | "EDGE_RESPONSE_TOO_LARGE";
 
 export type Outcome =
-  | { ok: true; status: number; headers: Array<[string, string]>; body: Uint8Array }
-  | { ok: false; code: "EDGE_SCRIPT_ERROR" | "EDGE_BAD_RESPONSE" | "EDGE_NO_FETCH_HANDLER"; message: string };
+  | {
+      ok: true;
+      status: number;
+      headers: Array<[string, string]>;
+      /** The whole body, or null when it is a stream to pull(). */
+      body: Uint8Array | null;
+      /** ctx.waitUntil() promises still pending when the response was ready. */
+      waitUntil: number;
+    }
+  | { ok: false; code: ScriptFailureCode; message: string };
+
+/** One pull(): a chunk, the end, or a failure of the script's stream. */
+export type PullResult =
+  | { done: false; chunk: Uint8Array }
+  | { done: true }
+  | { done: true; code: ScriptFailureCode; message: string };
 
 interface FetchHandler {
   fetch(request: unknown, env: unknown, ctx: unknown): unknown;
 }
 
+// Captured while the runtime loads: a script may replace these and only breaks itself,
+// but waitUntil bookkeeping should not depend on them.
+const allSettled: (values: unknown[]) => Promise<PromiseSettledResult<unknown>[]> =
+  Promise.allSettled.bind(Promise);
+const promiseResolve = Promise.resolve.bind(Promise);
+const promiseThen = Promise.prototype.then;
+const ignore = (): void => {};
+const pending: unknown[] = [];
+let reader: StreamReader | null = null;
+
 class ExecutionContext {
-  readonly #pending: unknown[];
-  constructor(pending: unknown[]) {
-    this.#pending = pending;
-  }
   waitUntil(promise: unknown): void {
-    this.#pending.push(promise);
+    const settled = promiseResolve(promise);
+    // Handled here so a rejection is not "unhandled" before settle() looks at it.
+    Reflect.apply(promiseThen, settled, [ignore, ignore]);
+    pending.push(settled);
   }
   passThroughOnException(): void {
     // No origin to pass through to on this platform.
-  }
-}
-
-export function describeError(err: unknown): string {
-  try {
-    if (err instanceof Error) return `${err.name}: ${err.message}`;
-    return `Uncaught ${typeof err === "string" ? err : String(err)}`;
-  } catch {
-    return "Uncaught exception (the thrown value could not be described)";
   }
 }
 
@@ -72,29 +97,16 @@ export function validate(namespace: Record<string, unknown>): Outcome | null {
   }
 }
 
-async function settle(pending: unknown[]): Promise<void> {
-  // waitUntil may be called from inside a waitUntil promise, so drain until empty.
-  while (pending.length > 0) {
-    const batch = pending.splice(0);
-    const results = await Promise.allSettled(batch);
-    for (const result of results) {
-      if (result.status === "rejected")
-        logInternal("error", `Uncaught (in waitUntil) ${describeError(result.reason)}`);
-    }
-  }
-}
-
 export async function dispatch(
   namespace: Record<string, unknown>,
   data: HostRequestData,
   env: Record<string, string>,
 ): Promise<Outcome> {
-  const pending: unknown[] = [];
   let result: unknown;
   try {
     const handler = handlerOf(namespace);
     if (handler === null) return NO_HANDLER;
-    result = await handler.fetch(requestFromHost(data), env, new ExecutionContext(pending));
+    result = await handler.fetch(requestFromHost(data), env, new ExecutionContext());
   } catch (err) {
     return { ok: false, code: "EDGE_SCRIPT_ERROR", message: describeError(err) };
   }
@@ -105,11 +117,71 @@ export async function dispatch(
       message: `The script's fetch handler returned ${describeValue(result)} instead of a Response`,
     };
   }
-  await settle(pending);
-  return {
-    ok: true,
-    status: result.status,
-    headers: headerList(result.headers).map(([name, value]): [string, string] => [name, value]),
-    body: bodyBytes(result) ?? new Uint8Array(0),
-  };
+  try {
+    if (result.bodyUsed) throw new TypeError("The response's body has already been used");
+    const source = bodySource(result);
+    let body: Uint8Array | null = source.bytes ?? new Uint8Array(0);
+    if (source.stream !== null) {
+      reader = source.stream.getReader() as StreamReader;
+      body = null;
+    }
+    return {
+      ok: true,
+      status: result.status,
+      headers: headerList(result.headers).map(([name, value]): [string, string] => [name, value]),
+      body,
+      waitUntil: pending.length,
+    };
+  } catch (err) {
+    return { ok: false, code: "EDGE_BAD_RESPONSE", message: describeError(err) };
+  }
+}
+
+/**
+ * The next part of a streamed response body. With `all`, reads to the end and
+ * returns it as one chunk (the buffered path); past `maxBytes` it fails with
+ * EDGE_RESPONSE_TOO_LARGE and cancels the stream.
+ */
+export async function pull(all: boolean, maxBytes: number): Promise<PullResult> {
+  if (reader === null) return { done: true };
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        reader = null;
+        break;
+      }
+      const bytes = chunkBytes(next.value);
+      total += bytes.byteLength;
+      if (total > maxBytes) throw new BodyTooLargeError(maxBytes);
+      if (bytes.byteLength === 0) continue;
+      if (!all) return { done: false, chunk: bytes.slice() };
+      chunks.push(bytes);
+    }
+  } catch (err) {
+    await cancel(err);
+    const code = err instanceof BodyTooLargeError ? "EDGE_RESPONSE_TOO_LARGE" : "EDGE_SCRIPT_ERROR";
+    return { done: true, code, message: describeError(err) };
+  }
+  return chunks.length === 0 && !all ? { done: true } : { done: false, chunk: concatBytes(chunks, total) };
+}
+
+/** The client went away: cancel the script's stream (its cancel() callback runs). */
+export async function cancel(reason?: unknown): Promise<void> {
+  const current = reader;
+  reader = null;
+  if (current !== null) await current.cancel(reason).catch(() => {});
+}
+
+/** Awaits every ctx.waitUntil() promise, including ones added meanwhile; logs rejections. */
+export async function settle(): Promise<void> {
+  while (pending.length > 0) {
+    const results = await allSettled(pending.splice(0));
+    for (const result of results) {
+      if (result.status === "rejected")
+        logInternal("error", `Uncaught (in waitUntil) ${describeError(result.reason)}`);
+    }
+  }
 }

@@ -103,12 +103,20 @@ export class Headers {
   }
 
   *entries(): IterableIterator<[string, string]> {
-    const names = [...new Set(this.#list.map(([key]) => key))].sort();
+    // One pass to group values by name, so iterating many headers stays linear (plus the sort).
+    const grouped = new Map<string, string[]>();
+    for (const [key, value] of this.#list) {
+      const values = grouped.get(key);
+      if (values === undefined) grouped.set(key, [value]);
+      else values.push(value);
+    }
+    const names = [...grouped.keys()].sort();
     for (const name of names) {
+      const values = grouped.get(name)!;
       if (name === "set-cookie") {
-        for (const value of this.getSetCookie()) yield [name, value];
+        for (const value of values) yield [name, value];
       } else {
-        yield [name, this.get(name)!];
+        yield [name, values.join(", ")];
       }
     }
   }

@@ -5,12 +5,22 @@
  * (it deletes itself) before the script can run.
  */
 
+import { atob, btoa } from "./base64.js";
 import { console, type LogSink, setLogSink } from "./console.js";
-import { dispatch, validate } from "./dispatch.js";
+import { CryptoKey, crypto } from "./crypto.js";
+import { cancel, dispatch, pull, settle, validate } from "./dispatch.js";
+import { DOMException } from "./dom-exception.js";
+import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
+import { fetch } from "./fetch.js";
 import { Headers } from "./headers.js";
+import { complete, type HostCall, type HostPost, setHost } from "./host.js";
+import { navigator, performance } from "./performance.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
+import { webStreams } from "./streams.js";
+import { structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
+import { clearInterval, clearTimeout, fire, queueMicrotask, setInterval, setTimeout } from "./timers.js";
 import { whatwgUrl } from "./url.js";
 
 function defineGlobal(name: string, value: unknown): void {
@@ -18,14 +28,17 @@ function defineGlobal(name: string, value: unknown): void {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
-/** URL classes load whatwg-url on first touch, then become plain globals. */
-function defineLazyUrlGlobal(name: "URL" | "URLSearchParams"): void {
+/**
+ * A global whose implementation loads on first touch, then becomes a plain
+ * global. A loader returning undefined means "not yet" (read during its own loading).
+ */
+function defineLazyGlobal(name: string, load: () => unknown): void {
   Object.defineProperty(globalThis, name, {
     configurable: true,
     enumerable: false,
     get() {
-      const value = whatwgUrl()[name];
-      defineGlobal(name, value);
+      const value = load();
+      if (value !== undefined) defineGlobal(name, value);
       return value;
     },
     set(value: unknown) {
@@ -34,27 +47,72 @@ function defineLazyUrlGlobal(name: "URL" | "URLSearchParams"): void {
   });
 }
 
-defineGlobal("Headers", Headers);
-defineGlobal("Request", Request);
-defineGlobal("Response", Response);
-defineGlobal("TextEncoder", TextEncoder);
-defineGlobal("TextDecoder", TextDecoder);
-defineGlobal("console", console);
-defineLazyUrlGlobal("URL");
-defineLazyUrlGlobal("URLSearchParams");
+const eager: Record<string, unknown> = {
+  Headers,
+  Request,
+  Response,
+  TextEncoder,
+  TextDecoder,
+  console,
+  atob,
+  btoa,
+  structuredClone,
+  DOMException,
+  setTimeout,
+  clearTimeout,
+  setInterval,
+  clearInterval,
+  queueMicrotask,
+  performance,
+  navigator,
+  crypto,
+  CryptoKey,
+  fetch,
+  self: globalThis,
+};
+for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
+
+for (const name of ["URL", "URLSearchParams"] as const) defineLazyGlobal(name, () => whatwgUrl()[name]);
+for (const name of [
+  "ReadableStream",
+  "ReadableStreamDefaultReader",
+  "ReadableStreamBYOBReader",
+  "ReadableStreamDefaultController",
+  "ReadableByteStreamController",
+  "WritableStream",
+  "WritableStreamDefaultWriter",
+  "WritableStreamDefaultController",
+  "TransformStream",
+  "TransformStreamDefaultController",
+  "ByteLengthQueuingStrategy",
+  "CountQueuingStrategy",
+] as const) {
+  defineLazyGlobal(name, () => webStreams()[name]);
+}
+for (const name of ["Event", "EventTarget"] as const) {
+  defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
+}
+for (const name of ["AbortController", "AbortSignal"] as const)
+  defineLazyGlobal(name, () => abortApi()[name]);
 
 export interface RuntimeEntry {
   dispatch: typeof dispatch;
   validate: typeof validate;
+  pull: typeof pull;
+  cancel: typeof cancel;
+  settle: typeof settle;
+  complete: typeof complete;
+  fire: typeof fire;
 }
 
 Object.defineProperty(globalThis, "__edgeInit", {
   configurable: true,
   enumerable: false,
   writable: false,
-  value: (log: LogSink): RuntimeEntry => {
+  value: (log: LogSink, call: HostCall, post: HostPost): RuntimeEntry => {
     delete (globalThis as Record<string, unknown>).__edgeInit;
     setLogSink(log);
-    return { dispatch, validate };
+    setHost(call, post);
+    return { dispatch, validate, pull, cancel, settle, complete, fire };
   },
 });

@@ -1,5 +1,14 @@
 /** Fetch-standard Request over a buffered body (see body.ts). */
-import { Body, type BodyInit, bodyBytes, extractBody } from "./body.js";
+import {
+  Body,
+  type BodyInit,
+  type BodySource,
+  bodySource,
+  cloneBodySource,
+  extractBody,
+  takeBodySource,
+} from "./body.js";
+import { type AbortSignalLike, abortApi, isAbortSignal } from "./events.js";
 import { freezeHeaders, Headers, type HeadersInit, headersFromHost } from "./headers.js";
 import { whatwgUrl } from "./url.js";
 
@@ -8,6 +17,7 @@ export interface RequestInit {
   headers?: HeadersInit;
   body?: BodyInit;
   redirect?: string;
+  signal?: AbortSignalLike | null;
 }
 
 /** What the host hands over for the incoming request. */
@@ -37,9 +47,19 @@ interface Parts {
   url: string;
   method: string;
   headers: Headers;
-  bytes: Uint8Array | null;
+  body: BodySource;
   redirect: string;
+  signal: AbortSignalLike | null;
 }
+
+const NO_BODY: BodySource = { bytes: null, stream: null };
+
+function bodyPresent(request: Request): boolean {
+  const source = bodySource(request);
+  return source.bytes !== null || source.stream !== null;
+}
+
+let signalOf: (request: Request) => AbortSignalLike | null;
 
 function partsFromInput(input: unknown, init: RequestInit): Parts {
   let parts: Parts;
@@ -50,16 +70,18 @@ function partsFromInput(input: unknown, init: RequestInit): Parts {
       url: input.url,
       method: input.method,
       headers: new Headers(input.headers),
-      bytes: bodyBytes(input),
+      body: NO_BODY,
       redirect: input.redirect,
+      signal: signalOf(input),
     };
   } else {
     parts = {
       url: new (whatwgUrl().URL)(String(input)).href,
       method: "GET",
       headers: new Headers(),
-      bytes: null,
+      body: NO_BODY,
       redirect: "follow",
+      signal: null,
     };
   }
   if (init.method !== undefined) parts.method = normalizeMethod(init.method);
@@ -68,17 +90,25 @@ function partsFromInput(input: unknown, init: RequestInit): Parts {
     if (!REDIRECT_MODES.has(init.redirect)) throw new TypeError(`Invalid redirect value: '${init.redirect}'`);
     parts.redirect = init.redirect;
   }
-  // A null or missing init body keeps the input Request's body, as the Fetch standard says.
+  if (init.signal !== undefined) {
+    if (init.signal !== null && !isAbortSignal(init.signal))
+      throw new TypeError("signal is not an AbortSignal");
+    parts.signal = init.signal;
+  }
+  let extracted: ReturnType<typeof extractBody> | null = null;
   if (init.body !== undefined && init.body !== null) {
-    const extracted = extractBody(init.body);
-    parts.bytes = extracted.bytes;
+    extracted = extractBody(init.body);
     if (extracted.contentType !== null && !parts.headers.has("content-type")) {
       parts.headers.append("content-type", extracted.contentType);
     }
   }
-  if ((parts.method === "GET" || parts.method === "HEAD") && parts.bytes !== null) {
+  const hasBody = extracted !== null || (input instanceof Request && bodyPresent(input));
+  if ((parts.method === "GET" || parts.method === "HEAD") && hasBody) {
     throw new TypeError("Request with a GET or HEAD method cannot have a body.");
   }
+  // A null or missing init body takes the input Request's body (moving it), as the Fetch standard says.
+  if (extracted !== null) parts.body = { bytes: extracted.bytes, stream: extracted.stream };
+  else if (input instanceof Request) parts.body = takeBodySource(input);
   return parts;
 }
 
@@ -87,15 +117,27 @@ export class Request extends Body {
   readonly #method: string;
   readonly #headers: Headers;
   readonly #redirect: string;
+  #signal: AbortSignalLike | null;
+
+  static {
+    signalOf = (request) => request.#signal;
+  }
 
   constructor(input: Request | { href: string } | string, init: RequestInit = {}) {
     const parts =
       (input as unknown) === FROM_HOST ? (init as unknown as Parts) : partsFromInput(input, init ?? {});
-    super(parts.bytes);
+    super(parts.body);
     this.#url = parts.url;
     this.#method = parts.method;
     this.#headers = parts.headers;
     this.#redirect = parts.redirect;
+    this.#signal = parts.signal;
+  }
+
+  /** A signal that never aborts unless the Request was made with one (loads AbortSignal lazily). */
+  get signal(): AbortSignalLike {
+    this.#signal ??= new (abortApi().AbortController)().signal;
+    return this.#signal;
   }
 
   get url(): string {
@@ -113,7 +155,15 @@ export class Request extends Body {
 
   clone(): Request {
     if (this.bodyUsed) throw new TypeError("Cannot clone a Request whose body has already been used.");
-    return new Request(this);
+    const parts: Parts = {
+      url: this.#url,
+      method: this.#method,
+      headers: new Headers(this.#headers),
+      body: cloneBodySource(this),
+      redirect: this.#redirect,
+      signal: this.#signal,
+    };
+    return new Request(FROM_HOST as unknown as string, parts as unknown as RequestInit);
   }
 
   get [Symbol.toStringTag](): string {
@@ -131,11 +181,15 @@ export function requestFromHost(data: HostRequestData): Request {
     url: data.url,
     method: normalizeMethod(data.method),
     headers: freezeHeaders(headersFromHost(data.headers)),
-    bytes:
-      data.body === null
-        ? null
-        : new Uint8Array(data.body.buffer, data.body.byteOffset, data.body.byteLength),
+    body: {
+      bytes:
+        data.body === null
+          ? null
+          : new Uint8Array(data.body.buffer, data.body.byteOffset, data.body.byteLength),
+      stream: null,
+    },
     redirect: "follow",
+    signal: null,
   };
   return new Request(FROM_HOST as unknown as string, parts as unknown as RequestInit);
 }

@@ -1,5 +1,5 @@
 /** Fetch-standard Response over a buffered body (see body.ts). */
-import { Body, type BodyInit, bodyBytes, extractBody } from "./body.js";
+import { Body, type BodyInit, type BodySource, cloneBodySource, extractBody } from "./body.js";
 import { Headers, type HeadersInit } from "./headers.js";
 import { whatwgUrl } from "./url.js";
 
@@ -17,8 +17,13 @@ interface Parts {
   status: number;
   statusText: string;
   headers: Headers;
-  bytes: Uint8Array | null;
+  body: BodySource;
+  url: string;
+  redirected: boolean;
 }
+
+/** Lets the runtime build responses the constructor refuses (fetch results with any status). */
+const INTERNAL = Symbol("internal");
 
 function partsFromInit(body: unknown, init: ResponseInit): Parts {
   const status = init.status === undefined ? 200 : Number(init.status);
@@ -31,26 +36,38 @@ function partsFromInit(body: unknown, init: ResponseInit): Parts {
   if (!REASON_PHRASE.test(statusText)) throw new TypeError("Invalid statusText");
   const headers = new Headers(init.headers);
   const extracted = extractBody(body);
-  if (extracted.bytes !== null && NULL_BODY_STATUSES.has(status)) {
+  if ((extracted.bytes !== null || extracted.stream !== null) && NULL_BODY_STATUSES.has(status)) {
     throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
   }
   if (extracted.contentType !== null && !headers.has("content-type")) {
     headers.append("content-type", extracted.contentType);
   }
-  return { status, statusText, headers, bytes: extracted.bytes };
+  return {
+    status,
+    statusText,
+    headers,
+    body: { bytes: extracted.bytes, stream: extracted.stream },
+    url: "",
+    redirected: false,
+  };
 }
 
 export class Response extends Body {
   readonly #status: number;
   readonly #statusText: string;
   readonly #headers: Headers;
+  readonly #url: string;
+  readonly #redirected: boolean;
 
   constructor(body: BodyInit = null, init: ResponseInit = {}) {
-    const parts = partsFromInit(body, init ?? {});
-    super(parts.bytes);
+    const parts =
+      (body as unknown) === INTERNAL ? (init as unknown as Parts) : partsFromInit(body, init ?? {});
+    super(parts.body);
     this.#status = parts.status;
     this.#statusText = parts.statusText;
     this.#headers = parts.headers;
+    this.#url = parts.url;
+    this.#redirected = parts.redirected;
   }
 
   static json(data: unknown, init: ResponseInit = {}): Response {
@@ -79,21 +96,24 @@ export class Response extends Body {
     return this.#headers;
   }
   get redirected(): boolean {
-    return false;
+    return this.#redirected;
   }
   get type(): string {
-    return "default";
+    return this.#url === "" ? "default" : "basic";
   }
   get url(): string {
-    return "";
+    return this.#url;
   }
 
   clone(): Response {
     if (this.bodyUsed) throw new TypeError("Cannot clone a Response whose body has already been used.");
-    return new Response(bodyBytes(this), {
+    return internalResponse({
       status: this.#status,
       statusText: this.#statusText,
-      headers: this.#headers,
+      headers: new Headers(this.#headers),
+      body: cloneBodySource(this),
+      url: this.#url,
+      redirected: this.#redirected,
     });
   }
 
@@ -101,3 +121,10 @@ export class Response extends Body {
     return "Response";
   }
 }
+
+/** A Response built by the runtime itself (fetch results): any status, a URL, the redirected flag. */
+export function internalResponse(parts: Parts): Response {
+  return new Response(INTERNAL as unknown as BodyInit, parts as unknown as ResponseInit);
+}
+
+export type ResponseParts = Parts;

@@ -13,6 +13,8 @@ export const RUN_ERRORS = {
   EDGE_CPU_LIMIT: { status: 503, message: "The script exceeded its CPU time limit" },
   EDGE_MEMORY_LIMIT: { status: 503, message: "The script exceeded its memory limit" },
   EDGE_WALL_LIMIT: { status: 504, message: "The script exceeded its wall-clock time limit" },
+  EDGE_SUBREQUEST_LIMIT: { status: 503, message: "The script made more subrequests than it may" },
+  EDGE_RESPONSE_TOO_LARGE: { status: 502, message: "A response was larger than the size limit" },
 } as const;
 
 export type RunErrorCode = keyof typeof RUN_ERRORS;

@@ -138,21 +138,26 @@ describe("env, console and ctx", () => {
     expect(hostLog.join("")).not.toContain("plain 1");
   });
 
-  it("awaits ctx.waitUntil promises before the run resolves and logs their failures", async () => {
+  it("answers before ctx.waitUntil work ends and reports that work, with its failures, afterwards", async () => {
     const result = await runSource(
       runner,
       `export default { fetch(req, env, ctx) {
         ctx.passThroughOnException();
-        ctx.waitUntil(Promise.resolve().then(() => console.log("background done")));
+        ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)).then(() => console.log("background done")));
         ctx.waitUntil(Promise.reject(new Error("background failed")));
+        console.log("answering");
         return new Response("ok");
       } }`,
     );
     expect(bodyText(result)).toBe("ok");
-    expect(result.logs.map((line) => line.message)).toEqual([
+    expect(result.logs.map((line) => line.message)).toEqual(["answering"]);
+    const background = await result.waitUntil;
+    expect(background.error).toBeNull();
+    expect(background.logs.map((line) => line.message)).toEqual([
       "background done",
       "Uncaught (in waitUntil) Error: background failed",
     ]);
+    expect(background.wallMs).toBeGreaterThanOrEqual(result.wallMs);
   });
 
   it("reports the CPU and wall time a run used", async () => {

@@ -4,10 +4,12 @@
  */
 
 export { isRunError, RUN_ERRORS, RunError, type RunErrorCode } from "./errors.js";
+export { DEFAULT_FETCH_OPTIONS, type FetchOptions } from "./fetch/fetch-options.js";
 export { DEFAULT_MAX_LIMITS } from "./limits.js";
 export { LOG_CAPS } from "./log-collector.js";
 export {
   createIsolateRunner,
+  DEFAULT_MAX_RESPONSE_BYTES,
   type IsolateRunner,
   type IsolateRunnerOptions,
   type PreparedScript,
@@ -19,5 +21,8 @@ export type {
   LogLine,
   RunResult,
   ScriptLimits,
+  StreamingResponse,
+  StreamingRunResult,
+  WaitUntilResult,
   WorkerScript,
 } from "./types.js";

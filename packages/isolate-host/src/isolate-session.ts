@@ -1,5 +1,7 @@
 import ivm from "isolated-vm";
-import { RunError } from "./errors.js";
+import { RunError, type RunErrorCode } from "./errors.js";
+import type { FetchPolicy } from "./fetch/fetch-options.js";
+import { HostBridge } from "./host-bridge.js";
 import type { LogCollector } from "./log-collector.js";
 import type { ScriptLimits } from "./types.js";
 import type { WarmIsolate } from "./warm-isolate.js";
@@ -15,22 +17,29 @@ export interface IsolateRequest {
   body: Uint8Array | null;
 }
 
+type EntryName = "dispatch" | "validate" | "pull" | "cancel" | "settle" | "complete" | "fire";
+
 /**
  * One request's use of a fresh isolate, until disposal, with its limits
  * enforced: memory by V8 (isolated-vm disposes the isolate past its
- * `memoryLimit`), CPU by a watchdog reading `isolate.cpuTime`, wall-clock time
- * by a timer. The isolate runs on isolated-vm's threads, so the watchdog fires
- * even while the script spins forever (in a microtask too) and kills it by
- * disposing the isolate.
+ * `memoryLimit`), CPU by a watchdog reading `isolate.cpuTime` (plus host time
+ * spent hashing for the script), wall-clock time by a timer. The isolate runs
+ * on isolated-vm's threads, so the watchdog fires even while the script spins
+ * forever (in a microtask too) and kills it by disposing the isolate. The
+ * clocks keep running after the response while the body streams and
+ * ctx.waitUntil() work finishes.
  */
 export class IsolateSession {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
+  readonly bridge: HostBridge;
   readonly #limits: ScriptLimits;
   readonly #logs: LogCollector;
   readonly #entry: ivm.Reference<Record<string, unknown>>;
+  readonly #refs = new Map<EntryName, ivm.Reference>();
   readonly #cpuBaseline: bigint;
   #cpuAtEnd: bigint | null = null;
+  #hostMs = 0;
   #killed: KillReason | null = null;
   #rejectKilled!: (err: Error) => void;
   readonly #killed$: Promise<never>;
@@ -38,13 +47,20 @@ export class IsolateSession {
   #wallTimer: NodeJS.Timeout | undefined;
 
   /** Takes over a warm isolate and starts the limit clocks. */
-  constructor(warm: WarmIsolate, limits: ScriptLimits, logs: LogCollector) {
+  constructor(warm: WarmIsolate, limits: ScriptLimits, logs: LogCollector, fetch: FetchPolicy) {
     this.isolate = warm.isolate;
     this.context = warm.context;
     this.#entry = warm.entry;
     this.#limits = limits;
     this.#logs = logs;
-    warm.attachLogs(logs);
+    this.bridge = new HostBridge(logs, fetch, {
+      complete: (id, ok, value) => this.#callIn("complete", [id, ok, value]),
+      fire: (id) => this.#callIn("fire", [id]),
+      charge: (ms) => {
+        this.#hostMs += ms;
+      },
+    });
+    warm.attach(this.bridge);
     this.#killed$ = new Promise<never>((_resolve, reject) => {
       this.#rejectKilled = reject;
     });
@@ -55,11 +71,15 @@ export class IsolateSession {
     this.#startClocks();
   }
 
-  /** CPU time the isolate spent since the runtime was installed. */
+  /** CPU time the isolate spent since the runtime was installed, plus host time charged to it. */
   cpuMs(): number {
     const end = this.#cpuAtEnd ?? (this.isolate.isDisposed ? this.#cpuBaseline : this.isolate.cpuTime);
     const nanos = end - this.#cpuBaseline;
-    return Number(nanos / 1000n) / 1000;
+    return Number(nanos / 1000n) / 1000 + this.#hostMs;
+  }
+
+  get limits(): ScriptLimits {
+    return this.#limits;
   }
 
   /** Compiles the script's module (with its code cache when given); the module has no imports. */
@@ -84,8 +104,9 @@ export class IsolateSession {
 
   /** Runs the runtime's prepare-time check of the module's default export. */
   async validate(namespace: ivm.Reference<Record<string, unknown>>): Promise<unknown> {
-    const validate = this.#entry.getSync("validate", { reference: true }) as ivm.Reference;
-    return this.guard(validate.apply(undefined, [namespace.derefInto()], { result: { copy: true } }));
+    return this.guard(
+      this.#ref("validate").apply(undefined, [namespace.derefInto()], { result: { copy: true } }),
+    );
   }
 
   /** Calls the script's fetch handler; resolves with the runtime's outcome object. */
@@ -94,9 +115,8 @@ export class IsolateSession {
     request: IsolateRequest,
     env: Record<string, string>,
   ): Promise<unknown> {
-    const dispatch = this.#entry.getSync("dispatch", { reference: true }) as ivm.Reference;
     return this.guard(
-      dispatch.apply(
+      this.#ref("dispatch").apply(
         undefined,
         [
           namespace.derefInto(),
@@ -106,6 +126,37 @@ export class IsolateSession {
         { result: { promise: true, copy: true }, timeout: this.#limits.wallMs },
       ),
     );
+  }
+
+  /** Reads the next chunk of a streamed response body (or all of it); see runtime/dispatch.ts pull(). */
+  async pull(all: boolean, maxBytes: number): Promise<unknown> {
+    return this.guard(
+      this.#ref("pull").apply(undefined, [all, maxBytes], {
+        result: { promise: true, copy: true },
+        timeout: this.#limits.wallMs,
+      }),
+    );
+  }
+
+  /** Cancels a streamed response body (the client went away); never throws. */
+  async cancelBody(): Promise<void> {
+    if (this.isolate.isDisposed) return;
+    await this.guard(
+      this.#ref("cancel").apply(undefined, [], { result: { promise: true }, timeout: this.#limits.wallMs }),
+    ).catch(() => {});
+  }
+
+  /** Awaits the script's ctx.waitUntil() work. */
+  async settle(): Promise<void> {
+    await this.guard(
+      this.#ref("settle").apply(undefined, [], { result: { promise: true }, timeout: this.#limits.wallMs }),
+    );
+  }
+
+  /** The run error an uncaught script failure stands for: a platform limit the script hit, or a script error. */
+  scriptFailureCode(code: RunErrorCode, message: string | undefined): RunErrorCode {
+    if (code !== "EDGE_SCRIPT_ERROR" || message === undefined) return code;
+    return this.bridge.limitFailures.get(message) ?? code;
   }
 
   /**
@@ -139,6 +190,23 @@ export class IsolateSession {
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
+  /** Host-to-isolate call for a timer or a finished subrequest; failures surface through the main run. */
+  #callIn(name: "complete" | "fire", args: unknown[]): void {
+    if (this.isolate.isDisposed) return;
+    this.#ref(name)
+      .apply(undefined, args, { arguments: { copy: true }, timeout: this.#limits.wallMs })
+      .catch(() => {});
+  }
+
+  #ref(name: EntryName): ivm.Reference {
+    let ref = this.#refs.get(name);
+    if (ref === undefined) {
+      ref = this.#entry.getSync(name, { reference: true }) as ivm.Reference;
+      this.#refs.set(name, ref);
+    }
+    return ref;
+  }
+
   #startClocks(): void {
     const { cpuMs, wallMs } = this.#limits;
     // The isolate's CPU time cannot grow faster than the wall clock, so it
@@ -157,10 +225,11 @@ export class IsolateSession {
     this.#wallTimer = setTimeout(() => this.kill("wall"), Math.ceil(wallMs));
   }
 
-  /** Stops the limit clocks and fixes the CPU figure; the isolate stays until dispose(). */
+  /** Stops the limit clocks, drops timers and subrequests, and fixes the CPU figure; the isolate stays until dispose(). */
   stop(): void {
     clearTimeout(this.#cpuTimer);
     clearTimeout(this.#wallTimer);
+    this.bridge.close();
     if (this.#cpuAtEnd === null && !this.isolate.isDisposed) this.#cpuAtEnd = this.isolate.cpuTime;
   }
 

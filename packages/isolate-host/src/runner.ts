@@ -1,14 +1,24 @@
 import type ivm from "isolated-vm";
 import { type Logger, pino } from "pino";
 import { RunError } from "./errors.js";
+import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
 import { type IsolateKind, IsolatePool } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
 import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
 import { LogCollector } from "./log-collector.js";
 import { responseFromOutcome } from "./outcome.js";
+import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
 import { RuntimeCode } from "./runtime-code.js";
 import { copyVars, isolateRequest, scriptFilename, usesUrl } from "./script-input.js";
-import type { HostRequest, RunResult, ScriptLimits, WorkerScript } from "./types.js";
+import { createThreadedRunner } from "./threads/threaded-runner.js";
+import type {
+  HostRequest,
+  RunResult,
+  ScriptLimits,
+  StreamingRunResult,
+  WaitUntilResult,
+  WorkerScript,
+} from "./types.js";
 import { createWarmIsolate } from "./warm-isolate.js";
 
 export interface PreparedScript {
@@ -28,16 +38,30 @@ export interface IsolateRunnerOptions {
    * Default 2.
    */
   warmIsolates?: number;
+  /** Limits on scripts' outbound fetch() (subrequests, timeout, size, forbidden targets). */
+  fetch?: FetchOptions;
+  /** Largest response body a script may return (EDGE_RESPONSE_TOO_LARGE past it). Default 32 MiB. */
+  maxResponseBytes?: number;
+  /**
+   * Worker threads to spread requests over, each building and running its own
+   * fresh isolates (see threads/threaded-runner.ts); 0 runs everything on the
+   * calling thread. Default 0. `availableParallelism()` uses every core.
+   */
+  threads?: number;
 }
 
 export interface IsolateRunner {
   /** Compiles once (validates; keeps V8 code cache for later isolates). Throws RunError EDGE_COMPILE_ERROR
    *  (message has line:column) or EDGE_NO_FETCH_HANDLER. */
   prepare(script: WorkerScript): Promise<PreparedScript>;
-  /** Runs one request in a FRESH isolate. Resolves with the response, or rejects with a RunError
-   *  (EDGE_SCRIPT_ERROR 500 with the script's error message, EDGE_BAD_RESPONSE, EDGE_CPU_LIMIT 503,
-   *  EDGE_MEMORY_LIMIT 503, EDGE_WALL_LIMIT 504). Never lets a script take down the process. */
+  /** Runs one request in a FRESH isolate and resolves with the whole response, or rejects with a RunError
+   *  (EDGE_SCRIPT_ERROR 500, EDGE_BAD_RESPONSE, EDGE_CPU_LIMIT 503, EDGE_MEMORY_LIMIT 503, EDGE_WALL_LIMIT 504,
+   *  EDGE_SUBREQUEST_LIMIT 503, EDGE_RESPONSE_TOO_LARGE 502). ctx.waitUntil() work goes on after it resolves
+   *  (see RunResult.waitUntil). Never lets a script take down the process. */
   run(prepared: PreparedScript, request: HostRequest): Promise<RunResult>;
+  /** As run(), but resolves as soon as the response head is ready; the body is read from the isolate as
+   *  the caller iterates it. The isolate lives until the body is done and ctx.waitUntil() work has ended. */
+  runStreaming(prepared: PreparedScript, request: HostRequest): Promise<StreamingRunResult>;
   dispose(): void;
 }
 
@@ -51,12 +75,22 @@ interface Compiled {
   kind: IsolateKind;
 }
 
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 export function createIsolateRunner(options: IsolateRunnerOptions = {}): IsolateRunner {
+  const threads = Math.max(0, Math.floor(options.threads ?? 0));
+  return threads > 0 ? createThreadedRunner(options, threads) : createLocalRunner(options);
+}
+
+/** The runner on the calling thread: what each worker thread of a threaded runner runs too. */
+function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const maxLimits = clampLimits(
     options.maxLimits ?? DEFAULT_MAX_LIMITS,
     options.maxLimits ?? DEFAULT_MAX_LIMITS,
   );
   const logger = (options.logger ?? pino({ level: "silent" })).child({ component: "isolate-host" });
+  const fetch: FetchPolicy = fetchPolicy(options.fetch);
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const compiled = new WeakMap<PreparedScript, Compiled>();
   const live = new Set<IsolateSession>();
   let runtime: Promise<RuntimeCode> | null = null;
@@ -90,7 +124,7 @@ export function createIsolateRunner(options: IsolateRunnerOptions = {}): Isolate
       warm.isolate.dispose();
       assertOpen();
     }
-    const session = new IsolateSession(warm, limits, logs);
+    const session = new IsolateSession(warm, limits, logs, fetch);
     live.add(session);
     return session;
   }
@@ -106,6 +140,88 @@ export function createIsolateRunner(options: IsolateRunnerOptions = {}): Isolate
       session.dispose();
       pool.fill(kind);
     });
+  }
+
+  function compiledOf(prepared: PreparedScript): Compiled {
+    const script = compiled.get(prepared);
+    if (script === undefined)
+      throw new TypeError("run() needs a PreparedScript returned by this runner's prepare()");
+    return script;
+  }
+
+  /** Starts a request: fresh isolate, module from its code cache, fetch handler called, response head validated. */
+  async function start(prepared: PreparedScript, request: HostRequest) {
+    assertOpen();
+    const script = compiledOf(prepared);
+    const started = performance.now();
+    const input = isolateRequest(request);
+    const logs = new LogCollector();
+    const session = await openSession(script.kind, script.limits, logs);
+    try {
+      const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
+      const module = await session.compileModule(script.source, script.filename, cache);
+      const namespace = await session.evaluate(module);
+      const outcome = await session.dispatch(namespace, input, script.vars);
+      const context = {
+        cpuMs: session.cpuMs(),
+        logs: logs.lines,
+        codeOf: session.scriptFailureCode.bind(session),
+      };
+      const head = responseFromOutcome(outcome, context);
+      if (head.body !== null && head.body.byteLength > maxResponseBytes) {
+        throw new RunError(
+          "EDGE_RESPONSE_TOO_LARGE",
+          `The script's response body is larger than the ${maxResponseBytes}-byte limit`,
+          context,
+        );
+      }
+      return { script, session, logs, head, started };
+    } catch (err) {
+      closeSession(session, script.kind);
+      throw err;
+    }
+  }
+
+  /**
+   * The request's life after its response: the body (if streamed) and then
+   * ctx.waitUntil() work, within the same limits; the isolate is disposed
+   * when both are done. Never rejects.
+   */
+  async function background(
+    session: IsolateSession,
+    kind: IsolateKind,
+    logs: LogCollector,
+    pending: { bodyDone: Promise<void>; waitUntil: number; logsSent: number; started: number },
+  ): Promise<WaitUntilResult> {
+    let error: RunError | null = null;
+    try {
+      // Raced with the limits: a body nobody reads ends at the wall-clock limit.
+      await session.guard(pending.bodyDone);
+      if (pending.waitUntil > 0) await session.settle();
+    } catch (err) {
+      if (err instanceof RunError) error = err;
+      else logger.warn({ err }, "background work of a request failed in the host");
+    } finally {
+      closeSession(session, kind);
+    }
+    return {
+      cpuMs: session.cpuMs(),
+      wallMs: performance.now() - pending.started,
+      logs: logs.lines.slice(pending.logsSent),
+      error,
+    };
+  }
+
+  function reader(session: IsolateSession, logs: LogCollector): BodyReader {
+    return {
+      pull: (all, maxBytes) => session.pull(all, maxBytes),
+      cancel: () => session.cancelBody(),
+      context: () => ({
+        cpuMs: session.cpuMs(),
+        logs: logs.lines,
+        codeOf: session.scriptFailureCode.bind(session),
+      }),
+    };
   }
 
   return {
@@ -142,25 +258,54 @@ export function createIsolateRunner(options: IsolateRunnerOptions = {}): Isolate
     },
 
     async run(prepared, request) {
-      assertOpen();
-      const script = compiled.get(prepared);
-      if (script === undefined)
-        throw new TypeError("run() needs a PreparedScript returned by this runner's prepare()");
-      const started = performance.now();
-      const input = isolateRequest(request);
-      const logs = new LogCollector();
-      const session = await openSession(script.kind, script.limits, logs);
-      try {
-        const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
-        const module = await session.compileModule(script.source, script.filename, cache);
-        const namespace = await session.evaluate(module);
-        const outcome = await session.dispatch(namespace, input, script.vars);
-        const cpuMs = session.cpuMs();
-        const response = responseFromOutcome(outcome, { cpuMs, logs: logs.lines });
-        return { response, cpuMs, wallMs: performance.now() - started, logs: logs.lines };
-      } finally {
-        closeSession(session, script.kind);
+      const { script, session, logs, head, started } = await start(prepared, request);
+      let body = head.body;
+      if (body === null) {
+        try {
+          body = await readWholeBody(reader(session, logs), maxResponseBytes);
+        } catch (err) {
+          closeSession(session, script.kind);
+          throw err;
+        }
       }
+      const cpuMs = session.cpuMs();
+      const logsSent = logs.lines.length;
+      const waitUntil =
+        head.waitUntil === 0
+          ? settledNow(session, script.kind, logs, started)
+          : background(session, script.kind, logs, {
+              bodyDone: Promise.resolve(),
+              waitUntil: head.waitUntil,
+              logsSent,
+              started,
+            });
+      return {
+        response: { status: head.status, headers: head.headers, body },
+        cpuMs,
+        wallMs: performance.now() - started,
+        logs: logs.lines.slice(),
+        waitUntil,
+      };
+    },
+
+    async runStreaming(prepared, request) {
+      const { script, session, logs, head, started } = await start(prepared, request);
+      const cpuMs = session.cpuMs();
+      const logsSent = logs.lines.length;
+      const { body, done } = streamBody(head.body, reader(session, logs), maxResponseBytes);
+      const waitUntil = background(session, script.kind, logs, {
+        bodyDone: done,
+        waitUntil: head.waitUntil,
+        logsSent,
+        started,
+      });
+      return {
+        response: { status: head.status, headers: head.headers, body },
+        cpuMs,
+        wallMs: performance.now() - started,
+        logs: logs.lines.slice(),
+        waitUntil,
+      };
     },
 
     dispose() {
@@ -175,4 +320,20 @@ export function createIsolateRunner(options: IsolateRunnerOptions = {}): Isolate
       );
     },
   };
+
+  /** The common case: nothing runs after the response, so the isolate goes right away. */
+  function settledNow(
+    session: IsolateSession,
+    kind: IsolateKind,
+    logs: LogCollector,
+    started: number,
+  ): Promise<WaitUntilResult> {
+    closeSession(session, kind);
+    return Promise.resolve({
+      cpuMs: session.cpuMs(),
+      wallMs: performance.now() - started,
+      logs: logs.lines.slice(logs.lines.length),
+      error: null,
+    });
+  }
 }

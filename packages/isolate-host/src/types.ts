@@ -1,3 +1,5 @@
+import type { RunError } from "./errors.js";
+
 /** Per-version limits; the runner clamps them to its node-wide maxima. */
 export interface ScriptLimits {
   cpuMs: number;
@@ -41,8 +43,47 @@ export interface LogLine {
 
 export interface RunResult {
   response: HostResponse;
-  /** CPU time the isolate spent on this request. */
+  /** CPU time the isolate spent on this request, up to the response. */
+  cpuMs: number;
+  wallMs: number;
+  /** Console output up to the response. */
+  logs: LogLine[];
+  /**
+   * Settles (never rejects) once ctx.waitUntil() work has ended and the
+   * isolate is disposed; callers may ignore it.
+   */
+  waitUntil: Promise<WaitUntilResult>;
+}
+
+/** How a request's work after its response (ctx.waitUntil, a streamed body) ended. */
+export interface WaitUntilResult {
+  /** CPU time of the whole request, response and background work. */
+  cpuMs: number;
+  wallMs: number;
+  /** Console output written after the response. */
+  logs: LogLine[];
+  /** A limit the background work hit (EDGE_CPU_LIMIT, EDGE_WALL_LIMIT, ...), or null. */
+  error: RunError | null;
+}
+
+/** A response whose body is read from the isolate while the caller sends it (runStreaming). */
+export interface StreamingResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  /**
+   * The body in chunks. Iterating may throw a RunError (EDGE_SCRIPT_ERROR if
+   * the script's stream fails, EDGE_RESPONSE_TOO_LARGE, EDGE_CPU_LIMIT,
+   * EDGE_WALL_LIMIT...) after some chunks were sent. Stopping early
+   * (`break`, or `return()` on the iterator) cancels the script's stream.
+   */
+  body: AsyncIterableIterator<Uint8Array>;
+}
+
+export interface StreamingRunResult {
+  response: StreamingResponse;
   cpuMs: number;
   wallMs: number;
   logs: LogLine[];
+  /** Settles once the body is done (sent, failed or cancelled) and ctx.waitUntil() work has ended. */
+  waitUntil: Promise<WaitUntilResult>;
 }

@@ -1,7 +1,7 @@
 import ivm from "isolated-vm";
 import type { Logger } from "pino";
+import { type HostBridge, hostError } from "./host-bridge.js";
 import type { IsolateKind } from "./isolate-pool.js";
-import type { LogCollector } from "./log-collector.js";
 import type { RuntimeCode } from "./runtime-code.js";
 
 /**
@@ -12,10 +12,10 @@ import type { RuntimeCode } from "./runtime-code.js";
 export interface WarmIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
-  /** The runtime's { dispatch, validate }, taken before any script code exists in the isolate. */
+  /** The runtime's entry points (runtime/index.ts RuntimeEntry), taken before any script code exists. */
   readonly entry: ivm.Reference<Record<string, unknown>>;
-  /** Where the script's console output goes; set once the isolate serves a request. */
-  attachLogs(collector: LogCollector): void;
+  /** Where the runtime's host functions go; set once the isolate serves a request. */
+  attach(bridge: HostBridge): void;
 }
 
 /** Loads whatwg-url and warms the URL parser, for scripts that use URLs (see usesUrl). */
@@ -34,20 +34,32 @@ export async function createWarmIsolate(
     const context = await isolate.createContext();
     await runtime.install(isolate, context);
     if (kind.preloadUrl) await context.eval(PRELOAD_URL, { timeout: 5_000 });
-    let collector: LogCollector | null = null;
-    const logSink = new ivm.Callback(
-      (level: unknown, message: unknown) => collector?.add(level, message) ?? false,
+    let bridge: HostBridge | null = null;
+    // Callbacks become plain functions in the isolate: arguments and results are copied, and
+    // they offer no path to host objects. They stay inert until a request's bridge is attached.
+    const log = new ivm.Callback((level: unknown, message: unknown) => bridge?.log(level, message) ?? false);
+    const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown) => {
+      if (bridge === null) throw hostError("The host is not available here");
+      return bridge.call(op, a, b, c);
+    });
+    const post = new ivm.Callback(
+      (op: unknown, a: unknown, b: unknown) => {
+        bridge?.post(op, a, b);
+      },
+      { ignored: true },
     );
     // __edgeInit deletes itself: once taken here, scripts cannot reach the runtime's entry points.
     const init = context.global.getSync("__edgeInit", { reference: true }) as ivm.Reference;
-    const entry = init.applySync(undefined, [logSink], { result: { reference: true } }) as ivm.Reference;
+    const entry = init.applySync(undefined, [log, call, post], {
+      result: { reference: true },
+    }) as ivm.Reference;
     init.release();
     return {
       isolate,
       context,
       entry,
-      attachLogs(next) {
-        collector = next;
+      attach(next) {
+        bridge = next;
       },
     };
   } catch (err) {

@@ -1,20 +1,36 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bundle = `${root}runtime-dist/runtime.js`;
+const workerEntry = `${root}dist/threads/runner-worker.js`;
 
-/** True when the bundle is missing or older than a runtime/ source file. */
-function bundleIsStale(): boolean {
-  if (!existsSync(bundle)) return true;
-  const built = statSync(bundle).mtimeMs;
-  return readdirSync(`${root}runtime`).some((file) => statSync(`${root}runtime/${file}`).mtimeMs > built);
+/** Newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) latest = Math.max(latest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
+  }
+  return latest;
 }
 
-/** Tests load the runtime bundle from runtime-dist/: build it first when needed. */
+function staleAgainst(output: string, sources: string): boolean {
+  return !existsSync(output) || newest(`${root}${sources}`) > statSync(output).mtimeMs;
+}
+
+/**
+ * Tests load the runtime bundle from runtime-dist/, and worker threads (the
+ * threaded runner) load the built dist/: build either when it is missing or
+ * older than its sources.
+ */
 export default function setup(): void {
-  if (bundleIsStale()) {
+  if (staleAgainst(bundle, "runtime")) {
     execFileSync(process.execPath, ["scripts/bundle-runtime.mjs"], { cwd: root, stdio: "inherit" });
+  }
+  if (staleAgainst(workerEntry, "src")) {
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
   }
 }

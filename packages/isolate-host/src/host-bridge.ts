@@ -1,0 +1,185 @@
+import { createHash, createHmac, randomFillSync } from "node:crypto";
+import type { FetchPolicy } from "./fetch/fetch-options.js";
+import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import type { LogCollector } from "./log-collector.js";
+
+/** Calls into the isolate's runtime that the bridge needs (complete a fetch, fire a timer). */
+export interface IsolateCalls {
+  complete(id: number, ok: boolean, value: unknown): void;
+  fire(id: number): void;
+  /** Host time spent on the script's behalf (hashing), charged to its CPU budget. */
+  charge(ms: number): void;
+}
+
+const HASHES = new Set(["sha1", "sha256", "sha384", "sha512"]);
+const MAX_RANDOM_BYTES = 65_536;
+/** Largest input hashed per call: hashing runs on the host's event loop, so it is kept short. */
+export const MAX_DIGEST_BYTES = 16 * 1024 * 1024;
+const MAX_TIMERS = 10_000;
+/** Host hashing cost estimate: a small fixed part plus about 2 ms per MB (SHA-512 and SHA-256 speeds on a modest core). */
+const HASH_BASE_MS = 0.005;
+const HASH_MS_PER_BYTE = 2 / (1024 * 1024);
+
+function bytesArg(value: unknown, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be bytes`);
+  if (value.byteLength > MAX_DIGEST_BYTES) {
+    throw new RangeError(
+      `${what} is larger than the ${MAX_DIGEST_BYTES}-byte limit for one crypto operation`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The host side of one request's runtime: the functions behind `crypto`,
+ * timers and `fetch()`. Every argument comes from the script's isolate, so
+ * each is checked; nothing but copied plain data goes back. close() drops
+ * the request's timers and aborts its subrequests.
+ */
+export class HostBridge {
+  readonly #logs: LogCollector;
+  readonly #fetch: FetchPolicy;
+  readonly #calls: IsolateCalls;
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #subrequests = new Map<number, AbortController>();
+  readonly #budget = { used: 0 };
+  /** Messages of limit failures handed to the script, to recognise them if uncaught. */
+  readonly limitFailures = new Map<string, "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE">();
+  #closed = false;
+
+  constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
+    this.#logs = logs;
+    this.#fetch = fetch;
+    this.#calls = calls;
+  }
+
+  get subrequests(): number {
+    return this.#budget.used;
+  }
+
+  log(level: unknown, message: unknown): boolean {
+    return this.#logs.add(level, message);
+  }
+
+  /** Synchronous operations: the isolate waits for the result. */
+  call(op: unknown, a: unknown, b: unknown, c: unknown): unknown {
+    try {
+      switch (op) {
+        case "random": {
+          const length = Number(a);
+          if (!Number.isInteger(length) || length < 0 || length > MAX_RANDOM_BYTES)
+            throw new RangeError("Bad length");
+          return randomFillSync(new Uint8Array(length));
+        }
+        case "digest": {
+          if (typeof a !== "string" || !HASHES.has(a)) throw new TypeError("Unsupported hash");
+          const data = bytesArg(b, "data");
+          this.#chargeHashing(data.byteLength);
+          return new Uint8Array(createHash(a).update(data).digest());
+        }
+        case "hmac": {
+          if (typeof a !== "string" || !HASHES.has(a)) throw new TypeError("Unsupported hash");
+          const data = bytesArg(c, "data");
+          this.#chargeHashing(data.byteLength);
+          return new Uint8Array(createHmac(a, bytesArg(b, "key")).update(data).digest());
+        }
+        default:
+          throw new TypeError("Unknown host operation");
+      }
+    } catch (err) {
+      throw hostError(err instanceof Error ? err.message : "Host operation failed");
+    }
+  }
+
+  /**
+   * Hashing runs on the host thread, outside the isolate's CPU clock, so its
+   * cost is charged to the script: estimated from the input size rather than
+   * timed, so that a busy host does not make a script pay for others.
+   */
+  #chargeHashing(bytes: number): void {
+    this.#calls.charge(HASH_BASE_MS + bytes * HASH_MS_PER_BYTE);
+  }
+
+  /** Fire-and-forget operations; results come back through IsolateCalls. */
+  post(op: unknown, a: unknown, b: unknown): void {
+    if (this.#closed) return;
+    switch (op) {
+      case "timer":
+        this.#setTimer(a, b);
+        return;
+      case "clearTimer":
+        this.#clearTimer(a);
+        return;
+      case "fetch":
+        this.#startFetch(a, b);
+        return;
+      case "fetchAbort":
+        this.#subrequests.get(Number(a))?.abort();
+        return;
+      default:
+        return;
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    for (const controller of this.#subrequests.values()) controller.abort();
+    this.#subrequests.clear();
+  }
+
+  #setTimer(id: unknown, delay: unknown): void {
+    const key = Number(id);
+    const ms = Number(delay);
+    if (!Number.isSafeInteger(key) || !Number.isFinite(ms) || ms < 0) return;
+    if (!this.#timers.has(key) && this.#timers.size >= MAX_TIMERS) return;
+    clearTimeout(this.#timers.get(key));
+    // The run's wall-clock limit ends the request (and these timers) before long delays elapse.
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        if (!this.#closed) this.#calls.fire(key);
+      },
+      Math.min(ms, 2 ** 31 - 1),
+    );
+    this.#timers.set(key, timer);
+  }
+
+  #clearTimer(id: unknown): void {
+    const key = Number(id);
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+  }
+
+  #startFetch(id: unknown, request: unknown): void {
+    const key = Number(id);
+    if (!Number.isSafeInteger(key) || this.#subrequests.has(key)) return;
+    const controller = new AbortController();
+    this.#subrequests.set(key, controller);
+    performSubrequest(request, this.#fetch, this.#budget, controller.signal).then(
+      (result) => {
+        this.#subrequests.delete(key);
+        if (!this.#closed) this.#calls.complete(key, true, result);
+      },
+      (err: unknown) => {
+        this.#subrequests.delete(key);
+        const failure =
+          err instanceof SubrequestError ? err : new SubrequestError("The subrequest failed in the host");
+        if (failure.limit !== null)
+          this.limitFailures.set(`${failure.name}: ${failure.message}`, failure.limit);
+        if (!this.#closed) this.#calls.complete(key, false, { name: failure.name, message: failure.message });
+      },
+    );
+  }
+}
+
+/**
+ * An error safe to hand to the isolate: isolated-vm copies `stack` along, and
+ * a host stack would show the host's file paths, so it is only name and message.
+ */
+export function hostError(message: string): Error {
+  const error = new Error(message);
+  error.stack = `Error: ${message}`;
+  return error;
+}

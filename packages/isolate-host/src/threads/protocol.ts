@@ -1,0 +1,52 @@
+import type { RunErrorCode } from "../errors.js";
+import type { FetchOptions } from "../fetch/fetch-options.js";
+import type { HostRequest, LogLine, ScriptLimits, WorkerScript } from "../types.js";
+
+/** What a worker thread's runner is built with (the serialisable part of IsolateRunnerOptions). */
+export interface WorkerOptions {
+  maxLimits: ScriptLimits | undefined;
+  warmIsolates: number | undefined;
+  fetch: FetchOptions | undefined;
+  maxResponseBytes: number | undefined;
+  logLevel: string;
+}
+
+/** An error crossing threads: a RunError by its data, anything else by name and message. */
+export type WireError =
+  | { run: true; code: RunErrorCode; message: string; cpuMs: number; logs: LogLine[] }
+  | { run: false; name: string; message: string };
+
+export interface WireWaitUntil {
+  cpuMs: number;
+  wallMs: number;
+  logs: LogLine[];
+  error: WireError | null;
+}
+
+export type ToWorker =
+  | { t: "prepare"; id: number; script: WorkerScript }
+  | { t: "forget"; scriptId: number }
+  | { t: "run"; id: number; scriptId: number; request: HostRequest; streaming: boolean }
+  | { t: "pull"; id: number }
+  | { t: "cancel"; id: number }
+  | { t: "dispose" };
+
+export type FromWorker =
+  | { t: "ready" }
+  | { t: "prepared"; id: number; scriptId: number; limits: ScriptLimits }
+  | { t: "failed"; id: number; error: WireError }
+  | {
+      t: "head";
+      id: number;
+      status: number;
+      headers: Array<[string, string]>;
+      /** The whole body (run), or null when it is pulled chunk by chunk (runStreaming). */
+      body: Uint8Array | null;
+      cpuMs: number;
+      wallMs: number;
+      logs: LogLine[];
+    }
+  | { t: "chunk"; id: number; chunk: Uint8Array | null }
+  | { t: "chunkFailed"; id: number; error: WireError }
+  | { t: "waitUntil"; id: number; result: WireWaitUntil }
+  | { t: "log"; line: string };

@@ -1,0 +1,157 @@
+/**
+ * Entry of a runner worker thread (see threaded-runner.ts): an ordinary
+ * in-thread runner serving the messages of the main thread. Each worker
+ * builds, runs and disposes its own fresh isolates, so isolate creation, the
+ * heaviest blocking step, happens on every core.
+ */
+import { Writable } from "node:stream";
+import { parentPort, workerData } from "node:worker_threads";
+import { pino } from "pino";
+import { createIsolateRunner, type PreparedScript } from "../runner.js";
+import type { StreamingResponse, WaitUntilResult } from "../types.js";
+import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
+import { toWire } from "./wire-error.js";
+
+const port = parentPort;
+if (port === null) throw new Error("runner-worker must run in a worker thread");
+const options = workerData as WorkerOptions;
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+/** Host log lines go to the main thread's logger. */
+const logStream = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    send({ t: "log", line: chunk.toString() });
+    done();
+  },
+});
+
+const runner = createIsolateRunner({
+  maxLimits: options.maxLimits,
+  warmIsolates: options.warmIsolates,
+  fetch: options.fetch,
+  maxResponseBytes: options.maxResponseBytes,
+  logger: pino({ level: options.logLevel }, logStream),
+  threads: 0,
+});
+const scripts = new Map<number, PreparedScript>();
+const bodies = new Map<number, StreamingResponse["body"]>();
+let nextScriptId = 1;
+
+/** A body the main thread can take over without a copy (never a view into a shared pool). */
+function owned(bytes: Uint8Array): { bytes: Uint8Array; transfer: ArrayBuffer[] } {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const copy = whole && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+  return { bytes: copy, transfer: [copy.buffer as ArrayBuffer] };
+}
+
+function reportWaitUntil(id: number, waitUntil: Promise<WaitUntilResult>): void {
+  void waitUntil.then((result) =>
+    send({
+      t: "waitUntil",
+      id,
+      result: { ...result, error: result.error === null ? null : toWire(result.error) },
+    }),
+  );
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.t) {
+    case "prepare": {
+      try {
+        const prepared = await runner.prepare(message.script);
+        const scriptId = nextScriptId++;
+        scripts.set(scriptId, prepared);
+        send({ t: "prepared", id: message.id, scriptId, limits: prepared.limits });
+      } catch (err) {
+        send({ t: "failed", id: message.id, error: toWire(err) });
+      }
+      return;
+    }
+    case "forget":
+      scripts.delete(message.scriptId);
+      return;
+    case "run": {
+      const prepared = scripts.get(message.scriptId);
+      try {
+        if (prepared === undefined)
+          throw new TypeError("run() needs a PreparedScript returned by this runner's prepare()");
+        if (message.streaming) {
+          const result = await runner.runStreaming(prepared, message.request);
+          bodies.set(message.id, result.response.body);
+          const { status, headers } = result.response;
+          send({
+            t: "head",
+            id: message.id,
+            status,
+            headers,
+            body: null,
+            cpuMs: result.cpuMs,
+            wallMs: result.wallMs,
+            logs: result.logs,
+          });
+          reportWaitUntil(message.id, result.waitUntil);
+        } else {
+          const result = await runner.run(prepared, message.request);
+          const { bytes, transfer } = owned(result.response.body);
+          const { status, headers } = result.response;
+          send(
+            {
+              t: "head",
+              id: message.id,
+              status,
+              headers,
+              body: bytes,
+              cpuMs: result.cpuMs,
+              wallMs: result.wallMs,
+              logs: result.logs,
+            },
+            transfer,
+          );
+          reportWaitUntil(message.id, result.waitUntil);
+        }
+      } catch (err) {
+        send({ t: "failed", id: message.id, error: toWire(err) });
+      }
+      return;
+    }
+    case "pull": {
+      const body = bodies.get(message.id);
+      if (body === undefined) {
+        send({ t: "chunk", id: message.id, chunk: null });
+        return;
+      }
+      try {
+        const next = await body.next();
+        if (next.done) {
+          bodies.delete(message.id);
+          send({ t: "chunk", id: message.id, chunk: null });
+        } else {
+          const { bytes, transfer } = owned(next.value);
+          send({ t: "chunk", id: message.id, chunk: bytes }, transfer);
+        }
+      } catch (err) {
+        bodies.delete(message.id);
+        send({ t: "chunkFailed", id: message.id, error: toWire(err) });
+      }
+      return;
+    }
+    case "cancel": {
+      const body = bodies.get(message.id);
+      bodies.delete(message.id);
+      await body?.return?.();
+      return;
+    }
+    case "dispose":
+      runner.dispose();
+      port!.close();
+      return;
+  }
+}
+
+port.on("message", (message: ToWorker) => {
+  void handle(message);
+});
+send({ t: "ready" });

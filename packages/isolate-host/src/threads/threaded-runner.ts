@@ -1,0 +1,249 @@
+import { Worker } from "node:worker_threads";
+import { type Logger, pino } from "pino";
+import type { RunError } from "../errors.js";
+import type { IsolateRunner, IsolateRunnerOptions, PreparedScript } from "../runner.js";
+import type { HostRequest, RunResult, StreamingRunResult, WaitUntilResult, WorkerScript } from "../types.js";
+import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
+import { fromWire } from "./wire-error.js";
+
+/**
+ * Tests import this file from src/ (TypeScript); worker threads need the
+ * built JavaScript, so from src/ the worker comes from dist/ (build first).
+ */
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("../../dist/threads/runner-worker.js", import.meta.url)
+  : new URL("./runner-worker.js", import.meta.url);
+
+interface Call {
+  resolve(message: FromWorker): void;
+  reject(err: Error): void;
+}
+
+/** One worker thread and the calls it has under way. */
+class RunnerThread {
+  readonly worker: Worker;
+  readonly #calls = new Map<number, Call>();
+  readonly #waitUntils = new Map<number, (result: WaitUntilResult) => void>();
+  readonly ready: Promise<void>;
+  inFlight = 0;
+  #failure: Error | null = null;
+
+  constructor(options: WorkerOptions, logger: Logger, index: number) {
+    // Process-wide flags such as --no-node-snapshot already apply to worker threads.
+    this.worker = new Worker(WORKER_URL, { workerData: options });
+    let markReady!: () => void;
+    this.ready = new Promise((resolve) => {
+      markReady = resolve;
+    });
+    const log = logger.child({ thread: index });
+    this.worker.on("message", (message: FromWorker) => {
+      switch (message.t) {
+        case "ready":
+          markReady();
+          return;
+        case "log":
+          forwardLog(log, message.line);
+          return;
+        case "waitUntil": {
+          const done = this.#waitUntils.get(message.id);
+          this.#waitUntils.delete(message.id);
+          const { error, ...rest } = message.result;
+          done?.({ ...rest, error: error === null ? null : (fromWire(error) as RunError) });
+          this.inFlight -= 1;
+          return;
+        }
+        default: {
+          const call = this.#calls.get(message.id);
+          this.#calls.delete(message.id);
+          call?.resolve(message);
+        }
+      }
+    });
+    const fail = (err: Error): void => {
+      this.#failure = err;
+      markReady();
+      for (const call of this.#calls.values()) call.reject(err);
+      this.#calls.clear();
+      for (const done of this.#waitUntils.values()) done({ cpuMs: 0, wallMs: 0, logs: [], error: null });
+      this.#waitUntils.clear();
+    };
+    this.worker.on("error", (err) => {
+      log.error({ err }, "runner worker thread failed");
+      fail(err);
+    });
+    this.worker.on("exit", () => fail(new Error("The isolate runner has been disposed")));
+  }
+
+  /** Sends a message that is answered by one reply with the same id. */
+  request(message: ToWorker & { id: number }): Promise<FromWorker> {
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#calls.set(message.id, { resolve, reject });
+      this.worker.postMessage(message);
+    });
+  }
+
+  post(message: ToWorker): void {
+    if (this.#failure === null) this.worker.postMessage(message);
+  }
+
+  /** The waitUntil report that follows a successful run. */
+  waitUntil(id: number): Promise<WaitUntilResult> {
+    return new Promise((resolve) => this.#waitUntils.set(id, resolve));
+  }
+}
+
+function forwardLog(log: Logger, line: string): void {
+  try {
+    const {
+      level,
+      msg,
+      time: _time,
+      pid: _pid,
+      hostname: _hostname,
+      ...fields
+    } = JSON.parse(line) as Record<string, unknown>;
+    const name = log.levels.labels[Number(level)] ?? "info";
+    (log[name as "info"] as (obj: object, msg?: string) => void).call(
+      log,
+      fields,
+      typeof msg === "string" ? msg : undefined,
+    );
+  } catch {
+    log.warn({ line }, "unreadable log line from a runner worker thread");
+  }
+}
+
+/**
+ * An IsolateRunner spreading requests over worker threads, each running its
+ * own in-thread runner (isolate pool, runtime code cache, prepared scripts).
+ * Every request still gets a fresh isolate; the threads only let isolate
+ * creation and disposal, which block the thread doing them, use every core.
+ */
+export function createThreadedRunner(options: IsolateRunnerOptions, threads: number): IsolateRunner {
+  const logger = (options.logger ?? pino({ level: "silent" })).child({ component: "isolate-host" });
+  const workerOptions: WorkerOptions = {
+    maxLimits: options.maxLimits,
+    warmIsolates: options.warmIsolates,
+    fetch: options.fetch,
+    maxResponseBytes: options.maxResponseBytes,
+    logLevel: logger.level,
+  };
+  const pool = Array.from({ length: threads }, (_, i) => new RunnerThread(workerOptions, logger, i));
+  const scriptIds = new WeakMap<PreparedScript, number[]>();
+  const forget = new FinalizationRegistry<number[]>((ids) => {
+    for (const [i, scriptId] of ids.entries()) pool[i]?.post({ t: "forget", scriptId });
+  });
+  let nextId = 1;
+  let disposed = false;
+
+  function assertOpen(): void {
+    if (disposed) throw new Error("The isolate runner has been disposed");
+  }
+
+  function pick(): { thread: RunnerThread; index: number } {
+    let index = 0;
+    for (let i = 1; i < pool.length; i++) if (pool[i]!.inFlight < pool[index]!.inFlight) index = i;
+    return { thread: pool[index]!, index };
+  }
+
+  function failure(message: FromWorker): Error {
+    if (message.t === "failed" || message.t === "chunkFailed") return fromWire(message.error);
+    return new Error(`Unexpected reply from a runner worker thread: ${message.t}`);
+  }
+
+  async function start(prepared: PreparedScript, request: HostRequest, streaming: boolean) {
+    assertOpen();
+    const ids = scriptIds.get(prepared);
+    if (ids === undefined)
+      throw new TypeError("run() needs a PreparedScript returned by this runner's prepare()");
+    const { thread, index } = pick();
+    const id = nextId++;
+    thread.inFlight += 1;
+    const reply = await thread
+      .request({ t: "run", id, scriptId: ids[index]!, request, streaming })
+      .catch((err: Error) => {
+        thread.inFlight -= 1;
+        throw err;
+      });
+    if (reply.t !== "head") {
+      thread.inFlight -= 1;
+      throw failure(reply);
+    }
+    return { thread, id, head: reply, waitUntil: thread.waitUntil(id) };
+  }
+
+  return {
+    async prepare(script: WorkerScript): Promise<PreparedScript> {
+      assertOpen();
+      await Promise.all(pool.map((thread) => thread.ready));
+      const replies = await Promise.all(
+        pool.map((thread) => thread.request({ t: "prepare", id: nextId++, script })),
+      );
+      const bad = replies.find((reply) => reply.t !== "prepared");
+      if (bad !== undefined) throw failure(bad);
+      const first = replies[0] as Extract<FromWorker, { t: "prepared" }>;
+      const prepared: PreparedScript = Object.freeze({
+        name: script.name,
+        version: script.version,
+        limits: first.limits,
+      });
+      const ids = replies.map((reply) => (reply as Extract<FromWorker, { t: "prepared" }>).scriptId);
+      scriptIds.set(prepared, ids);
+      forget.register(prepared, ids);
+      return prepared;
+    },
+
+    async run(prepared, request): Promise<RunResult> {
+      const { head, waitUntil } = await start(prepared, request, false);
+      if (head.t !== "head" || head.body === null) throw new Error("A runner worker thread sent no body");
+      return {
+        response: { status: head.status, headers: head.headers, body: head.body },
+        cpuMs: head.cpuMs,
+        wallMs: head.wallMs,
+        logs: head.logs,
+        waitUntil,
+      };
+    },
+
+    async runStreaming(prepared, request): Promise<StreamingRunResult> {
+      const { thread, id, head, waitUntil } = await start(prepared, request, true);
+      if (head.t !== "head") throw new Error("A runner worker thread sent no response head");
+      let finished = false;
+      const body: AsyncIterableIterator<Uint8Array> = {
+        async next() {
+          if (finished) return { done: true, value: undefined };
+          const reply = await thread.request({ t: "pull", id });
+          if (reply.t === "chunk" && reply.chunk !== null) return { done: false, value: reply.chunk };
+          finished = true;
+          if (reply.t === "chunk") return { done: true, value: undefined };
+          throw failure(reply);
+        },
+        async return() {
+          if (!finished) thread.post({ t: "cancel", id });
+          finished = true;
+          return { done: true, value: undefined };
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+      return {
+        response: { status: head.status, headers: head.headers, body },
+        cpuMs: head.cpuMs,
+        wallMs: head.wallMs,
+        logs: head.logs,
+        waitUntil,
+      };
+    },
+
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const thread of pool) {
+        thread.post({ t: "dispose" });
+        void thread.worker.terminate();
+      }
+    },
+  };
+}
