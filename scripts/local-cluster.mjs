@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Starts a local cluster on loopback: the control plane on an embedded SQLite
-// store plus three PoPs. Ctrl-C stops everything. Run through `npm start`,
-// which builds first. Output: one line per log record, prefixed by process.
+// store, three PoPs and the router in front of them. Ctrl-C stops everything.
+// Run through `npm start`, which builds first. Output: one line per log record,
+// prefixed by process.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -10,6 +11,10 @@ const root = new URL("..", import.meta.url).pathname;
 const token = process.env.EDGE_ADMIN_TOKEN ?? "dev-admin-token";
 const api = { host: "127.0.0.1", port: Number(process.env.EDGE_API_PORT ?? 8080) };
 const grpcAddress = process.env.EDGE_GRPC_ADDRESS ?? "127.0.0.1:50051";
+const router = {
+  httpPort: Number(process.env.EDGE_ROUTER_PORT ?? 8000),
+  dnsPort: Number(process.env.EDGE_DNS_PORT ?? 5353),
+};
 const pops = [
   { pop: "fra", city: "Frankfurt", lat: 50.1109, lon: 8.6821, port: 8101 },
   { pop: "iad", city: "Ashburn, Virginia", lat: 38.9445, lon: -77.4558, port: 8102 },
@@ -81,11 +86,23 @@ for (const p of pops) {
   });
 }
 
+// The router: HTTP and DNS entry that sends each client to the nearest healthy PoP.
+start("router", ["apps/router/dist/main.js"], {
+  EDGE_ADMIN_TOKEN: token,
+  EDGE_API_URL: `http://${api.host}:${api.port}`,
+  EDGE_ROUTER_HOST: "127.0.0.1",
+  EDGE_ROUTER_PORT: String(router.httpPort),
+  EDGE_DNS_HOST: "127.0.0.1",
+  EDGE_DNS_PORT: String(router.dnsPort),
+  EDGE_DEFAULT_POP: process.env.EDGE_DEFAULT_POP ?? "fra",
+});
+
 process.stdout.write(
   [
     "",
     `control plane  http://${api.host}:${api.port}   (token: ${process.env.EDGE_ADMIN_TOKEN ? "$EDGE_ADMIN_TOKEN" : token})`,
     ...pops.map((p) => `PoP ${p.pop} (${p.city})  http://<script>.localhost:${p.port}/`),
+    `router         http://<script>.localhost:${router.httpPort}/  (x-edge-client-geo: lat,lon), DNS 127.0.0.1:${router.dnsPort}`,
     "Ctrl-C stops the cluster.",
     "",
   ].join("\n"),

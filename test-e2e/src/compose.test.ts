@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { CONTROL_PLANE_ENV_VARS } from "@edge/control-plane";
 import { EDGE_NODE_ENV_VARS } from "@edge/edge-node";
+import { ROUTER_ENV_VARS } from "@edge/router";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 /**
  * Docker cannot run on this machine, so the compose topology is proven with real
- * processes elsewhere (skeleton.test.ts) and its files are checked here: every
+ * processes elsewhere (skeleton.test.ts, routing.test.ts) and its files are checked here: every
  * variable a service sets is one its app reads, the wiring between services
  * agrees, and the images run as non-root from multi-stage builds.
  */
@@ -26,6 +27,7 @@ const compose = parse(composeText, { merge: true }) as { services: Record<string
 const services = compose.services;
 const edgeNodes = Object.entries(services).filter(([, s]) => s.build?.target === "edge-node");
 const controlPlane = services["control-plane"] as Service;
+const router = services.router as Service;
 
 describe("deploy/compose", () => {
   it("runs redis, a control plane and at least three edge nodes in different cities", () => {
@@ -50,6 +52,7 @@ describe("deploy/compose", () => {
     for (const [, s] of edgeNodes) {
       for (const key of Object.keys(s.environment ?? {})) expect(EDGE_NODE_ENV_VARS).toContain(key);
     }
+    for (const key of Object.keys(router.environment ?? {})) expect(ROUTER_ENV_VARS).toContain(key);
   });
 
   it("wires the control plane to Redis and every edge node to the control plane's gRPC port", () => {
@@ -66,24 +69,54 @@ describe("deploy/compose", () => {
     expect(controlPlane.ports).toContain(`${apiPort}:${apiPort}`);
   });
 
+  it("runs the router against the control plane's API, with HTTP and DNS (UDP and TCP) published", () => {
+    expect(router.build?.target).toBe("router");
+    const env = router.environment ?? {};
+    expect(env.EDGE_API_URL).toBe(`http://control-plane:${controlPlane.environment?.EDGE_API_PORT}`);
+    expect(env.EDGE_ADMIN_TOKEN).toBe(controlPlane.environment?.EDGE_ADMIN_TOKEN);
+    expect(router.depends_on?.["control-plane"]?.condition).toBe("service_healthy");
+    expect([env.EDGE_ROUTER_HOST, env.EDGE_DNS_HOST]).toEqual(["0.0.0.0", "0.0.0.0"]);
+    const http = env.EDGE_ROUTER_PORT;
+    const dns = env.EDGE_DNS_PORT;
+    expect(router.ports).toEqual(
+      expect.arrayContaining([`${http}:${http}`, `${dns}:${dns}/udp`, `${dns}:${dns}/tcp`]),
+    );
+    // The zone the router answers for is the one the nodes serve, and the default PoP is one of them.
+    for (const [, s] of edgeNodes)
+      expect(s.environment?.EDGE_ZONE ?? "localhost").toBe(env.EDGE_ZONE ?? "localhost");
+    const pops = edgeNodes.map(([, s]) => s.environment?.EDGE_POP);
+    if (env.EDGE_DEFAULT_POP !== undefined) expect(pops).toContain(env.EDGE_DEFAULT_POP);
+  });
+
   it("keeps Redis durable enough for an acknowledged deploy (AOF, fsync always)", () => {
     const command = services.redis?.command ?? [];
     expect(command.join(" ")).toContain("--appendonly yes");
     expect(command.join(" ")).toContain("--appendfsync always");
   });
 
-  it("builds both images in stages, runs them as a non-root user and starts the built entry points", () => {
+  it("builds every image in stages, runs them as a non-root user and starts the built entry points", () => {
     const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]);
-    expect(stages).toEqual(expect.arrayContaining(["build", "runtime", "control-plane", "edge-node"]));
+    expect(stages).toEqual(
+      expect.arrayContaining(["build", "runtime", "control-plane", "edge-node", "router"]),
+    );
+    expect(dockerfile).toContain("--filter=@edge/router");
     expect(dockerfile).toMatch(/^USER node$/m);
     const entries = [...dockerfile.matchAll(/^CMD \[(.+)\]$/gm)].map(
       (m) => JSON.parse(`[${m[1]}]`) as string[],
     );
     const mains = entries.map((cmd) => cmd[cmd.length - 1] as string);
-    expect(mains).toEqual(["apps/control-plane/dist/main.js", "apps/edge-node/dist/main.js"]);
+    expect(mains).toEqual([
+      "apps/control-plane/dist/main.js",
+      "apps/edge-node/dist/main.js",
+      "apps/router/dist/main.js",
+    ]);
     for (const main of mains) expect(existsSync(new URL(main, root))).toBe(true);
     expect(entries[1]).toContain("--no-node-snapshot");
-    for (const [, s] of [["control-plane", controlPlane] as const, ...edgeNodes]) {
+    for (const [, s] of [
+      ["control-plane", controlPlane] as const,
+      ["router", router] as const,
+      ...edgeNodes,
+    ]) {
       expect(s.build?.dockerfile).toBe("deploy/compose/Dockerfile");
       expect(new URL(`deploy/compose/${s.build?.context}/`, root).href).toBe(root.href);
     }

@@ -4,19 +4,28 @@ import type { Config } from "./config.js";
 import { bearerAuth } from "./http/auth.js";
 import { frameworkErrorHandler, installErrorHandling, notFound } from "./http/error-handler.js";
 import { guardStore } from "./http/guarded-store.js";
-import type { MetricsSource, PushHub } from "./push/types.js";
+import type { MetricsSource } from "./metrics/types.js";
+import type { PushHub } from "./push/types.js";
 import { healthRoutes } from "./routes/health.js";
+import { logsRoutes } from "./routes/logs.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { type PrometheusSource, prometheusRoutes } from "./routes/prometheus.js";
 import { routeRoutes } from "./routes/route.js";
 import { scriptRoutes } from "./routes/scripts/index.js";
+import { tailRoutes } from "./routes/tail.js";
 import type { RouteDeps } from "./routes/types.js";
 import type { Store } from "./store/types.js";
+import type { TailService } from "./tail/tail-hub.js";
 
 export interface AppDeps {
   store: Store;
   hub: PushHub;
   metrics: MetricsSource;
+  /** Live tail sessions and log history queries (`src/tail/`). */
+  tail: TailService;
+  /** Prometheus exposition for `GET /metrics` (a prom-client Registry). */
+  prometheus: PrometheusSource;
   logger: Logger;
 }
 
@@ -32,8 +41,8 @@ export function requestBodyLimit(config: Config): number {
 
 /**
  * Builds the admin HTTP API; does not listen (`main.ts` does, tests use
- * `inject()`). `/healthz` and `/readyz` are open; everything under `/v1`
- * needs `Authorization: Bearer <EDGE_ADMIN_TOKEN>`.
+ * `inject()`). `/healthz`, `/readyz` and `/metrics` (Prometheus) are open;
+ * everything under `/v1` needs `Authorization: Bearer <EDGE_ADMIN_TOKEN>`.
  */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = fastify({
@@ -48,9 +57,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   installErrorHandling(app, config.maxScriptBytes);
 
   const store = guardStore(deps.store);
-  const routeDeps: RouteDeps = { config, store, hub: deps.hub, metrics: deps.metrics };
+  const routeDeps: RouteDeps = { config, store, hub: deps.hub, metrics: deps.metrics, tail: deps.tail };
 
   await app.register(healthRoutes, { store });
+  await app.register(prometheusRoutes, { prometheus: deps.prometheus });
   await app.register(
     async (v1) => {
       v1.addHook("onRequest", bearerAuth(config.adminToken));
@@ -61,6 +71,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await v1.register(scriptRoutes, routeDeps);
       await v1.register(nodeRoutes, routeDeps);
       await v1.register(metricsRoutes, routeDeps);
+      await v1.register(tailRoutes, routeDeps);
+      await v1.register(logsRoutes, routeDeps);
       await v1.register(routeRoutes, routeDeps);
     },
     { prefix: "/v1" },

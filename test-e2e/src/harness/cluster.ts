@@ -1,4 +1,5 @@
 import { requestWithHost } from "@edge/edge-node/testing";
+import { freshCacheDir } from "./cache-dir.js";
 import { AppProcess, CONTROL_PLANE_MAIN, EDGE_NODE_MAIN } from "./process.js";
 
 export const TOKEN = "e2e-admin-token";
@@ -51,6 +52,7 @@ export async function startEdgeNode(spec: PopSpec, grpcPort: number): Promise<Ed
     EDGE_HTTP_PORT: "0",
     EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
     EDGE_METRICS_INTERVAL_MS: "250",
+    EDGE_CACHE_DIR: freshCacheDir(),
   });
   const ready = await proc.waitForLog((r) => r.msg === "edge node listening");
   return { proc, pop: spec.pop, base: `http://127.0.0.1:${ready.httpPort}` };
@@ -98,4 +100,74 @@ export async function eventually(
     if (Date.now() - started > timeoutMs) throw new Error(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+// ---- Routing (issue 4): the router process and edge nodes on their own loopback addresses ----
+
+export const ROUTER_MAIN = "apps/router/dist/main.js";
+
+/**
+ * Like `startEdgeNode`, bound to `host` (e.g. `127.0.0.4`): with each PoP on
+ * its own loopback address, DNS answers can tell the PoPs apart.
+ */
+export async function startEdgeNodeOn(spec: PopSpec, grpcPort: number, host: string): Promise<EdgeNodeProc> {
+  const proc = new AppProcess(spec.pop, EDGE_NODE_MAIN, {
+    EDGE_POP: spec.pop,
+    EDGE_NODE_ID: `${spec.pop}-1`,
+    EDGE_LAT: String(spec.lat),
+    EDGE_LON: String(spec.lon),
+    EDGE_HTTP_HOST: host,
+    EDGE_HTTP_PORT: "0",
+    EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
+    EDGE_METRICS_INTERVAL_MS: "250",
+    EDGE_CACHE_DIR: freshCacheDir(),
+  });
+  const ready = await proc.waitForLog((r) => r.msg === "edge node listening");
+  return { proc, pop: spec.pop, base: `http://${host}:${ready.httpPort}` };
+}
+
+export interface RouterProc {
+  proc: AppProcess;
+  /** `http://127.0.0.1:<port>`: send `Host: <script>.localhost`. */
+  base: string;
+  dnsPort: number;
+}
+
+/** Starts the router's built main.js against a control plane; ports 0, a fast poll; `env` adds or overrides. */
+export async function startRouter(cp: ControlPlane, env: Record<string, string> = {}): Promise<RouterProc> {
+  const proc = new AppProcess("router", ROUTER_MAIN, {
+    EDGE_ADMIN_TOKEN: TOKEN,
+    EDGE_API_URL: cp.api,
+    EDGE_ROUTER_HOST: "127.0.0.1",
+    EDGE_ROUTER_PORT: "0",
+    EDGE_DNS_HOST: "127.0.0.1",
+    EDGE_DNS_PORT: "0",
+    EDGE_ROUTER_POLL_MS: "200",
+    EDGE_ZONE: "localhost",
+    ...env,
+  });
+  const ready = await proc.waitForLog((r) => r.msg === "router listening");
+  return { proc, base: `http://127.0.0.1:${ready.httpPort}`, dnsPort: Number(ready.dnsPort) };
+}
+
+/** A request to `<script>.localhost` through the router, with extra headers (`x-edge-client-geo`...). */
+export async function viaRouter(
+  router: RouterProc,
+  script: string,
+  headers: Record<string, string> = {},
+  path = "/",
+) {
+  const res = await requestWithHost(router.base, `${script}.localhost`, path, { headers });
+  const header = (name: string) => {
+    const value = res.headers[name];
+    return typeof value === "string" ? value : null;
+  };
+  return {
+    status: res.status,
+    pop: header("x-edge-pop"),
+    routedTo: header("x-edge-routed-to"),
+    note: header("x-edge-route-note"),
+    location: header("location"),
+    text: res.text,
+  };
 }

@@ -81,7 +81,15 @@ export const routeRoutes: FastifyPluginAsync<RouteExplainOptions> = async (app, 
     let choice: ReturnType<typeof chooseNode>;
     if (query.lat !== undefined && query.lon !== undefined) {
       const point = { lat: query.lat, lon: query.lon };
-      location = { point, source: "query", ip: null, network: null, prefixLength: null, label: null, notes: [] };
+      location = {
+        point,
+        source: "query",
+        ip: null,
+        network: null,
+        prefixLength: null,
+        label: null,
+        notes: [],
+      };
       choice = chooseNode(nodes, point, settings);
     } else {
       ({ location, choice } = routeClient(nodes, { ip: query.ip }, sources, settings));

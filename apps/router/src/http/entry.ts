@@ -1,0 +1,262 @@
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { pipeline } from "node:stream";
+import { type Candidate, CLIENT_GEO_HEADER, clientIpOf, type TrustedProxies } from "@edge/routing";
+import type { Logger } from "pino";
+import { errorBody, ROUTER_ERRORS, type RouterErrorCode } from "../errors.js";
+import { authorityOf, type HostPort, parseHostPort } from "../node-address.js";
+import type { NodeViewSource } from "../node-view/types.js";
+import type { Decide } from "../route-decider.js";
+import { endToEndHeaders, headerText } from "./headers.js";
+import { pathWithoutRedirect, redirectLocation } from "./redirect.js";
+import { type Attempt, forwardOnce } from "./upstream.js";
+import { hostnameOf, scriptLabelOf } from "./zone-host.js";
+
+export interface HttpEntryOptions {
+  zone: string;
+  trustedProxies: TrustedProxies;
+  connectTimeoutMs: number;
+  /** `EDGE_ROUTER_REDIRECT_URL`. */
+  redirectUrl: string;
+  decide: Decide;
+  /** For `GET /healthz`. */
+  view: NodeViewSource;
+  logger: Logger;
+}
+
+export interface HttpEntry {
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Headers the router sets on what it returns. */
+export const ROUTED_TO_HEADER = "x-edge-routed-to";
+export const RETRIED_FROM_HEADER = "x-edge-retried-from";
+export const CLIENT_LOCATION_HEADER = "x-edge-client-location";
+export const ROUTE_NOTE_HEADER = "x-edge-route-note";
+
+// Requests that may be sent twice when the PoP failed after the connection was made.
+const REPLAYABLE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+function sendError(
+  res: ServerResponse,
+  code: RouterErrorCode,
+  message?: string,
+  headers: Record<string, string> = {},
+) {
+  sendJson(res, ROUTER_ERRORS[code].status, errorBody(code, message), headers);
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/** The ranked candidates whose address can be used, best first. */
+function usableTargets(candidates: readonly Candidate[]): Array<{ candidate: Candidate; target: HostPort }> {
+  return candidates.flatMap((candidate) => {
+    const target = candidate.rank === null ? null : parseHostPort(candidate.httpAddress);
+    return target === null ? [] : [{ candidate, target }];
+  });
+}
+
+/**
+ * The HTTP entry point: `Host: <script>.<zone>` is proxied to the nearest
+ * healthy PoP (method, headers and body streamed both ways), or redirected
+ * there with `?redirect`. If the PoP fails before its response starts, the
+ * request is tried once more on the next nearest. `GET /healthz` on any other
+ * host answers for the router.
+ */
+export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
+  const log = options.logger.child({ component: "http-entry" });
+  const agent = new Agent({ keepAlive: true });
+
+  function health(res: ServerResponse): void {
+    const snapshot = options.view.current();
+    sendJson(res, 200, {
+      status: "ok",
+      nodes: snapshot.nodes.length,
+      healthy: snapshot.nodes.filter((n) => n.status === "healthy").length,
+      viewAgeMs: snapshot.fetchedAt === null ? null : Date.now() - snapshot.fetchedAt,
+      lastError: snapshot.lastError,
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hostname = hostnameOf(req.headers.host);
+    const script = scriptLabelOf(hostname, options.zone);
+    if (script === null) {
+      if (req.url === "/healthz" && (req.method === "GET" || req.method === "HEAD")) return health(res);
+      return sendError(
+        res,
+        "EDGE_UNKNOWN_HOST",
+        `host ${JSON.stringify(hostname)} is not <script>.${options.zone}`,
+      );
+    }
+
+    const client = clientIpOf(
+      req.socket.remoteAddress,
+      req.headers["x-forwarded-for"],
+      options.trustedProxies,
+    );
+    const geo = req.headers[CLIENT_GEO_HEADER];
+    const { location, choice } = options.decide({
+      geoHeader: Array.isArray(geo) ? geo.join(",") : geo,
+      ip: client.ip,
+    });
+    const notes = client.note === null ? location.notes : [client.note, ...location.notes];
+    const routeHeaders: Record<string, string> = { [CLIENT_LOCATION_HEADER]: location.source ?? "unknown" };
+    if (notes.length > 0) routeHeaders[ROUTE_NOTE_HEADER] = headerText(notes.join("; "));
+    const reqLog = log.child({ script, client: client.ip?.text ?? null, located: location.source });
+
+    const targets = usableTargets(choice.candidates);
+    const first = targets[0];
+    if (first === undefined) {
+      reqLog.warn({ summary: choice.summary }, "no healthy node");
+      return sendError(
+        res,
+        "EDGE_NO_HEALTHY_NODE",
+        `No healthy edge node can serve this request (${choice.summary})`,
+        routeHeaders,
+      );
+    }
+
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://router.invalid");
+    } catch {
+      return sendError(res, "EDGE_BAD_REQUEST");
+    }
+    if (url.searchParams.has("redirect")) {
+      const location = redirectLocation(options.redirectUrl, {
+        hostname,
+        script,
+        pop: first.candidate.pop,
+        node: first.target,
+        address: first.candidate.httpAddress,
+        path: pathWithoutRedirect(url),
+      });
+      res.writeHead(307, {
+        ...routeHeaders,
+        location,
+        [ROUTED_TO_HEADER]: first.candidate.pop,
+        "cache-control": "no-store",
+        "content-length": 0,
+      });
+      res.end();
+      return;
+    }
+
+    const path = req.url?.startsWith("/") ? req.url : `${url.pathname}${url.search}`;
+    const forwardedFor = [req.headers["x-forwarded-for"], req.socket.remoteAddress]
+      .flat()
+      .filter(Boolean)
+      .join(", ");
+    const headers = [
+      ...endToEndHeaders(req.rawHeaders, req.headers, ["x-forwarded-for", "x-forwarded-proto"]),
+      "x-forwarded-for",
+      forwardedFor,
+      "x-forwarded-proto",
+      "http",
+    ];
+    const body = hasBody(req) ? req : null;
+    const forward = (target: HostPort) =>
+      forwardOnce({
+        target,
+        method: req.method ?? "GET",
+        path,
+        headers,
+        body,
+        connectTimeoutMs: options.connectTimeoutMs,
+        agent,
+      });
+
+    let inFlight: Attempt["upstream"] | null = null;
+    res.once("close", () => {
+      // The client went away first: stop the PoP's work too.
+      if (!res.writableFinished) inFlight?.destroy();
+    });
+
+    let attempt = await forward(first.target);
+    inFlight = attempt.upstream;
+    let servedBy = first;
+    let retriedFrom: string | null = null;
+    const second = targets[1];
+    if (!attempt.ok && second !== undefined && !res.destroyed) {
+      const replayable = !attempt.connected || (body === null && REPLAYABLE_METHODS.has(req.method ?? ""));
+      if (replayable) {
+        reqLog.warn(
+          { err: attempt.error, failed: first.candidate.id, next: second.candidate.id },
+          "PoP failed before responding: retrying on the next nearest",
+        );
+        retriedFrom = first.candidate.pop;
+        servedBy = second;
+        attempt = await forward(second.target);
+        inFlight = attempt.upstream;
+      }
+    }
+
+    if (!attempt.ok) {
+      reqLog.warn({ err: attempt.error, node: servedBy.candidate.id }, "PoP unreachable");
+      return sendError(
+        res,
+        "EDGE_UPSTREAM_UNREACHABLE",
+        `The PoP ${servedBy.candidate.pop} (${authorityOf(servedBy.target)}) could not be reached${retriedFrom ? `, nor ${retriedFrom} before it` : ""}`,
+        routeHeaders,
+      );
+    }
+
+    const { response } = attempt;
+    const out = endToEndHeaders(response.rawHeaders, response.headers);
+    out.push(ROUTED_TO_HEADER, servedBy.candidate.pop);
+    if (retriedFrom !== null) out.push(RETRIED_FROM_HEADER, retriedFrom);
+    for (const [name, value] of Object.entries(routeHeaders)) out.push(name, value);
+    if (res.destroyed) {
+      response.destroy();
+      return;
+    }
+    res.writeHead(response.statusCode ?? 502, response.statusMessage, out);
+    pipeline(response, res, (err) => {
+      if (err && !res.destroyed) res.destroy(err);
+    });
+    reqLog.debug(
+      { node: servedBy.candidate.id, pop: servedBy.candidate.pop, status: response.statusCode },
+      "routed",
+    );
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, "request failed");
+      if (!res.headersSent) sendError(res, "EDGE_INTERNAL");
+      else res.destroy();
+    });
+  });
+
+  return {
+    server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      agent.destroy();
+    },
+  };
+}
