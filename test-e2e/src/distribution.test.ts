@@ -105,13 +105,18 @@ describe("config distribution: two replicas on one Redis, under faults", () => {
     expect(put.json).toMatchObject({ version: 2 });
     const [fra, iad, sin] = nodes as [NodeProc, NodeProc, NodeProc];
 
-    expect((await call(b, "POST", "/v1/scripts/hello/deploy", { version: 2, pops: ["iad"] })).status).toBe(200);
+    expect((await call(b, "POST", "/v1/scripts/hello/deploy", { version: 2, pops: ["iad"] })).status).toBe(
+      200,
+    );
     await serveAll("hello", 2, [iad]);
     await serveAll("hello", 1, [fra, sin]);
     await eventually(async () => {
       const { json } = await call(a, "GET", "/v1/scripts/hello");
       const rollout = (json?.rollout ?? []) as Array<{ pop: string; version: number }>;
-      return rollout.find((r) => r.pop === "iad")?.version === 2 && rollout.filter((r) => r.version === 1).length === 2;
+      return (
+        rollout.find((r) => r.pop === "iad")?.version === 2 &&
+        rollout.filter((r) => r.version === 1).length === 2
+      );
     }, "the rollout view to show iad on v2");
 
     expect((await call(a, "POST", "/v1/scripts/hello/deploy", { version: 2, percent: 50 })).status).toBe(200);

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { createTestCertificates, type TestCertificates } from "@edge/control-plane/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, hit, POPS } from "./harness/cluster.js";
-import { call, listNodes, type NodeProc, type Replica, startNode, startReplica, versioned } from "./harness/distribution.js";
+import {
+  call,
+  listNodes,
+  type NodeProc,
+  type Replica,
+  startNode,
+  startReplica,
+  versioned,
+} from "./harness/distribution.js";
 
 const NODE_TOKEN = "e2e-node-enrolment-token";
 
@@ -47,7 +55,10 @@ describe("a control plane that requires mTLS and an enrolment token", () => {
 
   it("serves a node with a client certificate and the token, over TLS", async () => {
     member = await startNode(POPS[0]!, [cp.grpcAddress], { env: tlsEnv(NODE_TOKEN) });
-    await eventually(async () => (await listNodes(cp)).some((n) => n.id === "fra-1" && n.status === "healthy"), "fra-1 healthy");
+    await eventually(
+      async () => (await listNodes(cp)).some((n) => n.id === "fra-1" && n.status === "healthy"),
+      "fra-1 healthy",
+    );
     expect((await call(cp, "PUT", "/v1/scripts/secure", versioned("over tls"))).status).toBe(201);
     await eventually(async () => (await hit(member!, "secure")).status === 200, "the node serves the deploy");
   });

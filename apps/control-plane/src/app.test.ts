@@ -4,7 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { createSqliteStore } from "./store/sqlite.js";
-import { type Harness, HELLO, recordingHub, startHarness, TEST_TOKEN } from "./test-harness.js";
+import {
+  type Harness,
+  HELLO,
+  recordingHub,
+  startHarness,
+  TEST_TOKEN,
+  telemetryDeps,
+} from "./test-harness.js";
 
 let h: Harness;
 
@@ -202,7 +209,7 @@ describe("logging", () => {
     const app = await buildApp(loadConfig({ EDGE_ADMIN_TOKEN: TEST_TOKEN }), {
       store,
       hub,
-      metrics: { view: () => ({ scripts: [] }) },
+      ...telemetryDeps(hub),
       logger: pino({ level: "info" }, sink),
     });
     try {

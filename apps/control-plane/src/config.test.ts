@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
 import { isEdgeError } from "./errors.js";
+import { createTestCertificates } from "./testing/test-certs.js";
 
 function loadError(env: Record<string, string>): Error {
   try {
@@ -25,9 +26,60 @@ describe("loadConfig", () => {
       defaultLimits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
       maxLimits: { cpuMs: 1000, memoryMb: 512, wallMs: 60_000 },
       nodeTimeoutMs: 15_000,
+      metrics: { flushMs: 5_000, retentionMs: 24 * 3_600_000 },
+      tail: { bufferSize: 1_000, maxSessions: 100, logsTimeoutMs: 2_000 },
       logLevel: "info",
       controlPlaneId: `${hostname()}-${process.pid}`,
+      pushBatchMs: 100,
+      grpcMaxMessageBytes: 64 * 1024 * 1024,
+      nodeToken: null,
+      grpcTls: null,
     });
+  });
+
+  it("reads the config-distribution variables: batching, message size, node token, TLS files", () => {
+    const certs = createTestCertificates();
+    try {
+      const config = loadConfig({
+        EDGE_ADMIN_TOKEN: "t",
+        EDGE_PUSH_BATCH_MS: "0",
+        EDGE_GRPC_MAX_MESSAGE_BYTES: String(8 * 1024 * 1024),
+        EDGE_NODE_TOKEN: "a-node-token-of-some-length",
+        EDGE_GRPC_TLS_CERT: certs.serverCert,
+        EDGE_GRPC_TLS_KEY: certs.serverKey,
+        EDGE_GRPC_TLS_CLIENT_CA: certs.caCert,
+      });
+      expect(config).toMatchObject({
+        pushBatchMs: 0,
+        grpcMaxMessageBytes: 8 * 1024 * 1024,
+        nodeToken: "a-node-token-of-some-length",
+      });
+      expect(config.grpcTls?.cert.toString()).toContain("BEGIN CERTIFICATE");
+      expect(config.grpcTls?.clientCa?.toString()).toContain("BEGIN CERTIFICATE");
+    } finally {
+      certs.remove();
+    }
+  });
+
+  it.each([
+    [
+      {
+        EDGE_GRPC_MAX_MESSAGE_BYTES: String(4 * 1024 * 1024),
+        EDGE_MAX_SCRIPT_BYTES: String(3 * 1024 * 1024),
+      },
+      "EDGE_GRPC_MAX_MESSAGE_BYTES",
+    ],
+    [{ EDGE_GRPC_TLS_CERT: "cert.pem" }, "EDGE_GRPC_TLS_KEY"],
+    [{ EDGE_GRPC_TLS_CLIENT_CA: "ca.pem" }, "EDGE_GRPC_TLS_CLIENT_CA"],
+    [
+      { EDGE_GRPC_TLS_CERT: "/nonexistent/cert.pem", EDGE_GRPC_TLS_KEY: "/nonexistent/key.pem" },
+      "EDGE_GRPC_TLS_CERT",
+    ],
+    [{ EDGE_NODE_TOKEN: "short" }, "EDGE_NODE_TOKEN"],
+  ])("refuses %o, naming %s", (env, variable) => {
+    const error = loadError({ EDGE_ADMIN_TOKEN: "t", ...env });
+    expect(isEdgeError(error) && error.code).toBe("EDGE_INVALID_CONFIG");
+    expect(error.message).toContain(variable);
   });
 
   it("reads every variable", () => {
@@ -47,6 +99,11 @@ describe("loadConfig", () => {
       EDGE_NODE_TIMEOUT_MS: "500",
       EDGE_LOG_LEVEL: "debug",
       EDGE_CONTROL_PLANE_ID: "cp-1",
+      EDGE_METRICS_FLUSH_MS: "250",
+      EDGE_METRICS_RETENTION_HOURS: "2",
+      EDGE_TAIL_BUFFER: "10",
+      EDGE_TAIL_MAX_SESSIONS: "3",
+      EDGE_LOGS_TIMEOUT_MS: "700",
     });
     expect(config).toMatchObject({
       store: "redis://127.0.0.1:6379",
@@ -59,6 +116,8 @@ describe("loadConfig", () => {
       nodeTimeoutMs: 500,
       logLevel: "debug",
       controlPlaneId: "cp-1",
+      metrics: { flushMs: 250, retentionMs: 2 * 3_600_000 },
+      tail: { bufferSize: 10, maxSessions: 3, logsTimeoutMs: 700 },
     });
   });
 

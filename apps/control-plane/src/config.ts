@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { EdgeError } from "./errors.js";
@@ -25,6 +26,16 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_NODE_TIMEOUT_MS`   | `15000`                         | no heartbeat for this long: node `disconnected`|
  * | `EDGE_LOG_LEVEL`         | `info`                          | pino level (`fatal` ... `trace`, `silent`)     |
  * | `EDGE_CONTROL_PLANE_ID`  | `<hostname>-<pid>`              | this instance's id in logs and to nodes        |
+ * | `EDGE_PUSH_BATCH_MS`     | `100`                           | change batching window for pushes to nodes     |
+ * | `EDGE_GRPC_MAX_MESSAGE_BYTES` | `67108864`                 | largest gRPC message either way (>= 2 scripts) |
+ * | `EDGE_NODE_TOKEN`        | unset (no check)                | enrolment token every node must present        |
+ * | `EDGE_GRPC_TLS_CERT` / `EDGE_GRPC_TLS_KEY` | unset (plaintext) | PEM files: serve gRPC over TLS          |
+ * | `EDGE_GRPC_TLS_CLIENT_CA` | unset                          | PEM file: require node certificates it signed (mTLS) |
+ * | `EDGE_METRICS_FLUSH_MS`  | `5000`                          | how often received metrics are stored (and ACKed) |
+ * | `EDGE_METRICS_RETENTION_HOURS` | `24`                      | how long 1-minute metrics buckets are kept     |
+ * | `EDGE_TAIL_BUFFER`       | `1000`                          | lines queued per tail reader before dropping   |
+ * | `EDGE_TAIL_MAX_SESSIONS` | `100`                           | open tail sessions at most (429 beyond)        |
+ * | `EDGE_LOGS_TIMEOUT_MS`   | `2000`                          | how long a log history query waits for nodes   |
  */
 export interface Config {
   dev: boolean;
@@ -39,8 +50,24 @@ export interface Config {
   defaultLimits: ScriptLimits;
   maxLimits: ScriptLimits;
   nodeTimeoutMs: number;
+  metrics: { flushMs: number; retentionMs: number };
+  tail: { bufferSize: number; maxSessions: number; logsTimeoutMs: number };
   logLevel: LogLevel;
   controlPlaneId: string;
+  /** Change batching window for pushes to nodes (ms). */
+  pushBatchMs: number;
+  grpcMaxMessageBytes: number;
+  /** Enrolment token nodes must present on Connect; null: no check. */
+  nodeToken: string | null;
+  /** PEM contents, read at start-up; null: plaintext gRPC. */
+  grpcTls: GrpcTls | null;
+}
+
+export interface GrpcTls {
+  cert: Buffer;
+  key: Buffer;
+  /** Present: nodes must show a certificate this CA signed (mTLS). */
+  clientCa: Buffer | null;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -81,8 +108,19 @@ const envSchema = z.object({
   EDGE_MAX_MEMORY_MB: integer(512, 1),
   EDGE_MAX_WALL_MS: integer(60_000, 1),
   EDGE_NODE_TIMEOUT_MS: integer(15_000, 1),
+  EDGE_METRICS_FLUSH_MS: integer(5_000, 50, 600_000),
+  EDGE_METRICS_RETENTION_HOURS: integer(24, 1, 24 * 30),
+  EDGE_TAIL_BUFFER: integer(1_000, 1, 1_000_000),
+  EDGE_TAIL_MAX_SESSIONS: integer(100, 1, 10_000),
+  EDGE_LOGS_TIMEOUT_MS: integer(2_000, 50, 60_000),
   EDGE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   EDGE_CONTROL_PLANE_ID: z.string().trim().min(1, "must not be empty").optional(),
+  EDGE_PUSH_BATCH_MS: integer(100, 0, 10_000),
+  EDGE_GRPC_MAX_MESSAGE_BYTES: integer(64 * 1024 * 1024, 4 * 1024 * 1024, 2 ** 31 - 1),
+  EDGE_NODE_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
+  EDGE_GRPC_TLS_CERT: z.string().trim().min(1).optional(),
+  EDGE_GRPC_TLS_KEY: z.string().trim().min(1).optional(),
+  EDGE_GRPC_TLS_CLIENT_CA: z.string().trim().min(1).optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -143,7 +181,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultLimits,
     maxLimits,
     nodeTimeoutMs: e.EDGE_NODE_TIMEOUT_MS,
+    metrics: { flushMs: e.EDGE_METRICS_FLUSH_MS, retentionMs: e.EDGE_METRICS_RETENTION_HOURS * 3_600_000 },
+    tail: {
+      bufferSize: e.EDGE_TAIL_BUFFER,
+      maxSessions: e.EDGE_TAIL_MAX_SESSIONS,
+      logsTimeoutMs: e.EDGE_LOGS_TIMEOUT_MS,
+    },
     logLevel: e.EDGE_LOG_LEVEL,
     controlPlaneId: e.EDGE_CONTROL_PLANE_ID ?? `${hostname()}-${process.pid}`,
+    pushBatchMs: e.EDGE_PUSH_BATCH_MS,
+    grpcMaxMessageBytes: checkMessageLimit(e.EDGE_GRPC_MAX_MESSAGE_BYTES, e.EDGE_MAX_SCRIPT_BYTES),
+    nodeToken: e.EDGE_NODE_TOKEN ?? null,
+    grpcTls: loadTls(e),
   };
+}
+
+/**
+ * A push must fit a script with its canary (two versions, each up to
+ * EDGE_MAX_SCRIPT_BYTES) plus framing, or some deploys could never reach nodes.
+ */
+function checkMessageLimit(maxMessageBytes: number, maxScriptBytes: number): number {
+  const needed = 2 * maxScriptBytes + 1024 * 1024;
+  if (maxMessageBytes < needed) {
+    throw invalid(
+      "EDGE_GRPC_MAX_MESSAGE_BYTES",
+      `${maxMessageBytes} cannot carry two scripts of EDGE_MAX_SCRIPT_BYTES (${maxScriptBytes}); use at least ${needed}`,
+    );
+  }
+  return maxMessageBytes;
+}
+
+function loadTls(e: Env): GrpcTls | null {
+  const { EDGE_GRPC_TLS_CERT: certFile, EDGE_GRPC_TLS_KEY: keyFile, EDGE_GRPC_TLS_CLIENT_CA: caFile } = e;
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined)
+      throw invalid("EDGE_GRPC_TLS_CLIENT_CA", "needs EDGE_GRPC_TLS_CERT and EDGE_GRPC_TLS_KEY");
+    return null;
+  }
+  if (certFile === undefined) throw invalid("EDGE_GRPC_TLS_CERT", "required with EDGE_GRPC_TLS_KEY");
+  if (keyFile === undefined) throw invalid("EDGE_GRPC_TLS_KEY", "required with EDGE_GRPC_TLS_CERT");
+  return {
+    cert: readPem("EDGE_GRPC_TLS_CERT", certFile),
+    key: readPem("EDGE_GRPC_TLS_KEY", keyFile),
+    clientCa: caFile === undefined ? null : readPem("EDGE_GRPC_TLS_CLIENT_CA", caFile),
+  };
+}
+
+function readPem(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw invalid(variable, `cannot read ${path}: ${(error as Error).message}`);
+  }
 }

@@ -37,6 +37,13 @@ export const ERROR_CODES = {
   EDGE_VERSION_NOT_FOUND: { status: 404, kind: "user", message: "No such version of the script" },
   EDGE_NOT_FOUND: { status: 404, kind: "user", message: "No such route" },
   EDGE_LIMIT_TOO_HIGH: { status: 400, kind: "user", message: "A limit is above the configured maximum" },
+  EDGE_ROLLOUT_CONFLICT: {
+    status: 409,
+    kind: "user",
+    message: "That version is already active: deploy another version gradually",
+  },
+  EDGE_NO_ROLLOUT: { status: 409, kind: "user", message: "The script has no gradual rollout in progress" },
+  EDGE_TOO_MANY_TAILS: { status: 429, kind: "user", message: "Too many live tail sessions are open" },
   EDGE_INVALID_CONFIG: { status: 500, kind: "system", message: "Invalid configuration" },
   EDGE_STORE_UNAVAILABLE: { status: 503, kind: "system", message: "The store is unavailable" },
   EDGE_INTERNAL: { status: 500, kind: "system", message: "Internal error" },

@@ -16,6 +16,43 @@ export {
   errorBody,
   isEdgeError,
 } from "./errors.js";
+// Telemetry: metrics history, Prometheus, live tail and log history (issue 6).
+export { createGrpcServer, type GrpcControlServer, type GrpcServerOptions } from "./grpc/server.js";
+export {
+  createControlPlaneRegistry,
+  createMetricsAggregator,
+  createRedisMetricsStore,
+  createSqliteMetricsStore,
+  type EdgeNodeStatsView,
+  type FiguresView,
+  type MetricsAggregator,
+  type MetricsQuery,
+  type MetricsSource,
+  type MetricsStore,
+  type MetricsView,
+  openMetricsStore,
+  type Quantiles,
+  type ScriptMetricsView,
+  type SeriesPoint,
+} from "./metrics/index.js";
+export type { NodeLink, NodeTelemetryHooks } from "./push/telemetry-hooks.js";
 export type { DeployReply } from "./routes/scripts/deploy.js";
 export { SCRIPT_NAME_PATTERN } from "./routes/scripts/params.js";
-export type { RolloutEntry, ScriptView, SummaryView, VersionView } from "./routes/scripts/present.js";
+export type {
+  RolloutEntry,
+  ScriptView,
+  StagedView,
+  SummaryView,
+  VersionView,
+} from "./routes/scripts/present.js";
+export type { RolloutReply } from "./routes/scripts/rollout.js";
+export { openStore } from "./store/index.js";
+export {
+  type LogsResult,
+  TailHub,
+  type TailService,
+  TailSession,
+  type TraceView,
+  traceView,
+} from "./tail/index.js";
+export { telemetryHooks } from "./telemetry.js";

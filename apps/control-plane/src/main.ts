@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 /**
  * The control plane process: only wiring and listening. config → logger →
- * store → gRPC (push hub, metrics) → HTTP API. Ends cleanly on SIGINT/SIGTERM.
+ * store → metrics and tail → gRPC (push hub) → HTTP API. Ends cleanly on SIGINT/SIGTERM.
  */
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { buildApp } from "./app.js";
 import { type Config, loadConfig } from "./config.js";
 import { createGrpcServer } from "./grpc/index.js";
+import { createMetricsAggregator } from "./metrics/aggregator.js";
+import { createControlPlaneRegistry } from "./metrics/prometheus.js";
+import { openMetricsStore } from "./metrics/store/open.js";
 import { openStore } from "./store/index.js";
+import { TailHub } from "./tail/tail-hub.js";
+import { telemetryHooks } from "./telemetry.js";
 
 /** Every step that has started, undone in reverse on shutdown or a failed start. */
 type Closer = { name: string; close: () => Promise<unknown> };
@@ -60,10 +65,23 @@ async function main(): Promise<void> {
     const store = await openStore(config.store, { logger });
     closers.push({ name: "store", close: () => store.close() });
 
-    const grpc = createGrpcServer({ config, store, logger });
+    // Metrics history lives beside the scripts (same SQLite file or Redis), kept an hour past retention.
+    const metricsStore = await openMetricsStore(config.store, {
+      logger,
+      ttlMs: config.metrics.retentionMs + 3_600_000,
+    });
+    closers.push({ name: "metrics store", close: () => metricsStore.close() });
+    const metrics = createMetricsAggregator({ store: metricsStore, logger, ...config.metrics });
+    metrics.start();
+    closers.push({ name: "metrics", close: () => metrics.close() });
+    const tail = new TailHub({ logger, ...config.tail });
+    closers.push({ name: "tail", close: async () => tail.shutdown() });
+
+    const grpc = createGrpcServer({ config, store, logger, telemetry: telemetryHooks(metrics, tail) });
     closers.push({ name: "gRPC server", close: () => grpc.close() });
 
-    const app = await buildApp(config, { store, hub: grpc.hub, metrics: grpc.metrics, logger });
+    const prometheus = createControlPlaneRegistry({ metrics, nodes: () => grpc.hub.nodes(), tail });
+    const app = await buildApp(config, { store, hub: grpc.hub, metrics, tail, prometheus, logger });
     closers.push({ name: "HTTP server", close: () => app.close() });
 
     const { port: grpcPort } = await grpc.listen();

@@ -1,7 +1,8 @@
 /**
  * Test support for the HTTP API (not exported from the package): the real app
  * on a real SQLite file in a temp directory, plus a small recording push hub
- * and a fixed metrics source standing in for the gRPC side.
+ * standing in for the gRPC side, and the real metrics aggregator (over an
+ * in-memory metrics store) and tail hub with no node connected.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,9 +11,14 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fas
 import { pino } from "pino";
 import { buildApp } from "./app.js";
 import { type Config, loadConfig } from "./config.js";
-import type { MetricsSource, MetricsView, NodeView, PushHub } from "./push/types.js";
+import { createMetricsAggregator, type MetricsAggregator } from "./metrics/aggregator.js";
+import { createControlPlaneRegistry } from "./metrics/prometheus.js";
+import { createSqliteMetricsStore } from "./metrics/store/sqlite.js";
+import type { MetricsSource, MetricsView } from "./metrics/types.js";
+import type { NodeView, PushHub } from "./push/types.js";
 import { createSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
+import { TailHub } from "./tail/tail-hub.js";
 
 export const TEST_TOKEN = "test-admin-token";
 
@@ -35,12 +41,30 @@ export function recordingHub(): RecordingHub {
   };
 }
 
-/** A metrics source over a fixed view, filtered by script like the real one. */
-export function fixedMetrics(view: MetricsView): MetricsSource {
+/** A metrics source answering a fixed view (its scripts filtered by `?script=`, like the real one). */
+export function fixedMetrics(view: Partial<MetricsView> = {}): MetricsSource {
+  const full: MetricsView = { since: "", until: "", bucketSeconds: 60, scripts: [], edgeNodes: [], ...view };
   return {
-    view: (script) =>
-      script === undefined ? view : { scripts: view.scripts.filter((s) => s.script === script) },
+    query: async ({ script }) =>
+      script === undefined ? full : { ...full, scripts: full.scripts.filter((s) => s.script === script) },
   };
+}
+
+/** The telemetry deps `buildApp` needs, real but with no node behind them. */
+export function telemetryDeps(hub: PushHub, metrics?: MetricsSource, config?: Config) {
+  const silent = pino({ level: "silent" });
+  const aggregator = createMetricsAggregator({
+    store: createSqliteMetricsStore(":memory:"),
+    logger: silent,
+    flushMs: 60_000,
+    retentionMs: 24 * 3_600_000,
+  });
+  const tail = new TailHub({
+    logger: silent,
+    ...(config?.tail ?? loadConfig({ EDGE_ADMIN_TOKEN: "t" }).tail),
+  });
+  const prometheus = createControlPlaneRegistry({ metrics: aggregator, nodes: () => hub.nodes(), tail });
+  return { metrics: metrics ?? aggregator, aggregator, tail, prometheus };
 }
 
 export interface Harness {
@@ -48,6 +72,9 @@ export interface Harness {
   store: Store;
   hub: RecordingHub;
   config: Config;
+  /** The real aggregator behind `/v1/metrics` and `/metrics` (unless `metrics` was given). */
+  metrics: MetricsAggregator;
+  tail: TailHub;
   /** Injects with the admin token unless `headers.authorization` is given. */
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** `PUT /v1/scripts/:name` with a raw JavaScript body. */
@@ -56,14 +83,21 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { env?: Record<string, string>; metrics?: MetricsView; hub?: RecordingHub } = {},
+  options: { env?: Record<string, string>; metrics?: MetricsSource; hub?: RecordingHub } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "edge-cp-api-"));
   const config = loadConfig({ EDGE_ADMIN_TOKEN: TEST_TOKEN, EDGE_LOG_LEVEL: "silent", ...options.env });
   const store = createSqliteStore(join(dir, "control-plane.db"));
   const hub = options.hub ?? recordingHub();
-  const metrics = fixedMetrics(options.metrics ?? { scripts: [] });
-  const app = await buildApp(config, { store, hub, metrics, logger: pino({ level: "silent" }) });
+  const telemetry = telemetryDeps(hub, options.metrics, config);
+  const app = await buildApp(config, {
+    store,
+    hub,
+    metrics: telemetry.metrics,
+    tail: telemetry.tail,
+    prometheus: telemetry.prometheus,
+    logger: pino({ level: "silent" }),
+  });
 
   const request = (opts: InjectOptions) =>
     app.inject({ ...opts, headers: { authorization: `Bearer ${TEST_TOKEN}`, ...opts.headers } });
@@ -72,6 +106,8 @@ export async function startHarness(
     store,
     hub,
     config,
+    metrics: telemetry.aggregator,
+    tail: telemetry.tail,
     request,
     deploy: (name, source) =>
       request({
@@ -82,6 +118,7 @@ export async function startHarness(
       }),
     async close() {
       await app.close();
+      await telemetry.aggregator.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 
 /**
@@ -22,7 +24,23 @@ const schema = z.object({
   EDGE_MAX_WALL_MS: int(60_000),
   EDGE_MAX_REQUEST_BYTES: int(10 * 1024 * 1024),
   EDGE_METRICS_INTERVAL_MS: int(5_000),
+  EDGE_TAIL_BUFFER: int(1_000),
+  EDGE_TAIL_FLUSH_MS: z.coerce.number().int().min(10).default(100),
+  EDGE_LOG_HISTORY_MAX: int(1_000),
+  EDGE_LOG_HISTORY_MINUTES: z.coerce.number().int().min(1).default(15),
   EDGE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  EDGE_CACHE_DIR: z.string().min(1).optional(),
+  EDGE_NODE_TOKEN: z.string().min(1).optional(),
+  EDGE_CONTROL_PLANE_CA: z.string().min(1).optional(),
+  EDGE_CONTROL_PLANE_TLS_NAME: z.string().min(1).optional(),
+  EDGE_NODE_TLS_CERT: z.string().min(1).optional(),
+  EDGE_NODE_TLS_KEY: z.string().min(1).optional(),
+  EDGE_GRPC_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
+  EDGE_RECONNECT_MAX_MS: z.coerce.number().int().min(100).default(30_000),
 });
 
 /** Every environment variable the edge node reads (the compose file is checked against this). */
@@ -37,12 +55,41 @@ export interface EdgeNodeConfig {
   httpPort: number;
   /** host:port the control plane and router should use to reach this node; derived from the bound port when unset. */
   publicHttpAddress: string | null;
+  /** The first of `controlPlaneAddresses` (logs). */
   controlPlaneAddress: string;
   zone: string;
   maxLimits: { cpuMs: number; memoryMb: number; wallMs: number };
   maxRequestBytes: number;
   metricsIntervalMs: number;
+  tail: {
+    /** Traces buffered for open tail sessions before they are dropped (and counted). */
+    bufferSize: number;
+    flushMs: number;
+    /** Request summaries kept per script for `GET /v1/scripts/:name/logs`. */
+    historyPerScript: number;
+    historyMaxAgeMs: number;
+  };
   logLevel: string;
+  /** Every control plane address (`EDGE_CONTROL_PLANE`, comma-separated); the agent fails over between them. */
+  controlPlaneAddresses: string[];
+  /** Where the last applied config is kept (`EDGE_CACHE_DIR`). */
+  cacheDir: string;
+  /** Enrolment token sent on Connect; null: none. */
+  nodeToken: string | null;
+  /** PEM contents; null: plaintext gRPC. */
+  controlPlaneTls: ControlPlaneTls | null;
+  grpcMaxMessageBytes: number;
+  reconnectMaxMs: number;
+}
+
+export interface ControlPlaneTls {
+  /** The CA that signed the control plane's certificate. */
+  ca: Buffer;
+  /** The name to check the certificate against, when it differs from the address's host. */
+  serverName: string | null;
+  /** This node's certificate and key, for mTLS. */
+  cert: Buffer | null;
+  key: Buffer | null;
 }
 
 export class ConfigError extends Error {
@@ -56,19 +103,65 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     throw new ConfigError(`invalid edge node configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
+  const nodeId = e.EDGE_NODE_ID ?? `${e.EDGE_POP}-${hostname()}`;
+  const controlPlaneAddresses = e.EDGE_CONTROL_PLANE.split(",")
+    .map((address) => address.trim())
+    .filter((address) => address !== "");
+  if (controlPlaneAddresses.length === 0) {
+    throw new ConfigError("invalid edge node configuration:\n  EDGE_CONTROL_PLANE: no address");
+  }
   return {
-    nodeId: e.EDGE_NODE_ID ?? `${e.EDGE_POP}-${hostname()}`,
+    nodeId,
     pop: e.EDGE_POP,
     lat: e.EDGE_LAT,
     lon: e.EDGE_LON,
     httpHost: e.EDGE_HTTP_HOST,
     httpPort: e.EDGE_HTTP_PORT,
     publicHttpAddress: e.EDGE_PUBLIC_HTTP_ADDRESS ?? null,
-    controlPlaneAddress: e.EDGE_CONTROL_PLANE,
+    controlPlaneAddress: controlPlaneAddresses[0]!,
     zone: e.EDGE_ZONE.toLowerCase(),
     maxLimits: { cpuMs: e.EDGE_MAX_CPU_MS, memoryMb: e.EDGE_MAX_MEMORY_MB, wallMs: e.EDGE_MAX_WALL_MS },
     maxRequestBytes: e.EDGE_MAX_REQUEST_BYTES,
     metricsIntervalMs: e.EDGE_METRICS_INTERVAL_MS,
+    tail: {
+      bufferSize: e.EDGE_TAIL_BUFFER,
+      flushMs: e.EDGE_TAIL_FLUSH_MS,
+      historyPerScript: e.EDGE_LOG_HISTORY_MAX,
+      historyMaxAgeMs: e.EDGE_LOG_HISTORY_MINUTES * 60_000,
+    },
     logLevel: e.EDGE_LOG_LEVEL,
+    controlPlaneAddresses,
+    cacheDir: e.EDGE_CACHE_DIR ?? join(".data", "edge-cache", nodeId),
+    nodeToken: e.EDGE_NODE_TOKEN ?? null,
+    controlPlaneTls: loadTls(e),
+    grpcMaxMessageBytes: e.EDGE_GRPC_MAX_MESSAGE_BYTES,
+    reconnectMaxMs: e.EDGE_RECONNECT_MAX_MS,
+  };
+}
+
+function loadTls(e: z.infer<typeof schema>): ControlPlaneTls | null {
+  const problem = (text: string) => new ConfigError(`invalid edge node configuration:\n  ${text}`);
+  if (e.EDGE_CONTROL_PLANE_CA === undefined) {
+    if (e.EDGE_NODE_TLS_CERT !== undefined || e.EDGE_NODE_TLS_KEY !== undefined) {
+      throw problem("EDGE_NODE_TLS_CERT/EDGE_NODE_TLS_KEY: need EDGE_CONTROL_PLANE_CA (TLS)");
+    }
+    return null;
+  }
+  if ((e.EDGE_NODE_TLS_CERT === undefined) !== (e.EDGE_NODE_TLS_KEY === undefined)) {
+    throw problem("EDGE_NODE_TLS_CERT and EDGE_NODE_TLS_KEY go together");
+  }
+  const read = (variable: string, path: string | undefined): Buffer | null => {
+    if (path === undefined) return null;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw problem(`${variable}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    ca: read("EDGE_CONTROL_PLANE_CA", e.EDGE_CONTROL_PLANE_CA)!,
+    serverName: e.EDGE_CONTROL_PLANE_TLS_NAME ?? null,
+    cert: read("EDGE_NODE_TLS_CERT", e.EDGE_NODE_TLS_CERT),
+    key: read("EDGE_NODE_TLS_KEY", e.EDGE_NODE_TLS_KEY),
   };
 }

@@ -2,17 +2,26 @@ import type { AddressInfo } from "node:net";
 import { createIsolateRunner, type IsolateRunner } from "@edge/isolate-host";
 import type { Logger } from "pino";
 import { Agent } from "./agent/agent.js";
+import { ConfigCache } from "./cache/config-cache.js";
 import type { EdgeNodeConfig } from "./config.js";
 import { createFront } from "./http/front.js";
 import { MetricsCollector } from "./metrics/collector.js";
+import { NodeStatsSampler } from "./metrics/node-stats.js";
+import { createEdgeRegistry } from "./metrics/prometheus.js";
+import { MetricsShipper } from "./metrics/shipper.js";
 import { ScriptRegistry } from "./script-registry.js";
+import { EdgeTail } from "./tail/edge-tail.js";
 
 export interface EdgeNode {
-  /** Binds the HTTP front, then connects to the control plane. */
+  /**
+   * Restores the config cached on disk (so it serves at once, control plane
+   * or not), binds the HTTP front, then connects to the control plane.
+   */
   start(): Promise<{ httpPort: number }>;
   stop(): Promise<void>;
   readonly agent: Agent;
   readonly registry: ScriptRegistry;
+  readonly cache: ConfigCache;
 }
 
 /** Wires one edge node: isolate runner, script registry, HTTP front and agent. */
@@ -22,23 +31,39 @@ export function createEdgeNode(
 ): EdgeNode {
   const logger = deps.logger.child({ nodeId: config.nodeId, pop: config.pop });
   const runner = deps.runner ?? createIsolateRunner({ maxLimits: config.maxLimits, logger });
-  const registry = new ScriptRegistry(runner, logger);
+  const cache = new ConfigCache(config.cacheDir, logger);
+  // Persisted after each applied push, in the background: the ACK does not wait for the disk.
+  // A crash in between is harmless: the hello after restart says what the node really holds.
+  const registry: ScriptRegistry = new ScriptRegistry(
+    runner,
+    logger,
+    () => void cache.save(registry.snapshot()),
+  );
   const metrics = new MetricsCollector();
-  const front = createFront({ config, registry, runner, metrics, logger });
+  const stats = new NodeStatsSampler();
+  const tail = new EdgeTail({ pop: config.pop, nodeId: config.nodeId, ...config.tail });
+  const inFlight = () => front.inFlight();
+  const prometheus = createEdgeRegistry({ pop: config.pop, collector: metrics, stats, inFlight, tail });
+  const front = createFront({ config, registry, runner, metrics, tail, prometheus, logger });
   let boundPort = config.httpPort;
   const agent = new Agent({
     config,
     registry,
-    metrics,
+    metrics: new MetricsShipper(metrics, stats, inFlight),
+    tail,
     logger,
     httpAddress: () => config.publicHttpAddress ?? `${config.httpHost}:${boundPort}`,
     inFlight: front.inFlight,
+    failingChecks: () => (cache.failing ? ["config-cache"] : []),
   });
 
   return {
     agent,
     registry,
+    cache,
     async start() {
+      const cached = await cache.load();
+      if (cached !== null) await registry.restore(cached);
       await new Promise<void>((resolve, reject) => {
         front.server.once("error", reject);
         front.server.listen(config.httpPort, config.httpHost, () => {
@@ -47,11 +72,14 @@ export function createEdgeNode(
         });
       });
       boundPort = (front.server.address() as AddressInfo).port;
+      stats.start();
       agent.start();
       return { httpPort: boundPort };
     },
     async stop() {
       await agent.stop();
+      await cache.flush();
+      stats.stop();
       await new Promise<void>((resolve) => {
         front.server.close(() => resolve());
         front.server.closeIdleConnections();

@@ -1,6 +1,8 @@
 import type { IsolateRunner, PreparedScript } from "@edge/isolate-host";
-import type { ConfigPush, ResourceError, Script } from "@edge/protocol";
+import { type ConfigPush, type ResourceError, releaseKey, type Script } from "@edge/protocol";
 import type { Logger } from "pino";
+import type { CachedConfig } from "./cache/config-cache.js";
+import { canaryBucket } from "./traffic-split.js";
 
 /** A script version this node can serve right now. */
 export interface ActiveScript {
@@ -10,47 +12,107 @@ export interface ActiveScript {
   prepared: PreparedScript;
 }
 
+/** What the node runs for one script name: a version, and during a gradual rollout a canary. */
+interface Release {
+  key: string;
+  stable: ActiveScript;
+  canary: (ActiveScript & { percent: number }) | null;
+  /** As received (the canary inside), for the cache. */
+  wire: Script;
+}
+
 /**
  * The scripts this node serves, keyed by name. Pushes are applied per
- * resource: a version that fails to prepare is reported back (NACK) and the
- * previous good version of that script keeps serving.
+ * resource and make-before-break: every upserted version is prepared first,
+ * then the releases are switched in one step, then removals go; a version
+ * that fails to prepare is reported back (NACK) and the script keeps its
+ * previous release. A rejected release is remembered (and persisted) so the
+ * node tells every control plane it connects to not to send it again.
  */
 export class ScriptRegistry {
-  readonly #scripts = new Map<string, ActiveScript>();
+  readonly #releases = new Map<string, Release>();
+  readonly #rejected = new Map<string, string>();
   readonly #runner: IsolateRunner;
   readonly #log: Logger;
+  readonly #onChange: () => void;
   #configVersion = 0;
 
-  constructor(runner: IsolateRunner, logger: Logger) {
+  constructor(runner: IsolateRunner, logger: Logger, onChange: () => void = () => {}) {
     this.#runner = runner;
     this.#log = logger.child({ component: "registry" });
+    this.#onChange = onChange;
   }
 
-  get(name: string): ActiveScript | undefined {
-    return this.#scripts.get(name);
+  /**
+   * The version serving this request: the canary for the clients a gradual
+   * rollout picked (by a hash of `clientKey`, so a client keeps one version),
+   * the stable one otherwise, or for requests without a client key.
+   */
+  get(name: string, clientKey?: string): ActiveScript | undefined {
+    const release = this.#releases.get(name);
+    if (!release) return undefined;
+    const canary = release.canary;
+    if (canary !== null && clientKey !== undefined && canaryBucket(name, clientKey) < canary.percent) {
+      return canary;
+    }
+    return release.stable;
   }
 
   get configVersion(): number {
     return this.#configVersion;
   }
 
-  /** Script name -> version held, as sent in the agent's hello. */
+  /** Script name -> stable version held, as sent in the agent's hello (for older control planes). */
   heldVersions(): Record<string, number> {
     const held: Record<string, number> = {};
-    for (const [name, script] of this.#scripts) held[name] = script.version;
+    for (const [name, release] of this.#releases) held[name] = release.stable.version;
     return held;
+  }
+
+  /** Script name -> release key held, as sent in the agent's hello. */
+  heldReleases(): Record<string, string> {
+    const held: Record<string, string> = {};
+    for (const [name, release] of this.#releases) held[name] = release.key;
+    return held;
+  }
+
+  /** Script name -> release key this node rejected and still refuses. */
+  rejectedReleases(): Record<string, string> {
+    return Object.fromEntries(this.#rejected);
+  }
+
+  /** What the cache persists. */
+  snapshot(): CachedConfig {
+    return {
+      configVersion: this.#configVersion,
+      scripts: [...this.#releases.values()].map((release) => release.wire),
+      rejected: this.rejectedReleases(),
+    };
   }
 
   /** Applies one push and returns the scripts it rejected. */
   async apply(push: ConfigPush): Promise<ResourceError[]> {
     const errors: ResourceError[] = [];
+    // Make: prepare everything new before anything changes, so a request never meets a half-applied push.
     const prepared = await Promise.all(push.upserts.map((script) => this.#prepare(script, errors)));
+    // Break: switch, then drop what is gone.
     if (push.full) {
       const wanted = new Set(push.upserts.map((s) => s.name));
-      for (const name of this.#scripts.keys()) if (!wanted.has(name)) this.#scripts.delete(name);
+      for (const name of this.#releases.keys()) if (!wanted.has(name)) this.#releases.delete(name);
     }
-    for (const active of prepared) if (active) this.#scripts.set(active.name, active);
-    for (const name of push.removals) this.#scripts.delete(name);
+    for (const release of prepared) {
+      if (!release) continue;
+      this.#releases.set(release.stable.name, release);
+      this.#rejected.delete(release.stable.name);
+    }
+    for (const name of push.removals) {
+      this.#releases.delete(name);
+      this.#rejected.delete(name);
+    }
+    for (const error of errors) {
+      const rejected = push.upserts.find((s) => s.name === error.name);
+      if (rejected) this.#rejected.set(error.name, releaseKey(rejected));
+    }
     this.#configVersion = push.configVersion;
     this.#log.info(
       {
@@ -62,26 +124,69 @@ export class ScriptRegistry {
       },
       "config applied",
     );
+    this.#onChange();
     return errors;
   }
 
-  async #prepare(script: Script, errors: ResourceError[]): Promise<ActiveScript | null> {
-    const current = this.#scripts.get(script.name);
-    if (current && current.version === script.version && current.sha256 === script.sha256) return current;
+  /**
+   * Loads a cached config at start-up, before any control plane is reached.
+   * A script that no longer prepares (a stricter runtime, say) is left out.
+   */
+  async restore(cached: CachedConfig): Promise<{ restored: number; failed: number }> {
+    const errors: ResourceError[] = [];
+    const prepared = await Promise.all(cached.scripts.map((script) => this.#prepare(script, errors)));
+    for (const release of prepared) if (release) this.#releases.set(release.stable.name, release);
+    for (const [name, key] of Object.entries(cached.rejected)) this.#rejected.set(name, key);
+    this.#configVersion = cached.configVersion;
+    const restored = prepared.filter(Boolean).length;
+    this.#log.info(
+      { configVersion: cached.configVersion, restored, failed: errors.length },
+      "cached config restored",
+    );
+    return { restored, failed: errors.length };
+  }
+
+  async #prepare(script: Script, errors: ResourceError[]): Promise<Release | null> {
+    const key = releaseKey(script);
+    const current = this.#releases.get(script.name);
+    if (current && current.key === key && current.stable.sha256 === script.sha256) return current;
+    const canaryWire = script.canary?.script;
     try {
-      const prepared = await this.#runner.prepare({
-        name: script.name,
-        version: script.version,
-        source: script.source,
-        vars: script.vars,
-        limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
-      });
-      return { name: script.name, version: script.version, sha256: script.sha256, prepared };
+      const stable = await this.#version(script, current);
+      let canary: Release["canary"] = null;
+      if (canaryWire !== undefined) {
+        try {
+          canary = { ...(await this.#version(canaryWire, current)), percent: script.canary?.percent ?? 0 };
+        } catch (err) {
+          throw Object.assign(asError(err), { version: canaryWire.version });
+        }
+      }
+      return { key, stable, canary, wire: script };
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      this.#log.warn({ script: script.name, version: script.version, err: detail }, "script rejected");
-      errors.push({ name: script.name, version: script.version, errorDetail: detail });
+      const detail = asError(err).message;
+      const version = (err as { version?: number }).version ?? script.version;
+      this.#log.warn({ script: script.name, version, err: detail }, "script rejected");
+      errors.push({ name: script.name, version, errorDetail: detail });
       return null;
     }
   }
+
+  /** A prepared version, reusing what the current release already has prepared for it. */
+  async #version(script: Script, current: Release | undefined): Promise<ActiveScript> {
+    for (const held of [current?.stable, current?.canary]) {
+      if (held && held.version === script.version && held.sha256 === script.sha256) return held;
+    }
+    const prepared = await this.#runner.prepare({
+      name: script.name,
+      version: script.version,
+      source: script.source,
+      vars: script.vars,
+      limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
+    });
+    return { name: script.name, version: script.version, sha256: script.sha256, prepared };
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

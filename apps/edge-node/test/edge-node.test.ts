@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
@@ -16,8 +19,10 @@ describe("edge node against a real gRPC control plane", () => {
   let cp: ScriptedControlPlane;
   let node: EdgeNode;
   let base: string;
+  let cacheDir: string;
 
   beforeEach(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), "edge-node-test-"));
     cp = new ScriptedControlPlane();
     const grpcPort = await cp.listen();
     const config = loadConfig({
@@ -29,6 +34,7 @@ describe("edge node against a real gRPC control plane", () => {
       EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
       EDGE_METRICS_INTERVAL_MS: "100",
       EDGE_MAX_REQUEST_BYTES: "1024",
+      EDGE_CACHE_DIR: cacheDir,
     });
     node = createEdgeNode(config, { logger: pino({ level: "silent" }) });
     const { httpPort } = await node.start();
@@ -39,6 +45,7 @@ describe("edge node against a real gRPC control plane", () => {
   afterEach(async () => {
     await node.stop();
     await cp.close();
+    rmSync(cacheDir, { recursive: true, force: true });
   });
 
   const get = (name: string, path = "/", init: { method?: string; body?: string } = {}) =>

@@ -64,6 +64,12 @@ export class ScriptedControlPlane {
     return ack.msg.value;
   }
 
+  /** Sends any control message to the connected node. */
+  send(msg: NonNullable<ControlMessage["msg"]>): void {
+    if (!this.#session) throw new Error("no node connected");
+    this.#session.write({ msg });
+  }
+
   /** Resolves with the first message (already received or to come) matching `predicate`. */
   waitFor(predicate: (message: NodeMessage) => boolean, timeoutMs = 10_000): Promise<NodeMessage> {
     return new Promise((resolve, reject) => {

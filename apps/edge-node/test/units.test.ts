@@ -1,8 +1,6 @@
-import { LATENCY_BOUNDS_MS } from "@edge/protocol";
 import { describe, expect, it } from "vitest";
 import { Backoff } from "../src/agent/backoff.js";
 import { scriptNameFromHost } from "../src/http/host.js";
-import { MetricsCollector } from "../src/metrics/collector.js";
 
 describe("scriptNameFromHost", () => {
   it("takes the one label in front of the zone, ignoring port and case", () => {
@@ -32,35 +30,5 @@ describe("Backoff", () => {
     expect(noJitter.next()).toBe(1000);
     expect(new Backoff(1000, 5000, () => 0).next()).toBe(800);
     expect(new Backoff(1000, 5000, () => 0.999999).next()).toBe(1200);
-  });
-});
-
-describe("MetricsCollector", () => {
-  it("counts requests, errors, CPU and latency buckets per script version", () => {
-    const collector = new MetricsCollector();
-    collector.record("hello", 1, { latencyMs: 0.2, cpuMs: 0.1, error: false });
-    collector.record("hello", 1, { latencyMs: 40, cpuMs: 2, error: true });
-    collector.record("hello", 2, { latencyMs: 999_999, cpuMs: 1, error: false });
-    const report = collector.drain();
-    expect(report?.latencyBoundsMs).toEqual(LATENCY_BOUNDS_MS);
-    const v1 = report?.scripts.find((s) => s.version === 1);
-    expect(v1).toMatchObject({ script: "hello", requests: 2, errors: 1, cpuMsTotal: 2.1 });
-    expect(v1?.latencyBuckets[0]).toBe(1);
-    expect(v1?.latencyBuckets[LATENCY_BOUNDS_MS.indexOf(50)]).toBe(1);
-    const v2 = report?.scripts.find((s) => s.version === 2);
-    expect(v2?.latencyBuckets[LATENCY_BOUNDS_MS.length]).toBe(1);
-    expect(collector.drain()).toBeNull();
-  });
-
-  it("merges an undelivered report back so the next one carries it", () => {
-    const collector = new MetricsCollector();
-    collector.record("hello", 1, { latencyMs: 1, cpuMs: 1, error: false });
-    const lost = collector.drain();
-    collector.record("hello", 1, { latencyMs: 1, cpuMs: 1, error: true });
-    if (lost) collector.restore(lost);
-    const next = collector.drain();
-    expect(next?.scripts).toHaveLength(1);
-    expect(next?.scripts[0]).toMatchObject({ requests: 2, errors: 1, cpuMsTotal: 2 });
-    expect(next?.windowStartMs).toBe(lost?.windowStartMs);
   });
 });

@@ -7,6 +7,11 @@ export const LATENCY_BOUNDS_MS: readonly number[] = [
   0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 75, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
 ];
 
+/** Upper bounds (ms) of the isolate CPU time histogram buckets nodes report; one overflow bucket follows. */
+export const CPU_BOUNDS_MS: readonly number[] = [
+  0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 75, 100, 250, 500, 1000,
+];
+
 /**
  * Largest gRPC message either side accepts. A full push carries every script's
  * source (each up to the script size limit, 1 MiB by default), so this is

@@ -3,13 +3,21 @@
  * edge nodes. Everything under `generated/` comes from `npm run gen` (buf +
  * ts-proto) and is never edited by hand.
  */
+
+export {
+  CPU_BOUNDS_MS,
+  GRPC_CHANNEL_OPTIONS,
+  LATENCY_BOUNDS_MS,
+  MAX_GRPC_MESSAGE_BYTES,
+} from "./constants.js";
 export {
   Ack,
+  Canary,
   ConfigPush,
   ControlMessage,
   ControlPlaneServiceClient,
-  ControlPlaneServiceService,
   type ControlPlaneServiceServer,
+  ControlPlaneServiceService,
   Heartbeat,
   Hello,
   Limits,
@@ -21,7 +29,16 @@ export {
   Welcome,
 } from "./generated/edge/v1/control.js";
 export {
-  GRPC_CHANNEL_OPTIONS,
-  LATENCY_BOUNDS_MS,
-  MAX_GRPC_MESSAGE_BYTES,
-} from "./constants.js";
+  LogsQuery,
+  LogsReply,
+  MetricsAck,
+  NodeStats,
+  RequestTrace,
+  TailBatch,
+  TailDelivery,
+  TailFilter,
+  TailLogLine,
+  TailSession,
+  TailSessions,
+} from "./generated/edge/v1/telemetry.js";
+export { type ParsedRelease, parseReleaseKey, releaseKey } from "./release.js";

@@ -38,7 +38,13 @@ export async function startReplica(
   });
   const ready = await proc.waitForLog((r) => r.msg === "control plane listening");
   const grpcPort = Number(ready.grpcPort);
-  return { id, proc, api: `http://127.0.0.1:${ready.httpPort}`, grpcPort, grpcAddress: `127.0.0.1:${grpcPort}` };
+  return {
+    id,
+    proc,
+    api: `http://127.0.0.1:${ready.httpPort}`,
+    grpcPort,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+  };
 }
 
 export interface NodeProc extends EdgeNodeProc {

@@ -62,7 +62,7 @@ describe("ACKs, NACKs and heartbeats", () => {
     expect(fixed.upserts.map((s) => [s.name, s.version])).toEqual([["app", 3]]);
   });
 
-  it("ignores an ACK whose nonce is not the stream's latest push", async () => {
+  it("settles pushes in flight in order and ignores ACKs of unknown or already settled nonces", async () => {
     await cp.deploy("a");
     const fra = cp.node();
     fra.hello("fra-1");
@@ -71,16 +71,103 @@ describe("ACKs, NACKs and heartbeats", () => {
     cp.server.hub.notifyChanged();
     const second = await fra.push(2);
 
-    fra.ack(first);
     fra.send({ $case: "ack", value: { nonce: "made-up", configVersion: 99, errors: [] } });
-    // Messages are handled in order: once the heartbeat shows, both ACKs were seen.
+    // Messages are handled in order: once the heartbeat shows, the ACK was seen.
     fra.heartbeat(7);
     await eventually(() => node("fra-1")?.inFlight === 7, "the heartbeat");
     expect(node("fra-1")).toMatchObject({ configVersion: 0, scripts: {} });
 
+    fra.ack(first);
+    await eventually(() => node("fra-1")?.configVersion === first.configVersion, "the first ack");
+    expect(node("fra-1")?.scripts).toEqual({ a: 1 });
+
     fra.ack(second);
-    await eventually(() => node("fra-1")?.configVersion === second.configVersion, "the latest ack");
+    await eventually(() => node("fra-1")?.configVersion === second.configVersion, "the second ack");
     expect(node("fra-1")?.scripts).toEqual({ a: 1, b: 1 });
+
+    // The first one again: settled already, so it changes nothing.
+    fra.ack(first);
+    fra.heartbeat(8);
+    await eventually(() => node("fra-1")?.inFlight === 8, "the second heartbeat");
+    expect(node("fra-1")).toMatchObject({ configVersion: second.configVersion, scripts: { a: 1, b: 1 } });
+  });
+
+  it("keeps a NACK of an earlier push in flight: the script stays at its old version and is parked", async () => {
+    await cp.deploy("app");
+    const fra = cp.node();
+    fra.hello("fra-1", { heldVersions: { app: 1 }, heldReleases: { app: "1" } });
+    fra.ack(await fra.push(1));
+    await cp.deploy("app");
+    cp.server.hub.notifyChanged();
+    const bad = await fra.push(2);
+    await cp.deploy("other");
+    cp.server.hub.notifyChanged();
+    const next = await fra.push(3);
+
+    fra.ack(bad, [{ name: "app", version: 2, errorDetail: "ReferenceError: x is not defined" }]);
+    fra.ack(next);
+    await eventually(() => node("fra-1")?.configVersion === next.configVersion, "both acks");
+    expect(node("fra-1")).toMatchObject({
+      scripts: { app: 1, other: 1 },
+      nackCount: 1,
+      parked: { app: "2" },
+      lastNack: { script: "app", version: 2 },
+    });
+  });
+
+  it("counts NACKs, lists the parked release, and unparks it when a new version is deployed", async () => {
+    await cp.deploy("app");
+    const fra = cp.node();
+    fra.hello("fra-1");
+    fra.ack(await fra.push(1));
+    for (const n of [2, 3]) {
+      await cp.deploy("app");
+      cp.server.hub.notifyChanged();
+      const bad = await fra.push(n);
+      fra.ack(bad, [{ name: "app", version: n, errorDetail: `bad v${n}` }]);
+      await eventually(() => node("fra-1")?.nackCount === n - 1, `NACK #${n - 1}`);
+      expect(node("fra-1")).toMatchObject({
+        status: "unhealthy",
+        parked: { app: String(n) },
+        scripts: { app: 1 },
+      });
+    }
+    await cp.store.setActive("app", 1);
+    cp.server.hub.notifyChanged();
+    // The desired release moved away from the parked one: nothing to send (the node runs v1), and unparked.
+    await eventually(
+      () => Object.keys(node("fra-1")?.parked ?? { x: 1 }).length === 0,
+      "the release to be unparked",
+    );
+    expect(node("fra-1")?.nackCount).toBe(2);
+  });
+
+  it("does not send a release the node says it rejected, even on a fresh stream to another replica", async () => {
+    await cp.deploy("app");
+    await cp.deploy("app");
+    const fra = cp.node();
+    fra.hello("fra-1", { heldReleases: { app: "1" }, rejectedReleases: { app: "2" } });
+    const push = await fra.push(1);
+    expect(push.upserts).toEqual([]);
+    expect(push.removals).toEqual([]);
+    fra.ack(push);
+    await eventually(() => node("fra-1")?.configVersion === push.configVersion, "the ack");
+    expect(node("fra-1")).toMatchObject({ scripts: { app: 1 }, parked: { app: "2" } });
+
+    await cp.deploy("app");
+    cp.server.hub.notifyChanged();
+    expect((await fra.push(2)).upserts.map((s) => [s.name, s.version])).toEqual([["app", 3]]);
+  });
+
+  it("shows a node unhealthy while its own health checks fail, and healthy again after", async () => {
+    const fra = cp.node();
+    fra.hello("fra-1");
+    fra.ack(await fra.push(1));
+    fra.heartbeat(0, ["cache-write"]);
+    await eventually(() => node("fra-1")?.status === "unhealthy", "the failing check");
+    expect(node("fra-1")?.failingChecks).toEqual(["cache-write"]);
+    fra.heartbeat(0, []);
+    await eventually(() => node("fra-1")?.status === "healthy", "the check to pass");
   });
 
   it("updates inFlight and lastSeen from heartbeats", async () => {

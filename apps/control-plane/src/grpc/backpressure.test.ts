@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { StreamWriter } from "../push/stream-writer.js";
+import { startTestControlPlane } from "./test-node.js";
 
 /** An object-mode stream that holds each write until `release()`, like a peer that stopped reading. */
 function slowStream() {
@@ -52,6 +53,23 @@ describe("StreamWriter backpressure", () => {
     stream.destroy();
   });
 
+  it("stays busy until the stream drained, then says so once", async () => {
+    const { stream, release } = slowStream();
+    let drained = 0;
+    const writer = new StreamWriter<string>(stream, () => drained++);
+    writer.write("a");
+    expect(writer.busy).toBe(false);
+    writer.write("b");
+    expect(writer.busy).toBe(true);
+    for (let step = 0; step < 50 && drained === 0; step++) {
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(writer.busy).toBe(false);
+    expect(drained).toBe(1);
+    stream.destroy();
+  });
+
   it("drops what is queued and ignores later writes once closed", () => {
     const { stream, writeCalls } = slowStream();
     const writer = new StreamWriter<string>(stream);
@@ -61,5 +79,31 @@ describe("StreamWriter backpressure", () => {
     expect(writer.backlog).toBe(0);
     expect(writeCalls).toEqual(["a", "b"]);
     stream.destroy();
+  });
+});
+
+describe("a node that stops reading", () => {
+  it("gets no pushes queued behind a full stream: once it reads again, the latest config arrives", async () => {
+    // No batching window: without backpressure every deploy would become a push of its own.
+    const cp = await startTestControlPlane({ pushBatchMs: 0 });
+    try {
+      const node = cp.node();
+      node.hello("slow-1");
+      node.ack(await node.push(1));
+      node.pause();
+      // grpc-js buffers 16 messages on each side plus the HTTP/2 windows; 60 large ones overflow that.
+      for (let i = 1; i <= 60; i++) {
+        await cp.deploy("big", `export default {};\n// ${i} ${"x".repeat(256 * 1024)}`);
+        cp.server.hub.notifyChanged();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      node.resume();
+      await node.until(() => node.pushes.at(-1)?.upserts[0]?.version === 60, "the push of the last version");
+      const received = node.pushes.slice(1).map((p) => p.upserts[0]?.version);
+      expect(received.length).toBeLessThan(60);
+      expect(received.at(-1)).toBe(60);
+    } finally {
+      await cp.close();
+    }
   });
 });

@@ -188,4 +188,19 @@ describe("Connect: node timeout", () => {
       await cp.close();
     }
   });
+
+  it("ends the stream of a node silent for twice nodeTimeoutMs, so it reconnects (perhaps elsewhere)", async () => {
+    const cp = await startTestControlPlane({ nodeTimeoutMs: 150 });
+    try {
+      const node = cp.node();
+      node.hello("fra-1");
+      await node.push(1);
+      const ended = await node.ended;
+      expect(ended.code).toBe(status.UNAVAILABLE);
+      expect(ended.details).toMatch(/^EDGE_NODE_SILENT: /);
+      expect(cp.server.hub.nodes()[0]?.status).toBe("disconnected");
+    } finally {
+      await cp.close();
+    }
+  });
 });

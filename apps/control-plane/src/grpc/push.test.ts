@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startTestControlPlane, type TestControlPlane, type TestNode } from "./test-node.js";
+import { eventually, startTestControlPlane, type TestControlPlane, type TestNode } from "./test-node.js";
 
 describe("pushing store changes to connected nodes", () => {
   let cp: TestControlPlane;
@@ -86,3 +86,56 @@ describe("pushing store changes to connected nodes", () => {
     expect(node.pushes).toHaveLength(2);
   });
 });
+
+describe("what the hub refuses to publish, and how it splits what it does", () => {
+  let cp: TestControlPlane | undefined;
+  afterEach(async () => {
+    await cp?.close();
+    cp = undefined;
+  });
+
+  it("withholds a script whose source does not match its sha256, keeping it on nodes, and publishes the rest", async () => {
+    cp = await startTestControlPlane();
+    await cp.deploy("good");
+    await cp.deploy("bad");
+    const node = cp.node();
+    node.hello("fra-1", { heldReleases: { bad: "1", good: "1" } });
+    node.ack(await node.push(1));
+
+    // A version stored with a hash that does not match its source (corruption, or a bug upstream).
+    const source = "export default {};";
+    await cp.store.putVersion("bad", { sha256: "0".repeat(64), source, vars: {}, limits: LIMITS });
+    await cp.deploy("good");
+    cp.server.hub.notifyChanged();
+
+    const push = await node.push(2);
+    expect(push.upserts.map((s) => [s.name, s.version])).toEqual([["good", 2]]);
+    expect(push.removals).toEqual([]);
+  });
+
+  it("splits a delta above the message budget into several pushes; only the last carries the new revision", async () => {
+    cp = await startTestControlPlane({ grpcMaxMessageBytes: 4 * 1024 * 1024 });
+    const node = cp.node();
+    node.hello("fra-1");
+    node.ack(await node.push(1));
+    const before = await cp.store.revision();
+
+    const big = (tag: string) => `export default {};\n//${tag}${"x".repeat(1_500_000)}`;
+    for (const name of ["a", "b", "c"]) await cp.deploy(name, big(name));
+    cp.server.hub.notifyChanged();
+    const revision = await cp.store.revision();
+
+    await node.until(() => node.pushes.at(-1)?.configVersion === revision, "the last part");
+    const parts = node.pushes.slice(1);
+    expect(parts.map((p) => p.upserts.map((s) => s.name))).toEqual([["a", "b"], ["c"]]);
+    expect(parts.map((p) => p.configVersion)).toEqual([before, revision]);
+    for (const part of parts) node.ack(part);
+    await eventually(
+      () => cp?.server.hub.nodes()[0]?.configVersion === revision,
+      "the node to be at the new revision",
+    );
+    expect(cp.server.hub.nodes()[0]?.scripts).toEqual({ a: 1, b: 1, c: 1 });
+  });
+});
+
+const LIMITS = { cpuMs: 50, memoryMb: 128, wallMs: 30_000 };

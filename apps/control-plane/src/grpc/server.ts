@@ -1,11 +1,14 @@
 import { type ControlPlaneServiceServer, ControlPlaneServiceService } from "@edge/protocol";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
-import { createMetricsAggregator } from "../metrics/aggregator.js";
-import { createPushHub } from "../push/hub.js";
-import type { MetricsSource, PushHub } from "../push/types.js";
+import type { GrpcTls } from "../config.js";
+import { type ConnectHub, createPushHub } from "../push/hub.js";
+import { streamStatus } from "../push/stream-errors.js";
+import type { NodeTelemetryHooks } from "../push/telemetry-hooks.js";
 import type { Store } from "../store/types.js";
-import { GRPC_SERVER_OPTIONS } from "./server-options.js";
+import { nodeTokenCheck } from "./node-auth.js";
+import { grpcServerOptions } from "./server-options.js";
 
 /** The part of the app's `Config` the gRPC side reads. */
 export interface GrpcServerConfig {
@@ -13,17 +16,26 @@ export interface GrpcServerConfig {
   grpcAddress: string;
   nodeTimeoutMs: number;
   controlPlaneId: string;
+  /** Change batching window (default 100 ms). */
+  pushBatchMs?: number;
+  /** Default MAX_GRPC_MESSAGE_BYTES. */
+  grpcMaxMessageBytes?: number;
+  /** Enrolment token nodes must present; null or absent: none. */
+  nodeToken?: string | null;
+  /** Null or absent: plaintext. */
+  grpcTls?: GrpcTls | null;
 }
 
 export interface GrpcServerOptions {
   config: GrpcServerConfig;
   store: Store;
   logger: Logger;
+  /** Metrics, tail and logs riding on the node streams (see `push/telemetry-hooks.ts`). */
+  telemetry?: NodeTelemetryHooks;
 }
 
 export interface GrpcControlServer {
-  hub: PushHub;
-  metrics: MetricsSource;
+  hub: ConnectHub;
   /** Binds `config.grpcAddress`; resolves with the port actually bound. */
   listen(): Promise<{ port: number }>;
   /** Ends every node stream, then shuts the server down. */
@@ -33,32 +45,73 @@ export interface GrpcControlServer {
 /** How long `close()` lets calls finish before dropping connections. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
+/** `grpc.health.v1` service names: the whole server, and the edge.v1 service. */
+export const HEALTH_SERVICES = ["", "edge.v1.ControlPlaneService"] as const;
+
+/**
+ * The control plane's gRPC face: `edge.v1.ControlPlaneService` (the push hub)
+ * and `grpc.health.v1.Health`, SERVING while listening and the store's change
+ * feed is live (NOT_SERVING sends load balancers, and nodes, elsewhere).
+ * Optional TLS or mTLS; optional node enrolment token, checked before a
+ * stream reaches the hub.
+ */
 export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer {
   const { config, store } = options;
   const logger = options.logger.child({ component: "grpc" });
-  const metrics = createMetricsAggregator();
+  const health = new HealthImplementation(
+    Object.fromEntries(HEALTH_SERVICES.map((service) => [service, "NOT_SERVING" as const])),
+  );
+  let serving = false;
+  let storeHealthy = true;
+  const updateHealth = (): void => {
+    const status = serving && storeHealthy ? "SERVING" : "NOT_SERVING";
+    for (const service of HEALTH_SERVICES) health.setStatus(service, status);
+  };
+
   const hub = createPushHub({
     store,
     logger,
     controlPlaneId: config.controlPlaneId,
     nodeTimeoutMs: config.nodeTimeoutMs,
-    onMetrics: (node, report) => metrics.record(node, report),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(config.pushBatchMs !== undefined ? { batchMs: config.pushBatchMs } : {}),
+    ...(config.grpcMaxMessageBytes !== undefined ? { maxMessageBytes: config.grpcMaxMessageBytes } : {}),
+    onStoreHealth: (healthy) => {
+      storeHealthy = healthy;
+      updateHealth();
+    },
   });
-  const server = new Server(GRPC_SERVER_OPTIONS);
-  const implementation: ControlPlaneServiceServer = { connect: (call) => hub.connect(call) };
+  const server = new Server(grpcServerOptions(config.grpcMaxMessageBytes));
+  const authorized = nodeTokenCheck(config.nodeToken ?? null);
+  const implementation: ControlPlaneServiceServer = {
+    connect: (call) => {
+      if (authorized(call.metadata)) {
+        hub.connect(call);
+        return;
+      }
+      logger.warn({ peer: call.getPeer() }, "node refused: missing or wrong enrolment token");
+      call.on("error", () => {});
+      call.emit("error", streamStatus("EDGE_NODE_UNAUTHENTICATED"));
+    },
+  };
   server.addService(ControlPlaneServiceService, implementation);
+  health.addToServer(server);
 
   let listening: Promise<{ port: number }> | null = null;
   let closing: Promise<void> | null = null;
 
   return {
     hub,
-    metrics,
     listen() {
       listening ??= new Promise((resolve, reject) => {
-        server.bindAsync(config.grpcAddress, ServerCredentials.createInsecure(), (error, port) => {
+        server.bindAsync(config.grpcAddress, credentials(config.grpcTls ?? null), (error, port) => {
           if (error) return reject(error);
-          logger.info({ address: config.grpcAddress, port }, "gRPC server listening");
+          serving = true;
+          updateHealth();
+          logger.info(
+            { address: config.grpcAddress, port, tls: tlsMode(config.grpcTls ?? null) },
+            "gRPC server listening",
+          );
           resolve({ port });
         });
       });
@@ -66,6 +119,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
     },
     close() {
       closing ??= (async () => {
+        serving = false;
+        updateHealth();
         await hub.close();
         await shutdown(server, SHUTDOWN_GRACE_MS);
         logger.info("gRPC server closed");
@@ -73,6 +128,19 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
       return closing;
     },
   };
+}
+
+function credentials(tls: GrpcTls | null): ServerCredentials {
+  if (tls === null) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(
+    tls.clientCa,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    tls.clientCa !== null,
+  );
+}
+
+function tlsMode(tls: GrpcTls | null): string {
+  return tls === null ? "off" : tls.clientCa === null ? "tls" : "mtls";
 }
 
 /** tryShutdown waits for open calls; bounded, then connections are dropped. */

@@ -14,11 +14,19 @@ import {
   type ResourceError,
   type Welcome,
 } from "@edge/protocol";
-import { type ClientDuplexStream, credentials, type StatusObject } from "@grpc/grpc-js";
+import {
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  credentials,
+  Metadata,
+  type StatusObject,
+} from "@grpc/grpc-js";
 import { pino } from "pino";
+import type { NodeTelemetryHooks } from "../push/telemetry-hooks.js";
 import { createSqliteStore } from "../store/sqlite.js";
 import type { ScriptVersion, Store } from "../store/types.js";
-import { createGrpcServer, type GrpcControlServer } from "./server.js";
+import { NODE_TOKEN_METADATA } from "./node-auth.js";
+import { createGrpcServer, type GrpcControlServer, type GrpcServerConfig } from "./server.js";
 
 const WAIT_TIMEOUT_MS = 5_000;
 
@@ -31,11 +39,22 @@ export class TestNode {
   private readonly waiters = new Set<() => void>();
   private status: StatusObject | null = null;
 
-  constructor(port: number) {
-    this.client = new ControlPlaneServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
-      ...GRPC_CHANNEL_OPTIONS,
-    });
-    this.call = this.client.connect();
+  constructor(
+    port: number,
+    options: {
+      token?: string;
+      credentials?: ChannelCredentials;
+      channelOptions?: Record<string, unknown>;
+    } = {},
+  ) {
+    this.client = new ControlPlaneServiceClient(
+      `127.0.0.1:${port}`,
+      options.credentials ?? credentials.createInsecure(),
+      { ...GRPC_CHANNEL_OPTIONS, ...options.channelOptions },
+    );
+    const metadata = new Metadata();
+    if (options.token !== undefined) metadata.set(NODE_TOKEN_METADATA, `Bearer ${options.token}`);
+    this.call = this.client.connect(metadata);
     this.call.on("data", (message: ControlMessage) => {
       this.messages.push(message);
       this.wake();
@@ -79,6 +98,8 @@ export class TestNode {
         httpAddress: "127.0.0.1:1",
         agentVersion: "test",
         heldVersions: {},
+        heldReleases: {},
+        rejectedReleases: {},
         ...fields,
       },
     });
@@ -88,8 +109,8 @@ export class TestNode {
     this.send({ $case: "ack", value: { nonce: push.nonce, configVersion: push.configVersion, errors } });
   }
 
-  heartbeat(inFlight: number): void {
-    this.send({ $case: "heartbeat", value: { sentAtMs: Date.now(), inFlight } });
+  heartbeat(inFlight: number, failingChecks: string[] = []): void {
+    this.send({ $case: "heartbeat", value: { sentAtMs: Date.now(), inFlight, failingChecks } });
   }
 
   /** Resolves with the push numbered `n` (1-based) once it has arrived. */
@@ -123,6 +144,15 @@ export class TestNode {
     });
   }
 
+  /** Stops reading (as a node stuck in a long compile would): HTTP/2 flow control then pushes back. */
+  pause(): void {
+    this.call.pause();
+  }
+
+  resume(): void {
+    this.call.resume();
+  }
+
   /** The node's side closes its half of the stream, as an agent shutting down does. */
   halfClose(): void {
     this.call.end();
@@ -152,23 +182,27 @@ export interface TestControlPlane {
   store: Store;
   port: number;
   /** A node connected to this control plane; closed by `close()`. */
-  node(): TestNode;
+  node(options?: ConstructorParameters<typeof TestNode>[1]): TestNode;
   deploy(name: string, source?: string, vars?: Record<string, string>): Promise<ScriptVersion>;
   close(): Promise<void>;
 }
 
+export interface TestControlPlaneOptions extends Partial<GrpcServerConfig> {
+  /** Default: a fresh in-memory SQLite store, closed by `close()`; a given one is left open. */
+  store?: Store;
+  telemetry?: NodeTelemetryHooks;
+}
+
 export async function startTestControlPlane(
-  config: { nodeTimeoutMs?: number } = {},
+  options: TestControlPlaneOptions = {},
 ): Promise<TestControlPlane> {
-  const store = createSqliteStore(":memory:");
+  const { store: given, telemetry, ...config } = options;
+  const store = given ?? createSqliteStore(":memory:");
   const server = createGrpcServer({
-    config: {
-      grpcAddress: "127.0.0.1:0",
-      nodeTimeoutMs: config.nodeTimeoutMs ?? 15_000,
-      controlPlaneId: "cp-test",
-    },
+    config: { grpcAddress: "127.0.0.1:0", nodeTimeoutMs: 15_000, controlPlaneId: "cp-test", ...config },
     store,
     logger: pino({ level: "silent" }),
+    ...(telemetry ? { telemetry } : {}),
   });
   const { port } = await server.listen();
   const nodes: TestNode[] = [];
@@ -177,8 +211,8 @@ export async function startTestControlPlane(
     server,
     store,
     port,
-    node() {
-      const node = new TestNode(port);
+    node(nodeOptions) {
+      const node = new TestNode(port, nodeOptions);
       nodes.push(node);
       return node;
     },
@@ -198,7 +232,7 @@ export async function startTestControlPlane(
     async close() {
       for (const node of nodes) node.close();
       await server.close();
-      await store.close();
+      if (given === undefined) await store.close();
     },
   };
 }

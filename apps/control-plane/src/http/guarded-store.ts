@@ -9,7 +9,10 @@ import type { Store } from "../store/types.js";
  */
 export function guardStore(store: Store): Store {
   const guarded = {} as Record<keyof Store, unknown>;
+  // Not a call that can fail: it reports its own errors to its handlers.
+  guarded.watch = store.watch.bind(store);
   for (const key of Object.keys(METHODS) as Array<keyof Store>) {
+    if (key === "watch") continue;
     guarded[key] = async (...args: unknown[]) => {
       try {
         return await (store[key] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
@@ -31,9 +34,14 @@ const METHODS: Record<keyof Store, true> = {
   listScripts: true,
   listVersions: true,
   setActive: true,
+  startRollout: true,
+  finishRollout: true,
   deleteScript: true,
   snapshot: true,
   revision: true,
+  watch: true,
+  saveNodeStates: true,
+  listNodeStates: true,
   ping: true,
   close: true,
 };

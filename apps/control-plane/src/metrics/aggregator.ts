@@ -1,94 +1,270 @@
-import { LATENCY_BOUNDS_MS, type MetricsReport } from "@edge/protocol";
-import type { LatencySummary, MetricsSource, MetricsView, ScriptMetricsView } from "../push/types.js";
-import { LatencyHistogram } from "./histogram.js";
+import { CPU_BOUNDS_MS, type MetricsReport, type NodeStats } from "@edge/protocol";
+import type { Logger } from "pino";
+import type { NodeLink } from "../push/telemetry-hooks.js";
+import {
+  addFigures,
+  emptyFigures,
+  type Figures,
+  figuresFromReport,
+  isEmptyFigures,
+  type MetricsRow,
+  MINUTE_MS,
+  minuteOf,
+} from "./figures.js";
+import type { MetricsStore } from "./store/types.js";
+import type { EdgeNodeStatsView, MetricsSource, MetricsView } from "./types.js";
+import { buildView } from "./view.js";
+
+export interface MetricsAggregatorOptions {
+  store: MetricsStore;
+  logger: Logger;
+  /** How often received figures are written to the store (and their reports acknowledged). */
+  flushMs: number;
+  /** How long 1-minute buckets are kept. */
+  retentionMs: number;
+  now?: () => number;
+}
+
+/** Running totals since start-up of one (script, version, PoP): what Prometheus counters show. */
+export interface LifetimeEntry extends Figures {
+  script: string;
+  version: number;
+  pop: string;
+}
+
+export interface NodeTotals {
+  nodeId: string;
+  pop: string;
+  isolatesCreated: number;
+  stats: NodeStats;
+  reportedAt: number;
+}
 
 export interface MetricsAggregator extends MetricsSource {
-  /** Adds one node's report window to the running totals. */
-  record(node: { id: string; pop: string }, report: MetricsReport): void;
+  /** Takes one node's report: de-duplicated, added to pending buckets and to the lifetime totals. */
+  record(node: NodeLink, report: MetricsReport): void;
+  /** Writes pending buckets to the store, then acknowledges the reports they hold. False if the store failed. */
+  flush(): Promise<boolean>;
+  lifetime(): Iterable<LifetimeEntry>;
+  nodes(): Iterable<NodeTotals>;
+  /** Buckets received but not yet stored. */
+  readonly pendingRows: number;
+  readonly flushFailures: number;
+  start(): void;
+  /** Stops the timer and flushes one last time. */
+  close(): Promise<void>;
 }
 
-interface Totals {
-  requests: number;
-  errors: number;
-  cpuMsTotal: number;
-  latency: LatencyHistogram;
+interface Delivery {
+  reporterId: string;
+  sequence: number;
+  link: NodeLink;
 }
 
-interface ScriptTotals extends Totals {
-  /** node id -> that node's share */
-  nodes: Map<string, Totals & { pop: string }>;
-}
+/** Old buckets are pruned at most this often. */
+const PRUNE_EVERY_MS = 10 * MINUTE_MS;
 
 /**
- * Running totals since start-up, per script and per (script, node), across all
- * versions of a script. Quantiles come from the merged histograms (see
- * `LatencyHistogram.quantile`: linear interpolation inside the bucket).
+ * Control-plane side of metrics. Reports are deltas; each is added to pending
+ * 1-minute buckets (per script, version and node) and to in-memory totals.
+ * Every `flushMs` the pending buckets are added to the store in one write;
+ * only then are the reports they hold acknowledged to their nodes, so a node
+ * keeps (and re-sends) a report until it is stored. A failed write puts the
+ * buckets back, merged with what arrived meanwhile. Queries read the store
+ * plus what is still pending here.
  */
-export function createMetricsAggregator(bounds: readonly number[] = LATENCY_BOUNDS_MS): MetricsAggregator {
-  const scripts = new Map<string, ScriptTotals>();
-  const emptyTotals = (): Totals => ({
-    requests: 0,
-    errors: 0,
-    cpuMsTotal: 0,
-    latency: new LatencyHistogram(bounds),
-  });
+export function createMetricsAggregator(options: MetricsAggregatorOptions): MetricsAggregator {
+  const { store } = options;
+  const log = options.logger.child({ component: "metrics" });
+  const now = options.now ?? Date.now;
+  let pending = new Map<string, MetricsRow>();
+  const lifetime = new Map<string, LifetimeEntry>();
+  const nodeTotals = new Map<string, NodeTotals>();
+  /** node id -> the last report counted (its stream, to acknowledge on). */
+  const received = new Map<string, Delivery>();
+  /** node id -> the last report stored and acknowledged. */
+  const stored = new Map<string, { reporterId: string; sequence: number }>();
+  let flushing: Promise<boolean> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let lastPrune = 0;
+  let flushFailures = 0;
 
-  return {
+  const ack = (link: NodeLink, reporterId: string, sequence: number) =>
+    link.send({ $case: "metricsAck", value: { reporterId, upToSequence: sequence } });
+
+  function addPending(row: MetricsRow): void {
+    const key = `${row.script}\n${row.minute}\n${row.version}\n${row.nodeId}`;
+    const existing = pending.get(key);
+    if (existing) addFigures(existing, row);
+    else pending.set(key, cloneRow(row));
+  }
+
+  /** Reports carry node clocks: a window ending in the future or past retention is filed under now. */
+  function minuteFor(report: MetricsReport): number {
+    const t = now();
+    const end = report.windowEndMs;
+    return minuteOf(end > t || end < t - options.retentionMs + MINUTE_MS ? t : end);
+  }
+
+  async function write(): Promise<boolean> {
+    const batch = [...pending.values()];
+    pending = new Map();
+    const deliveries = [...received].map(([nodeId, d]) => [nodeId, { ...d }] as const);
+    try {
+      if (batch.length > 0) await store.addRows(batch);
+    } catch (error) {
+      flushFailures += 1;
+      const cutoff = now() - options.retentionMs;
+      for (const row of batch) if (row.minute >= cutoff) addPending(row);
+      log.warn({ err: error, rows: batch.length }, "cannot store metrics; keeping them for the next flush");
+      return false;
+    }
+    for (const [nodeId, d] of deliveries) {
+      const before = stored.get(nodeId);
+      if (before && before.reporterId === d.reporterId && before.sequence >= d.sequence) continue;
+      stored.set(nodeId, { reporterId: d.reporterId, sequence: d.sequence });
+      ack(d.link, d.reporterId, d.sequence);
+    }
+    if (now() - lastPrune >= PRUNE_EVERY_MS) {
+      lastPrune = now();
+      await store.prune(now() - options.retentionMs).catch((error: unknown) => {
+        log.warn({ err: error }, "cannot prune old metrics");
+      });
+    }
+    return true;
+  }
+
+  const aggregator: MetricsAggregator = {
     record(node, report): void {
+      const hasSequence = report.reporterId !== "" && report.sequence > 0;
+      if (hasSequence) {
+        const last = received.get(node.id);
+        if (last && last.reporterId === report.reporterId && report.sequence <= last.sequence) {
+          // Counted already (the node re-sent it after a reconnect): acknowledge on the new stream.
+          last.link = node;
+          const done = stored.get(node.id);
+          if (done && done.reporterId === report.reporterId && report.sequence <= done.sequence) {
+            ack(node, done.reporterId, done.sequence);
+          }
+          return;
+        }
+        received.set(node.id, { reporterId: report.reporterId, sequence: report.sequence, link: node });
+      }
+      const minute = minuteFor(report);
+      const cpuBounds = report.cpuBoundsMs.length > 0 ? report.cpuBoundsMs : CPU_BOUNDS_MS;
       for (const entry of report.scripts) {
         if (entry.script === "") continue;
-        let script = scripts.get(entry.script);
-        if (script === undefined) {
-          script = { ...emptyTotals(), nodes: new Map() };
-          scripts.set(entry.script, script);
+        const figures = figuresFromReport(entry, report.latencyBoundsMs, cpuBounds);
+        if (isEmptyFigures(figures)) continue;
+        addPending({
+          ...figures,
+          minute,
+          script: entry.script,
+          version: entry.version,
+          nodeId: node.id,
+          pop: node.pop,
+        });
+        const key = `${entry.script}\n${entry.version}\n${node.pop}`;
+        let total = lifetime.get(key);
+        if (!total) {
+          total = { ...emptyFigures(), script: entry.script, version: entry.version, pop: node.pop };
+          lifetime.set(key, total);
         }
-        let share = script.nodes.get(node.id);
-        if (share === undefined) {
-          share = { ...emptyTotals(), pop: node.pop };
-          script.nodes.set(node.id, share);
-        }
-        share.pop = node.pop;
-        for (const totals of [script, share]) {
-          totals.requests += count(entry.requests);
-          totals.errors += count(entry.errors);
-          totals.cpuMsTotal += count(entry.cpuMsTotal);
-          totals.latency.add(report.latencyBoundsMs, entry.latencyBuckets);
-        }
+        addFigures(total, figures);
+      }
+      if (report.node) {
+        const previous = nodeTotals.get(node.id);
+        nodeTotals.set(node.id, {
+          nodeId: node.id,
+          pop: node.pop,
+          isolatesCreated: (previous?.isolatesCreated ?? 0) + report.node.isolatesCreated,
+          stats: report.node,
+          reportedAt: report.windowEndMs > 0 ? report.windowEndMs : now(),
+        });
       }
     },
 
-    view(name?: string): MetricsView {
-      const names = name === undefined ? [...scripts.keys()].sort() : scripts.has(name) ? [name] : [];
-      return { scripts: names.map((script) => toView(script, scripts.get(script)!)) };
+    flush(): Promise<boolean> {
+      // One write at a time: a second caller shares the running one.
+      flushing ??= write().finally(() => {
+        flushing = null;
+      });
+      return flushing;
+    },
+
+    async query(q): Promise<MetricsView> {
+      const until = q.until ?? now();
+      const since = q.since ?? until - 60 * MINUTE_MS;
+      const query = {
+        since,
+        until,
+        ...(q.script ? { script: q.script } : {}),
+        ...(q.pop ? { pop: q.pop } : {}),
+      };
+      const reading = store.readRows(query);
+      // Taken in the same tick the read is issued: rows already handed to the
+      // store are in the read (SQLite answers at once, Redis in command order),
+      // rows still pending are not; together they count everything once.
+      const local = [...pending.values()].filter(
+        (r) =>
+          (q.script === undefined || r.script === q.script) &&
+          (q.pop === undefined || r.pop === q.pop) &&
+          r.minute >= minuteOf(since) &&
+          r.minute <= until,
+      );
+      const rows = [...(await reading), ...local];
+      const edgeNodes: EdgeNodeStatsView[] = [...nodeTotals.values()]
+        .filter((n) => q.pop === undefined || n.pop === q.pop)
+        .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))
+        .map((n) => ({
+          nodeId: n.nodeId,
+          pop: n.pop,
+          reportedAt: new Date(n.reportedAt).toISOString(),
+          inFlight: n.stats.inFlight,
+          isolatesCreated: n.isolatesCreated,
+          eventLoopLagP99Ms: round(n.stats.eventLoopLagP99Ms),
+          eventLoopLagMaxMs: round(n.stats.eventLoopLagMaxMs),
+          cpuLoad: n.stats.cpuLoad,
+          rssBytes: n.stats.rssBytes,
+          heapUsedBytes: n.stats.heapUsedBytes,
+        }));
+      return buildView(rows, { since, until }, edgeNodes);
+    },
+
+    lifetime: () => lifetime.values(),
+    nodes: () => nodeTotals.values(),
+    get pendingRows() {
+      return pending.size;
+    },
+    get flushFailures() {
+      return flushFailures;
+    },
+
+    start(): void {
+      if (timer) return;
+      timer = setInterval(() => void aggregator.flush(), options.flushMs);
+      timer.unref();
+    },
+
+    async close(): Promise<void> {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await aggregator.flush();
     },
   };
+  return aggregator;
 }
 
-function toView(script: string, totals: ScriptTotals): ScriptMetricsView {
+function cloneRow(f: MetricsRow): MetricsRow {
   return {
-    script,
-    ...figures(totals),
-    nodes: [...totals.nodes]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([nodeId, share]) => ({ nodeId, pop: share.pop, ...figures(share) })),
+    ...f,
+    latencyBuckets: [...f.latencyBuckets],
+    cpuBuckets: [...f.cpuBuckets],
+    statusClasses: { ...f.statusClasses },
+    errorsByCode: { ...f.errorsByCode },
   };
 }
 
-function figures(totals: Totals): {
-  requests: number;
-  errors: number;
-  latencyMs: LatencySummary;
-  cpuMsTotal: number;
-} {
-  return {
-    requests: totals.requests,
-    errors: totals.errors,
-    latencyMs: { p50: totals.latency.quantile(0.5), p99: totals.latency.quantile(0.99) },
-    cpuMsTotal: Math.round(totals.cpuMsTotal * 1000) / 1000,
-  };
-}
-
-/** Reports come from the network: anything not a finite, non-negative number counts as 0. */
-function count(value: number): number {
-  return Number.isFinite(value) && value > 0 ? value : 0;
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

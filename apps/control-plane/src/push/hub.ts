@@ -1,9 +1,12 @@
-import type { Hello, MetricsReport } from "@edge/protocol";
+import { type Hello, MAX_GRPC_MESSAGE_BYTES } from "@edge/protocol";
 import type { Logger } from "pino";
-import type { Snapshot, Store } from "../store/types.js";
+import type { Store } from "../store/types.js";
 import { Coalescer } from "./coalescer.js";
+import { ConsistencyCheck } from "./consistency.js";
+import { DesiredConfig } from "./desired.js";
 import { type ConnectCall, NodeSession, type SessionHost } from "./node-session.js";
 import { type NodeRecord, NodeRegistry } from "./registry.js";
+import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
 import type { NodeView, PushHub } from "./types.js";
 
 export interface PushHubOptions {
@@ -12,11 +15,14 @@ export interface PushHubOptions {
   logger: Logger;
   controlPlaneId: string;
   nodeTimeoutMs: number;
-  /** Receives every metrics report, with the node that sent it. */
-  onMetrics(node: { id: string; pop: string }, report: MetricsReport): void;
-  /** Debounce for `notifyChanged()` bursts (default 50 ms), capped at `maxPushDelayMs` (default 250 ms). */
-  pushDelayMs?: number;
-  maxPushDelayMs?: number;
+  /** Telemetry (metrics, tail, logs) riding on the node streams; the hub only forwards. */
+  telemetry?: NodeTelemetryHooks;
+  /** Change batching window (default 100 ms): a burst of changes costs one push per window. */
+  batchMs?: number;
+  /** Largest message sent to a node (default MAX_GRPC_MESSAGE_BYTES); a larger delta is split. */
+  maxMessageBytes?: number;
+  /** Whether the store answers (drives grpc.health.v1); called when it changes. */
+  onStoreHealth?(healthy: boolean): void;
   now?: () => number;
 }
 
@@ -27,6 +33,9 @@ export interface ConnectHub extends PushHub {
   close(): Promise<void>;
 }
 
+/** Room left in a message for everything but the resources (nonce, names, framing). */
+const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
+
 /**
  * Nodes are told to heartbeat often enough that at least three beats fit in
  * `nodeTimeoutMs` (one lost beat must not make a node `disconnected`), and
@@ -36,45 +45,149 @@ export function heartbeatIntervalFor(nodeTimeoutMs: number): number {
   return Math.max(50, Math.min(5_000, Math.floor(nodeTimeoutMs / 3)));
 }
 
+/** The most bytes of resources one push may carry, given the message limit. */
+export function pushBudget(maxMessageBytes: number): number {
+  return maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
+}
+
+/**
+ * The push side of one control-plane replica. It learns of changes from its
+ * own API (`notifyChanged`) and from the store's change feed (writes made by
+ * any replica), batches them, reads the store's snapshot once per batch,
+ * checks it, and sends each connected node its delta. Node state is shared
+ * through the store so every replica lists every node.
+ */
 export function createPushHub(options: PushHubOptions): ConnectHub {
   const { store, logger } = options;
   const now = options.now ?? Date.now;
-  const registry = new NodeRegistry(options.nodeTimeoutMs, now);
+  const heartbeatIntervalMs = heartbeatIntervalFor(options.nodeTimeoutMs);
+  const maxPushBytes = pushBudget(options.maxMessageBytes ?? MAX_GRPC_MESSAGE_BYTES);
+  const registry = new NodeRegistry(options.controlPlaneId, options.nodeTimeoutMs, now);
+  const consistency = new ConsistencyCheck({ maxResourceBytes: maxPushBytes });
   const sessions = new Set<NodeSession>();
+  let latest: DesiredConfig | null = null;
+  let lastProblems = "";
+
+  const readDesired = async (): Promise<DesiredConfig> => {
+    const snapshot = await store.snapshot();
+    const { withheld, problems } = consistency.check(snapshot);
+    const summary = problems.join("; ");
+    if (summary !== lastProblems) {
+      lastProblems = summary;
+      if (problems.length > 0) logger.error({ problems }, "snapshot failed the consistency check: withheld");
+    }
+    const desired = new DesiredConfig(snapshot, withheld);
+    if (latest === null || desired.revision >= latest.revision) latest = desired;
+    return desired;
+  };
+
+  const share = new Coalescer(
+    async () => {
+      const states = registry.takeStatesToShare(now(), heartbeatIntervalMs);
+      try {
+        await store.saveNodeStates(states);
+      } catch (error) {
+        registry.markUnshared(states.map((state) => state.id));
+        throw error;
+      }
+      registry.setShared(await store.listNodeStates());
+    },
+    {
+      // At most one write per second: other replicas' views of these nodes lag by that much.
+      windowMs: Math.min(1_000, heartbeatIntervalMs),
+      retryDelayMs: 1_000,
+      onError: (error) => logger.warn({ err: error }, "cannot share node states through the store"),
+      now,
+    },
+  );
 
   const host: SessionHost = {
     logger,
     controlPlaneId: options.controlPlaneId,
-    heartbeatIntervalMs: heartbeatIntervalFor(options.nodeTimeoutMs),
+    heartbeatIntervalMs,
+    maxPushBytes,
     now,
     attach(session: NodeSession, hello: Hello): NodeRecord {
       const { record, replaced } = registry.attach(hello, session);
       if (replaced instanceof NodeSession && replaced !== session) replaced.end("EDGE_SESSION_REPLACED");
+      share.request();
       return record;
     },
     detach(session: NodeSession, record: NodeRecord | null): void {
       sessions.delete(session);
       if (record !== null) registry.detach(record, session);
+      share.request();
     },
-    snapshot: (): Promise<Snapshot> => store.snapshot(),
-    metrics(record: NodeRecord, report: MetricsReport): void {
-      options.onMetrics({ id: record.id, pop: record.pop }, report);
+    desired: readDesired,
+    latestDesired: () => latest,
+    changed(record: NodeRecord): void {
+      record.dirty = true;
+      share.request();
     },
+    telemetry: options.telemetry ?? {},
   };
 
+  let highestRevision = 0;
   const pushes = new Coalescer(
     async () => {
-      if (sessions.size === 0) return;
-      const snapshot = await store.snapshot();
-      for (const session of sessions) session.sync(snapshot);
+      const desired = await readDesired();
+      // Revisions only grow; a lower one means the store lost writes (Redis without AOF).
+      // It is still the truth, so nodes follow it.
+      const reset = desired.revision < highestRevision;
+      if (reset) {
+        logger.error(
+          { revision: desired.revision, highestRevision },
+          "the store's revision went back: it lost acknowledged writes (is Redis AOF with appendfsync always on?)",
+        );
+        latest = desired;
+      }
+      highestRevision = desired.revision;
+      let sent = false;
+      for (const session of sessions) sent = session.sync(desired, reset) || sent;
+      // A run that sent nothing (a change already pushed) leaves the batching window free.
+      return sent;
     },
     {
-      delayMs: options.pushDelayMs ?? 50,
-      maxDelayMs: options.maxPushDelayMs ?? 250,
+      windowMs: options.batchMs ?? 100,
       retryDelayMs: 1_000,
       onError: (error) => logger.error({ err: error }, "cannot read the store to push changes; will retry"),
+      now,
     },
   );
+
+  let storeHealthy = true;
+  const setStoreHealth = (healthy: boolean): void => {
+    if (healthy === storeHealthy) return;
+    storeHealthy = healthy;
+    options.onStoreHealth?.(healthy);
+  };
+  const watch = store.watch({
+    onChange: (revision) => {
+      setStoreHealth(true);
+      // Usually this replica's own write coming back through the feed: pushed already.
+      if (revision !== undefined && revision <= highestRevision) return;
+      pushes.request();
+    },
+    onError: (error) => {
+      setStoreHealth(false);
+      logger.warn({ err: error }, "store change feed interrupted; resuming when it is back");
+    },
+  });
+
+  // Shares node states, and ends streams of nodes silent for twice the timeout: they are
+  // `disconnected` already, and a fresh stream (perhaps to another replica) is their best chance.
+  const tick = setInterval(
+    () => {
+      share.request();
+      const silentSince = now() - 2 * options.nodeTimeoutMs;
+      for (const session of sessions) {
+        const record = session.node;
+        if (record !== null && record.lastSeenMs < silentSince) session.end("EDGE_NODE_SILENT");
+      }
+    },
+    Math.min(1_000, heartbeatIntervalMs),
+  );
+  tick.unref();
 
   let closed = false;
   return {
@@ -90,9 +203,15 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
       return registry.views();
     },
     async close(): Promise<void> {
+      if (closed) return;
       closed = true;
+      clearInterval(tick);
+      await watch.close();
       await pushes.close();
       for (const session of [...sessions]) session.end("EDGE_SHUTTING_DOWN");
+      await share.close();
+      // Best effort: tell the other replicas at once that these streams ended.
+      await store.saveNodeStates(registry.takeStatesToShare(now(), heartbeatIntervalMs)).catch(() => {});
     },
   };
 }

@@ -1,5 +1,11 @@
-export { type ConnectHub, createPushHub, heartbeatIntervalFor, type PushHubOptions } from "./hub.js";
-export { STREAM_ERRORS, type StreamErrorCode } from "./stream-errors.js";
+export {
+  type ConnectHub,
+  createPushHub,
+  heartbeatIntervalFor,
+  type PushHubOptions,
+  pushBudget,
+} from "./hub.js";
+export { STREAM_ERRORS, type StreamErrorCode, streamStatus } from "./stream-errors.js";
 export type {
   LatencySummary,
   MetricsSource,

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { Ack, ControlMessage, Hello, MetricsReport, NodeMessage } from "@edge/protocol";
+import type { Ack, ControlMessage, Hello, NodeMessage } from "@edge/protocol";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { Snapshot } from "../store/types.js";
-import { diffConfig, isEmptyDelta, toWireScript } from "./config-diff.js";
+import { diffConfig, isEmptyDelta, packDelta } from "./config-diff.js";
+import type { DesiredConfig } from "./desired.js";
 import type { NodeRecord } from "./registry.js";
 import { type StreamErrorCode, streamStatus } from "./stream-errors.js";
 import { StreamWriter } from "./stream-writer.js";
-import type { NodeNack } from "./types.js";
+import type { NodeLink, NodeTelemetryHooks } from "./telemetry-hooks.js";
 
 export type ConnectCall = ServerDuplexStream<NodeMessage, ControlMessage>;
 
@@ -16,23 +16,29 @@ export interface SessionHost {
   readonly logger: Logger;
   readonly controlPlaneId: string;
   readonly heartbeatIntervalMs: number;
+  /** Most bytes of resources one push carries; a larger delta goes out as several pushes. */
+  readonly maxPushBytes: number;
   now(): number;
   /** Registers the node behind `session`; ends any older stream of the same node id. */
   attach(session: NodeSession, hello: Hello): NodeRecord;
   /** The stream is over. */
   detach(session: NodeSession, record: NodeRecord | null): void;
-  snapshot(): Promise<Snapshot>;
-  metrics(record: NodeRecord, report: MetricsReport): void;
+  /** A fresh read of the desired config (the first push of a stream). */
+  desired(): Promise<DesiredConfig>;
+  /** The latest desired config the hub has read, if any (a push held back by backpressure). */
+  latestDesired(): DesiredConfig | null;
+  /** The node's record changed in a way worth sharing with other replicas soon. */
+  changed(record: NodeRecord): void;
+  /** Metrics, tail and logs: the session only forwards (see `telemetry-hooks.ts`). */
+  readonly telemetry: NodeTelemetryHooks;
 }
 
-/** The latest push on this stream, kept until its ACK arrives. */
+/** A push on this stream, kept until its ACK arrives. */
 interface PendingPush {
   nonce: string;
   configVersion: number;
-  /** name -> version upserted (undefined for a removal) */
-  touched: Map<string, number | undefined>;
-  /** name -> version the node held before this push (undefined: none) */
-  before: Map<string, number | undefined>;
+  /** name -> release key upserted (undefined for a removal) */
+  touched: Map<string, string | undefined>;
 }
 
 type State = "awaiting-hello" | "open" | "closed";
@@ -41,31 +47,37 @@ type State = "awaiting-hello" | "open" | "closed";
  * One `Connect` stream: hello -> welcome -> pushes, ACKs, heartbeats, metrics.
  *
  * Pushes are always deltas (`full=false`), including the first one: it is the
- * difference between the store snapshot and `hello.heldVersions`, so a node
- * restarting with a warm cache receives only what changed while it was away,
- * and removals for what it holds that is no longer live.
+ * difference between the desired config and what the hello said the node
+ * holds, so a node restarting with a warm cache receives only what changed
+ * while it was away, and removals for what is no longer live.
  *
- * Each later delta is computed against `target`: what the node will hold once
- * it has applied everything sent on this stream (optimistically), corrected
- * when an ACK lists rejected scripts.
+ * Three views of the node: `target` (what it will hold once it has applied
+ * everything sent, used for the next delta), `acked` (what it confirmed: what
+ * `GET /v1/nodes` shows) and `rejected` (releases it NACKed: parked, never
+ * sent again until the desired release of that script changes). ACKs are
+ * matched to pushes in flight by nonce, in order; a nonce not in flight (from
+ * an older stream, acknowledged already, or made up) is ignored.
  */
 export class NodeSession {
   private state: State = "awaiting-hello";
   private record: NodeRecord | null = null;
+  private link: NodeLink | null = null;
   private log: Logger;
   private readonly writer: StreamWriter<ControlMessage>;
-  private readonly target = new Map<string, number>();
-  /** name -> version the node rejected; not sent again until the desired version changes. */
-  private readonly rejected = new Map<string, number>();
-  private latest: PendingPush | null = null;
+  private readonly target = new Map<string, string>();
+  private readonly acked = new Map<string, string>();
+  private readonly rejected = new Map<string, string>();
+  private readonly pending: PendingPush[] = [];
   private sentRevision = -1;
+  /** A sync was held back while the stream was full; run it once the stream drains. */
+  private deferred = false;
 
   constructor(
     private readonly call: ConnectCall,
     private readonly host: SessionHost,
   ) {
     this.log = host.logger.child({ peer: call.getPeer() });
-    this.writer = new StreamWriter(call);
+    this.writer = new StreamWriter(call, () => this.onDrained());
     call.on("data", (message: NodeMessage) => this.onMessage(message));
     call.on("end", () => this.finish("node closed the stream"));
     call.on("cancelled", () => this.finish("stream cancelled"));
@@ -74,54 +86,87 @@ export class NodeSession {
     call.on("error", (error: Error) => this.finish(`stream error: ${error.message}`));
   }
 
-  /** Brings the node to `snapshot`: sends the delta, if any. Older snapshots are ignored. */
-  sync(snapshot: Snapshot): void {
-    if (this.state !== "open") return;
-    const first = this.sentRevision < 0;
-    if (!first && snapshot.revision < this.sentRevision) return;
+  /** The node behind this stream, once it said hello. */
+  get node(): NodeRecord | null {
+    return this.record;
+  }
 
-    for (const [name, version] of this.rejected) {
-      if (!snapshot.scripts.some((s) => s.name === name && s.version === version)) this.rejected.delete(name);
+  /**
+   * Brings the node to `desired`: sends the delta, if any, as one push or
+   * (when large) several. An older config than the one last sent is ignored,
+   * unless `force` (the store went back: it lost data, and is still the truth).
+   * True if something was sent.
+   */
+  sync(desired: DesiredConfig, force = false): boolean {
+    if (this.state !== "open") return false;
+    const record = this.record!;
+    const first = this.sentRevision < 0;
+    if (!first && !force && desired.revision < this.sentRevision) return false;
+    // Backpressure: never queue pushes behind a full stream; the latest config goes out after 'drain'.
+    if (this.writer.busy) {
+      this.deferred = true;
+      return false;
     }
-    const delta = diffConfig(snapshot.scripts, this.target, this.rejected);
+    this.deferred = false;
+
+    const wanted = desired.forPop(record.pop);
+    let unparked = false;
+    for (const [name, key] of this.rejected) {
+      if (wanted.get(name)?.key !== key) {
+        this.rejected.delete(name);
+        unparked = true;
+      }
+    }
+    if (unparked) this.updateParked(record);
+
+    const delta = diffConfig(wanted, this.target, this.rejected, desired.withheld);
     // The first push always goes out (even empty) so the node learns it is current;
     // an empty later one only when the revision moved, so configVersion keeps up.
-    if (!first && isEmptyDelta(delta) && snapshot.revision <= this.sentRevision) return;
+    if (!first && isEmptyDelta(delta) && desired.revision === this.sentRevision) return false;
 
-    const push: PendingPush = {
-      nonce: randomUUID(),
-      configVersion: snapshot.revision,
-      touched: new Map(),
-      before: new Map(),
-    };
-    for (const script of delta.upserts) {
-      push.before.set(script.name, this.target.get(script.name));
-      push.touched.set(script.name, script.version);
-      this.target.set(script.name, script.version);
-    }
-    for (const name of delta.removals) {
-      push.before.set(name, this.target.get(name));
-      push.touched.set(name, undefined);
-      this.target.delete(name);
-    }
-    this.latest = push;
-    this.sentRevision = snapshot.revision;
-    this.writer.write({
-      msg: {
-        $case: "push",
-        value: {
-          nonce: push.nonce,
-          configVersion: push.configVersion,
-          full: false,
-          upserts: delta.upserts.map(toWireScript),
-          removals: delta.removals,
+    const packs = packDelta(delta, this.host.maxPushBytes);
+    const reached = Math.max(this.sentRevision, 0);
+    packs.forEach((pack, i) => {
+      const last = i === packs.length - 1;
+      const push: PendingPush = {
+        nonce: randomUUID(),
+        // A node is at the new revision only once the last part is applied.
+        configVersion: last ? desired.revision : reached,
+        touched: new Map(),
+      };
+      for (const resource of pack.upserts) {
+        push.touched.set(resource.name, resource.key);
+        this.target.set(resource.name, resource.key);
+      }
+      for (const name of pack.removals) {
+        push.touched.set(name, undefined);
+        this.target.delete(name);
+      }
+      this.pending.push(push);
+      this.writer.write({
+        msg: {
+          $case: "push",
+          value: {
+            nonce: push.nonce,
+            configVersion: push.configVersion,
+            full: false,
+            upserts: pack.upserts.map((resource) => resource.script),
+            removals: pack.removals,
+          },
         },
-      },
+      });
     });
+    this.sentRevision = desired.revision;
     this.log.debug(
-      { configVersion: push.configVersion, upserts: delta.upserts.length, removals: delta.removals.length },
+      {
+        configVersion: desired.revision,
+        upserts: delta.upserts.length,
+        removals: delta.removals.length,
+        pushes: packs.length,
+      },
       "config pushed",
     );
+    return true;
   }
 
   /** Ends the stream from the control plane's side with a coded status. */
@@ -131,6 +176,12 @@ export class NodeSession {
     this.finish(code, false);
     // grpc-js sends an emitted 'error' as the call's status, then ends the call.
     if (!this.call.destroyed && !this.call.writableEnded) this.call.emit("error", streamStatus(code));
+  }
+
+  private onDrained(): void {
+    if (!this.deferred) return;
+    const latest = this.host.latestDesired();
+    if (latest !== null) this.sync(latest);
   }
 
   private onMessage(message: NodeMessage): void {
@@ -147,17 +198,27 @@ export class NodeSession {
       case "hello":
         this.end("EDGE_DUPLICATE_HELLO");
         break;
-      case "heartbeat":
+      case "heartbeat": {
         record.inFlight = msg.value.inFlight;
+        const checks = [...msg.value.failingChecks].sort();
+        if (checks.join("\n") !== record.failingChecks.join("\n")) {
+          record.failingChecks = checks;
+          if (checks.length > 0)
+            this.log.warn({ failingChecks: checks }, "node reports failing health checks");
+          this.host.changed(record);
+        }
         break;
+      }
       case "ack":
         this.onAck(msg.value, record);
         break;
       case "metrics":
-        this.host.metrics(record, msg.value);
+        this.host.telemetry.metrics?.(this.link!, msg.value);
         break;
       default:
-        // An empty or unknown message from a newer agent: already counted as a sign of life.
+        // Tail batches, log replies... An empty message (or a type this build does not know)
+        // is already counted as a sign of life.
+        if (msg !== undefined) this.host.telemetry.message?.(this.link!, msg);
         break;
     }
   }
@@ -169,10 +230,29 @@ export class NodeSession {
     }
     this.state = "open";
     this.log = this.host.logger.child({ nodeId: hello.nodeId, pop: hello.pop });
-    for (const [name, version] of Object.entries(hello.heldVersions)) this.target.set(name, version);
-    this.record = this.host.attach(this, hello);
+    const record = this.host.attach(this, hello);
+    this.record = record;
+    this.link = {
+      id: record.id,
+      pop: record.pop,
+      send: (msg) => {
+        if (this.state === "closed") return false;
+        this.writer.write({ msg });
+        return true;
+      },
+    };
+    for (const [name, key] of Object.entries(record.releases)) {
+      this.target.set(name, key);
+      this.acked.set(name, key);
+    }
+    for (const [name, key] of Object.entries(hello.rejectedReleases)) this.rejected.set(name, key);
     this.log.info(
-      { httpAddress: hello.httpAddress, agentVersion: hello.agentVersion, held: this.target.size },
+      {
+        httpAddress: hello.httpAddress,
+        agentVersion: hello.agentVersion,
+        held: this.target.size,
+        parked: this.rejected.size,
+      },
       "node connected",
     );
     this.writer.write({
@@ -184,8 +264,9 @@ export class NodeSession {
         },
       },
     });
-    this.host.snapshot().then(
-      (snapshot) => this.sync(snapshot),
+    this.host.telemetry.opened?.(this.link);
+    this.host.desired().then(
+      (desired) => this.sync(desired),
       (error: unknown) => {
         this.log.error({ err: error }, "cannot read the store for the first push");
         this.end("EDGE_STORE_UNAVAILABLE");
@@ -194,42 +275,65 @@ export class NodeSession {
   }
 
   /**
-   * Only the ACK of the latest push counts. One for an older push (a newer one
-   * crossed it on the wire) is ignored with its errors: the node then shows the
-   * versions it was sent, and a rejected one is retried with the next deploy of
-   * that script rather than at once.
+   * The agent applies pushes in order and ACKs each, so an ACK settles its
+   * push and any still in flight before it (treated as applied, had their
+   * ACKs been lost). A rejected script keeps the release the node held before
+   * (`acked`) and is parked under the rejected release key.
    */
   private onAck(ack: Ack, record: NodeRecord): void {
-    const push = this.latest;
-    if (push === null || ack.nonce !== push.nonce) {
-      this.log.debug({ nonce: ack.nonce }, "stale ack ignored");
+    const index = this.pending.findIndex((push) => push.nonce === ack.nonce);
+    if (index < 0) {
+      this.log.debug({ nonce: ack.nonce }, "ack of a push not in flight ignored");
       return;
     }
-    this.latest = null;
-    let nack: NodeNack | null = null;
+    const settled = this.pending.splice(0, index + 1);
+    const push = settled[settled.length - 1]!;
+    for (const earlier of settled.slice(0, -1)) this.applied(earlier, new Set());
+
+    const failed = new Set<string>();
     for (const error of ack.errors) {
-      if (!push.touched.has(error.name)) continue;
-      // A rejected script keeps whatever the node had before this push.
-      const before = push.before.get(error.name);
-      if (before === undefined) this.target.delete(error.name);
-      else this.target.set(error.name, before);
-      const sent = push.touched.get(error.name);
-      if (sent !== undefined) this.rejected.set(error.name, sent);
-      nack = {
+      if (!push.touched.has(error.name) || push.touched.get(error.name) === undefined) continue;
+      const key = push.touched.get(error.name)!;
+      failed.add(error.name);
+      this.rejected.set(error.name, key);
+      record.nackCount += 1;
+      record.lastNack = {
         script: error.name,
-        version: sent ?? error.version,
+        version: error.version,
         error: error.errorDetail,
         at: this.host.now(),
       };
+      // Unless a later push already sends something else for it, the node is back where it was.
+      if (!this.pending.some((later) => later.touched.has(error.name))) {
+        const held = this.acked.get(error.name);
+        if (held === undefined) this.target.delete(error.name);
+        else this.target.set(error.name, held);
+      }
       this.log.warn(
-        { script: error.name, version: nack.version, error: error.errorDetail },
-        "node rejected a script",
+        { script: error.name, version: error.version, release: key, error: error.errorDetail },
+        "node rejected a script; parked until its desired release changes",
       );
     }
+    this.applied(push, failed);
     record.configVersion = push.configVersion;
-    record.scripts = new Map(this.target);
-    record.lastAckHadErrors = nack !== null;
-    if (nack !== null) record.lastNack = nack;
+    record.releases = Object.fromEntries(this.acked);
+    record.lastAckHadErrors = failed.size > 0;
+    if (failed.size > 0) this.updateParked(record);
+    this.host.changed(record);
+  }
+
+  /** Records what a push changed on the node, except the scripts it rejected. */
+  private applied(push: PendingPush, failed: ReadonlySet<string>): void {
+    for (const [name, key] of push.touched) {
+      if (failed.has(name)) continue;
+      if (key === undefined) this.acked.delete(name);
+      else this.acked.set(name, key);
+    }
+  }
+
+  private updateParked(record: NodeRecord): void {
+    record.parked = Object.fromEntries(this.rejected);
+    this.host.changed(record);
   }
 
   private finish(reason: string, endCall = true): void {
@@ -239,6 +343,7 @@ export class NodeSession {
     this.writer.close();
     if (wasOpen) this.log.info({ reason }, "node stream ended");
     this.host.detach(this, this.record);
+    if (this.link !== null) this.host.telemetry.closed?.(this.link);
     // E.g. the node half-closed: answer with OK so the call completes on both sides.
     if (endCall && !this.call.destroyed && !this.call.writableEnded) this.call.end();
   }

@@ -1,42 +1,29 @@
 import type { Hello } from "@edge/protocol";
-import type { NodeNack, NodeStatus, NodeView } from "./types.js";
+import type { NodeState } from "../store/types.js";
+import { fresher, nodeStatus, toView } from "./node-state.js";
+import type { NodeView } from "./types.js";
 
-/** What the control plane knows about one node id; outlives its streams. */
-export interface NodeRecord {
-  id: string;
-  pop: string;
-  lat: number;
-  lon: number;
-  httpAddress: string;
-  agentVersion: string;
+/** What this replica knows about one node id; outlives its streams. */
+export interface NodeRecord extends NodeState {
   /** The stream currently speaking for this node, if any (opaque to the registry). */
   session: object | null;
-  /** epoch ms of the last message from the node */
-  lastSeenMs: number;
-  configVersion: number;
-  scripts: Map<string, number>;
-  inFlight: number;
-  lastNack: NodeNack | null;
-  lastAckHadErrors: boolean;
+  /** Changed since it was last shared through the store. */
+  dirty: boolean;
+  /** epoch ms it was last shared (its lastSeen must stay fresh for the other replicas) */
+  sharedAtMs: number;
 }
 
 /**
- * The status rule:
- * - `disconnected`: no open stream, or nothing heard within `nodeTimeoutMs`
- *   (the node stays listed so operators see it went away);
- * - `unhealthy`: the stream is live but the node's last ACK rejected some
- *   script (see `lastNack`); a later clean ACK makes it healthy again;
- * - `healthy`: otherwise.
+ * The nodes of this replica (records it owns) and, as last read from the
+ * store, those of the other replicas: `views()` merges both, so every replica
+ * lists every node.
  */
-export function nodeStatus(record: NodeRecord, now: number, nodeTimeoutMs: number): NodeStatus {
-  if (record.session === null || now - record.lastSeenMs > nodeTimeoutMs) return "disconnected";
-  return record.lastAckHadErrors ? "unhealthy" : "healthy";
-}
-
 export class NodeRegistry {
   private readonly records = new Map<string, NodeRecord>();
+  private remote = new Map<string, NodeState>();
 
   constructor(
+    private readonly controlPlaneId: string,
     private readonly nodeTimeoutMs: number,
     private readonly now: () => number,
   ) {}
@@ -47,6 +34,8 @@ export class NodeRegistry {
    */
   attach(hello: Hello, session: object): { record: NodeRecord; replaced: object | null } {
     const existing = this.records.get(hello.nodeId);
+    // What another replica last knew carries over too (NACK count, last NACK), when it is newer.
+    const known = existing ?? this.remote.get(hello.nodeId);
     const replaced = existing?.session ?? null;
     const record: NodeRecord = {
       id: hello.nodeId,
@@ -55,15 +44,22 @@ export class NodeRegistry {
       lon: hello.lon,
       httpAddress: hello.httpAddress,
       agentVersion: hello.agentVersion,
+      controlPlaneId: this.controlPlaneId,
+      connected: true,
       session,
+      dirty: true,
+      sharedAtMs: 0,
       lastSeenMs: this.now(),
       // The last ACKed revision stays until the node ACKs again on this stream.
-      configVersion: existing?.configVersion ?? 0,
+      configVersion: known?.configVersion ?? 0,
       // What the node says it holds is the best knowledge until its first ACK.
-      scripts: new Map(Object.entries(hello.heldVersions)),
+      releases: heldReleases(hello),
+      parked: { ...hello.rejectedReleases },
+      nackCount: known?.nackCount ?? 0,
+      lastNack: known?.lastNack ?? null,
+      failingChecks: [],
+      lastAckHadErrors: known?.lastAckHadErrors ?? false,
       inFlight: 0,
-      lastNack: existing?.lastNack ?? null,
-      lastAckHadErrors: existing?.lastAckHadErrors ?? false,
     };
     this.records.set(hello.nodeId, record);
     return { record, replaced };
@@ -71,33 +67,68 @@ export class NodeRegistry {
 
   /** The stream ended; keeps the record (as `disconnected`) unless a newer stream took over. */
   detach(record: NodeRecord, session: object): void {
-    if (record.session === session) record.session = null;
+    if (record.session !== session) return;
+    record.session = null;
+    record.connected = false;
+    record.dirty = true;
   }
 
   get(nodeId: string): NodeRecord | undefined {
     return this.records.get(nodeId);
   }
 
+  /** Records with a live stream here. */
+  connected(): NodeRecord[] {
+    return [...this.records.values()].filter((record) => record.session !== null);
+  }
+
+  /**
+   * The states to share now: those that changed, and those with a live stream
+   * not shared for `refreshMs` (their lastSeen keeps them from looking gone to
+   * the other replicas). Marks them shared.
+   */
+  takeStatesToShare(now: number, refreshMs: number): NodeState[] {
+    const states: NodeState[] = [];
+    for (const record of this.records.values()) {
+      const stale = record.session !== null && now - record.sharedAtMs >= refreshMs;
+      if (!record.dirty && !stale) continue;
+      record.dirty = false;
+      record.sharedAtMs = now;
+      const { session: _session, dirty: _dirty, sharedAtMs: _sharedAtMs, ...state } = record;
+      states.push({ ...state, releases: { ...state.releases }, parked: { ...state.parked } });
+    }
+    return states;
+  }
+
+  /** Marks records as not shared after all (the save failed), so the next round retries them. */
+  markUnshared(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const record = this.records.get(id);
+      if (record) record.dirty = true;
+    }
+  }
+
+  /** Replaces what is known of other replicas' nodes. */
+  setShared(states: NodeState[]): void {
+    this.remote = new Map(states.map((state) => [state.id, state]));
+  }
+
   views(): NodeView[] {
     const now = this.now();
-    return [...this.records.values()]
+    const merged = new Map<string, NodeState>(this.remote);
+    for (const record of this.records.values()) {
+      const other = merged.get(record.id);
+      // A live stream here is the truth; otherwise whoever heard from the node last.
+      merged.set(record.id, record.session !== null || other === undefined ? record : fresher(record, other));
+    }
+    return [...merged.values()]
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((record) => toView(record, nodeStatus(record, now, this.nodeTimeoutMs)));
+      .map((state) => toView(state, nodeStatus(state, now, this.nodeTimeoutMs)));
   }
 }
 
-function toView(record: NodeRecord, status: NodeStatus): NodeView {
-  return {
-    id: record.id,
-    pop: record.pop,
-    lat: record.lat,
-    lon: record.lon,
-    httpAddress: record.httpAddress,
-    status,
-    lastSeen: new Date(record.lastSeenMs).toISOString(),
-    configVersion: record.configVersion,
-    scripts: Object.fromEntries([...record.scripts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    inFlight: record.inFlight,
-    lastNack: record.lastNack === null ? null : { ...record.lastNack },
-  };
+/** The node's held releases; an older agent only sends plain versions. */
+function heldReleases(hello: Hello): Record<string, string> {
+  if (Object.keys(hello.heldReleases).length > 0) return { ...hello.heldReleases };
+  return Object.fromEntries(Object.entries(hello.heldVersions).map(([name, v]) => [name, String(v)]));
 }

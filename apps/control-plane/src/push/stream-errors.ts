@@ -15,9 +15,17 @@ export const STREAM_ERRORS = {
     grpcStatus: status.INVALID_ARGUMENT,
     message: "hello was already received on this stream",
   },
+  EDGE_NODE_UNAUTHENTICATED: {
+    grpcStatus: status.UNAUTHENTICATED,
+    message: "The node did not present the enrolment token (EDGE_NODE_TOKEN)",
+  },
   EDGE_SESSION_REPLACED: {
     grpcStatus: status.ABORTED,
     message: "A newer stream from the same node id replaced this one",
+  },
+  EDGE_NODE_SILENT: {
+    grpcStatus: status.UNAVAILABLE,
+    message: "Nothing was heard from the node for too long; reconnect",
   },
   EDGE_STORE_UNAVAILABLE: {
     grpcStatus: status.UNAVAILABLE,

@@ -9,14 +9,19 @@ export interface WritableStream<T> {
 /**
  * Writes messages in order, honouring backpressure: once `write()` returns
  * false, nothing more is written until the stream emits 'drain'. Messages
- * queue meanwhile, since pushes are deltas and none may be skipped.
+ * queue meanwhile, since pushes are deltas and none may be skipped; the
+ * session keeps that queue short by not computing new pushes while
+ * `busy`, and `onDrained` tells it when everything went out.
  */
 export class StreamWriter<T> {
   private readonly queue: T[] = [];
   private waitingForDrain = false;
   private closed = false;
 
-  constructor(private readonly stream: WritableStream<T>) {}
+  constructor(
+    private readonly stream: WritableStream<T>,
+    private readonly onDrained: () => void = () => {},
+  ) {}
 
   write(message: T): void {
     if (this.closed) return;
@@ -27,6 +32,11 @@ export class StreamWriter<T> {
   /** Messages waiting for the stream to drain. */
   get backlog(): number {
     return this.queue.length;
+  }
+
+  /** True until the stream has taken everything written so far (drained included). */
+  get busy(): boolean {
+    return this.waitingForDrain || this.queue.length > 0;
   }
 
   /** Drops anything still queued; later writes are ignored. */
@@ -48,6 +58,7 @@ export class StreamWriter<T> {
         this.stream.once("drain", () => {
           this.waitingForDrain = false;
           this.pump();
+          if (!this.closed && !this.waitingForDrain && this.queue.length === 0) this.onDrained();
         });
       }
     }

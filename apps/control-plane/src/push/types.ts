@@ -26,45 +26,33 @@ export interface NodeView {
   lastSeen: string;
   /** The config revision the node last ACKed (0 before its first ACK). */
   configVersion: number;
-  /** Script name -> version the node runs (as of its last ACK). */
+  /** Script name -> version the node runs for (the rest of) its traffic, as of its last ACK. */
   scripts: Record<string, number>;
+  /** Script name -> the canary version a gradual rollout runs on `percent` of the node's traffic. */
+  canaries: Record<string, { version: number; percent: number }>;
   inFlight: number;
   lastNack: NodeNack | null;
+  /** NACKs received from the node since it was first seen by this control plane. */
+  nackCount: number;
+  /** Script name -> release the node rejected: not sent again until the desired release changes. */
+  parked: Record<string, string>;
+  /** The node's own health checks that fail (a node with any is `unhealthy`). */
+  failingChecks: string[];
+  /** The control-plane replica holding (or last holding) the node's stream. */
+  controlPlaneId: string;
 }
 
 export interface PushHub {
   /** Something in the store changed: compute and send deltas to every node. */
   notifyChanged(): void;
+  /** Every node any replica serves or served (nodes of other replicas as last shared through the store). */
   nodes(): NodeView[];
 }
 
-export interface LatencySummary {
-  p50: number;
-  p99: number;
-}
-
-export interface ScriptMetricsView {
-  script: string;
-  requests: number;
-  errors: number;
-  latencyMs: LatencySummary;
-  cpuMsTotal: number;
-  /** The same figures for each node that served the script. */
-  nodes: Array<{
-    nodeId: string;
-    pop: string;
-    requests: number;
-    errors: number;
-    latencyMs: LatencySummary;
-    cpuMsTotal: number;
-  }>;
-}
-
-export interface MetricsView {
-  scripts: ScriptMetricsView[];
-}
-
-export interface MetricsSource {
-  /** Totals since the control plane started, for every script, optionally one script. */
-  view(script?: string): MetricsView;
-}
+/** Metrics types live with the metrics (`src/metrics/types.ts`); re-exported for older imports. */
+export type {
+  MetricsSource,
+  MetricsView,
+  Quantiles as LatencySummary,
+  ScriptMetricsView,
+} from "../metrics/types.js";

@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import type { MetricsSource, PushHub } from "../push/types.js";
 import type { Store } from "../store/types.js";
+import type { TailService } from "../tail/tail-hub.js";
 
 /** What every route plugin is registered with. */
 export interface RouteDeps {
@@ -8,4 +9,5 @@ export interface RouteDeps {
   store: Store;
   hub: PushHub;
   metrics: MetricsSource;
+  tail: TailService;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EdgeError } from "../errors.js";
-import type { NewVersion, ScriptLimits, ScriptVersion } from "./types.js";
+import type { NewVersion, NodeState, ScriptLimits, ScriptVersion } from "./types.js";
 
 /**
  * How both stores turn a version's settings into strings and back. Stored data
@@ -92,4 +92,44 @@ function parseStored<T>(schema: z.ZodType<T>, json: string, what: string): T {
     throw new EdgeError("EDGE_INTERNAL", `The store holds invalid ${what}: ${parsed.error.message}`);
   }
   return parsed.data;
+}
+
+const popsSchema = z.array(z.string());
+
+export function encodePops(pops: string[]): string {
+  return JSON.stringify(pops);
+}
+
+export function decodePops(json: string, where: string): string[] {
+  return parseStored(popsSchema, json, `rollout PoPs of ${where}`);
+}
+
+const nodeStateSchema = z.object({
+  id: z.string(),
+  pop: z.string(),
+  lat: z.number(),
+  lon: z.number(),
+  httpAddress: z.string(),
+  agentVersion: z.string(),
+  controlPlaneId: z.string(),
+  connected: z.boolean(),
+  lastSeenMs: z.number(),
+  configVersion: z.number(),
+  releases: z.record(z.string(), z.string()),
+  parked: z.record(z.string(), z.string()),
+  nackCount: z.number(),
+  lastNack: z
+    .object({ script: z.string(), version: z.number(), error: z.string(), at: z.number() })
+    .nullable(),
+  failingChecks: z.array(z.string()),
+  lastAckHadErrors: z.boolean(),
+  inFlight: z.number(),
+});
+
+export function encodeNodeState(state: NodeState): string {
+  return JSON.stringify(state);
+}
+
+export function decodeNodeState(json: string): NodeState {
+  return parseStored(nodeStateSchema, json, "node state");
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from "vitest";
-import type { NewVersion, Store } from "./types.js";
+import type { NewVersion, NodeState, Store } from "./types.js";
 
 /**
  * The behaviour every `Store` implementation must show. Each test gets a fresh,
@@ -65,6 +65,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         latestVersion: 3,
         createdAt: 1_000,
         updatedAt: 3_000,
+        rollout: null,
       });
     });
 
@@ -78,6 +79,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         latestVersion: 3,
         createdAt: 1_000,
         updatedAt: 5_000,
+        rollout: null,
       });
       expect((await store.getActive("hello"))?.source).toBe("v1");
       expect((await store.snapshot()).scripts.map((s) => [s.name, s.version])).toEqual([["hello", 1]]);
@@ -139,6 +141,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         latestVersion: 3,
         createdAt: 9_000,
         updatedAt: 9_000,
+        rollout: null,
       });
     });
 
@@ -166,13 +169,27 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       await store.putVersion("alpha", version("a2"), 3_000);
       await store.setActive("alpha", 1, 4_000);
       expect(await store.listScripts()).toEqual([
-        { name: "alpha", activeVersion: 1, latestVersion: 2, createdAt: 2_000, updatedAt: 4_000 },
-        { name: "beta", activeVersion: 1, latestVersion: 1, createdAt: 1_000, updatedAt: 1_000 },
+        {
+          name: "alpha",
+          activeVersion: 1,
+          latestVersion: 2,
+          createdAt: 2_000,
+          updatedAt: 4_000,
+          rollout: null,
+        },
+        {
+          name: "beta",
+          activeVersion: 1,
+          latestVersion: 1,
+          createdAt: 1_000,
+          updatedAt: 1_000,
+          rollout: null,
+        },
       ]);
     });
 
     it("snapshots only live scripts, each at its active version, with the current revision", async () => {
-      expect(await store.snapshot()).toEqual({ revision: 0, scripts: [] });
+      expect(await store.snapshot()).toEqual({ revision: 0, scripts: [], rollouts: [] });
       await store.putVersion("b", version("b1"));
       await store.putVersion("b", version("b2"));
       await store.putVersion("a", version("a1"));
@@ -275,6 +292,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         latestVersion: 2,
         createdAt: 1_000,
         updatedAt: 3_000,
+        rollout: null,
       });
       expect((await again.getActive("durable"))?.source).toBe("d1");
       expect(await again.getSummary("doomed")).toBeNull();
@@ -293,6 +311,153 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       expect(await other.getSummary("shared")).toMatchObject({ activeVersion: 20, latestVersion: 20 });
     });
 
+    it("stores a version without activating it when asked, but always activates a script's first version", async () => {
+      const first = await store.putVersion("quiet", version("q1"), 1_000, { activate: false });
+      expect((await store.getSummary("quiet"))?.activeVersion).toBe(first.version);
+      const before = await store.revision();
+      const second = await store.putVersion("quiet", version("q2"), 2_000, { activate: false });
+      expect(second.version).toBe(2);
+      expect(await store.getSummary("quiet")).toMatchObject({
+        activeVersion: 1,
+        latestVersion: 2,
+        updatedAt: 2_000,
+      });
+      expect((await store.getActive("quiet"))?.source).toBe("q1");
+      expect((await store.getVersion("quiet", 2))?.source).toBe("q2");
+      expect(await store.revision()).toBeGreaterThan(before);
+    });
+
+    it("starts a rollout by percent or by PoPs and snapshots it with the version it rolls out", async () => {
+      await store.putVersion("app", version("a1"), 1_000);
+      await store.putVersion("app", version("a2", { vars: { V: "2" } }), 2_000, { activate: false });
+      await store.putVersion("pinned", version("p1"), 1_000);
+      await store.putVersion("pinned", version("p2"), 2_000, { activate: false });
+      const before = await store.revision();
+
+      const byPercent = await store.startRollout("app", { version: 2, percent: 10 }, 3_000);
+      expect(byPercent).toMatchObject({
+        activeVersion: 1,
+        updatedAt: 3_000,
+        rollout: { version: 2, percent: 10, pops: null, startedAt: 3_000 },
+      });
+      const byPops = await store.startRollout("pinned", { version: 2, pops: ["fra", "sin"] }, 4_000);
+      expect(byPops?.rollout).toEqual({ version: 2, percent: null, pops: ["fra", "sin"], startedAt: 4_000 });
+      expect(await store.revision()).toBe(before + 2);
+      expect(await store.getSummary("app")).toEqual(byPercent);
+
+      const snap = await store.snapshot();
+      expect(snap.scripts.map((s) => [s.name, s.version])).toEqual([
+        ["app", 1],
+        ["pinned", 1],
+      ]);
+      expect(snap.rollouts).toEqual([
+        { name: "app", target: await store.getVersion("app", 2), percent: 10, pops: null, startedAt: 3_000 },
+        {
+          name: "pinned",
+          target: await store.getVersion("pinned", 2),
+          percent: null,
+          pops: ["fra", "sin"],
+          startedAt: 4_000,
+        },
+      ]);
+    });
+
+    it("answers null and changes nothing for a rollout of an unknown script or version, or a finish without one", async () => {
+      await store.putVersion("app", version("a1"));
+      const before = await store.revision();
+      expect(await store.startRollout("ghost", { version: 1, percent: 5 })).toBeNull();
+      expect(await store.startRollout("app", { version: 7, percent: 5 })).toBeNull();
+      expect(await store.startRollout("app", { version: 0, pops: ["fra"] })).toBeNull();
+      expect(await store.finishRollout("app", "promote")).toBeNull();
+      expect(await store.finishRollout("ghost", "abort")).toBeNull();
+      expect(await store.revision()).toBe(before);
+    });
+
+    it("promotes a rollout's version to active, or aborts it leaving the active version alone", async () => {
+      for (const name of ["up", "down"]) {
+        await store.putVersion(name, version(`${name}1`), 1_000);
+        await store.putVersion(name, version(`${name}2`), 2_000, { activate: false });
+        await store.startRollout(name, { version: 2, percent: 50 }, 3_000);
+      }
+      expect(await store.finishRollout("up", "promote", 4_000)).toMatchObject({
+        activeVersion: 2,
+        updatedAt: 4_000,
+        rollout: null,
+      });
+      expect(await store.finishRollout("down", "abort", 5_000)).toMatchObject({
+        activeVersion: 1,
+        updatedAt: 5_000,
+        rollout: null,
+      });
+      const snap = await store.snapshot();
+      expect(snap.scripts.map((s) => [s.name, s.version])).toEqual([
+        ["down", 1],
+        ["up", 2],
+      ]);
+      expect(snap.rollouts).toEqual([]);
+    });
+
+    it("ends a rollout on rollback, on an activating deploy and on delete, but not on a deploy without activation", async () => {
+      const staged = async (name: string) => {
+        await store.putVersion(name, version(`${name}1`));
+        await store.putVersion(name, version(`${name}2`), Date.now(), { activate: false });
+        await store.startRollout(name, { version: 2, pops: ["fra"] });
+      };
+      await staged("rolled");
+      await store.setActive("rolled", 1);
+      expect((await store.getSummary("rolled"))?.rollout).toBeNull();
+
+      await staged("redeployed");
+      await store.putVersion("redeployed", version("r3"));
+      expect(await store.getSummary("redeployed")).toMatchObject({ activeVersion: 3, rollout: null });
+
+      await staged("kept");
+      await store.putVersion("kept", version("k3"), Date.now(), { activate: false });
+      expect((await store.getSummary("kept"))?.rollout).toMatchObject({ version: 2, pops: ["fra"] });
+
+      await staged("gone");
+      await store.deleteScript("gone");
+      await store.putVersion("gone", version("g3"));
+      expect((await store.getSummary("gone"))?.rollout).toBeNull();
+      expect((await store.snapshot()).rollouts.map((r) => r.name)).toEqual(["kept"]);
+    });
+
+    it("tells a watcher once it is established, then about every mutation, from this store or another on the same data", async (ctx) => {
+      const seen = watchCount(store);
+      try {
+        await seen.atLeast(1);
+        let expected = seen.count + 1;
+        await store.putVersion("w", version("w1"));
+        await seen.atLeast(expected);
+        expected = seen.count + 1;
+        await store.setActive("w", 1);
+        await seen.atLeast(expected);
+        if (fixture.reopen) {
+          const other = await reopen(ctx);
+          expected = seen.count + 1;
+          await other.deleteScript("w");
+          await seen.atLeast(expected);
+        }
+      } finally {
+        await seen.close();
+      }
+    });
+
+    it("saves node states by id, keeping the one last seen latest, without moving the revision", async (ctx) => {
+      const before = await store.revision();
+      await store.saveNodeStates([nodeState("b-1", { pop: "b" }), nodeState("a-1", { configVersion: 3 })]);
+      await store.saveNodeStates([nodeState("b-1", { pop: "b", lastSeenMs: 2_000, nackCount: 2 })]);
+      // A replica that lost the node late reports older news: ignored.
+      await store.saveNodeStates([nodeState("b-1", { connected: false, lastSeenMs: 1_500 })]);
+      await store.saveNodeStates([]);
+      expect(await store.listNodeStates()).toEqual([
+        nodeState("a-1", { configVersion: 3 }),
+        nodeState("b-1", { pop: "b", lastSeenMs: 2_000, nackCount: 2 }),
+      ]);
+      expect(await store.revision()).toBe(before);
+      if (fixture.reopen) expect(await (await reopen(ctx)).listNodeStates()).toHaveLength(2);
+    });
+
     it("answers ping while open, rejects it after close, and tolerates a second close", async () => {
       await expect(store.ping()).resolves.toBeUndefined();
       await store.close();
@@ -303,6 +468,53 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
 }
 
 const LIMITS = { cpuMs: 50, memoryMb: 128, wallMs: 30_000 };
+
+function nodeState(id: string, overrides: Partial<NodeState> = {}): NodeState {
+  return {
+    id,
+    pop: "fra",
+    lat: 50.1,
+    lon: 8.7,
+    httpAddress: "127.0.0.1:8101",
+    agentVersion: "test",
+    controlPlaneId: "cp-1",
+    connected: true,
+    lastSeenMs: 1_000,
+    configVersion: 1,
+    releases: { hello: "2", app: "3+4@10" },
+    parked: { broken: "5" },
+    nackCount: 1,
+    lastNack: { script: "broken", version: 5, error: "SyntaxError", at: 900 },
+    failingChecks: [],
+    lastAckHadErrors: false,
+    inFlight: 0,
+    ...overrides,
+  };
+}
+
+/** Counts a watch's onChange calls; `atLeast` waits (boundedly) for a count. */
+function watchCount(store: Store) {
+  const state = { count: 0 };
+  const watch = store.watch({
+    onChange: () => {
+      state.count += 1;
+    },
+    onError: () => {},
+  });
+  return {
+    get count() {
+      return state.count;
+    },
+    async atLeast(n: number): Promise<void> {
+      const deadline = Date.now() + 5_000;
+      while (state.count < n) {
+        if (Date.now() > deadline) throw new Error(`the watch saw ${state.count} changes, expected ${n}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    close: () => watch.close(),
+  };
+}
 
 function version(source: string, overrides: Partial<NewVersion> = {}): NewVersion {
   return { sha256: sha256(source), source, vars: {}, limits: LIMITS, ...overrides };

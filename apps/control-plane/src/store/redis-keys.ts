@@ -3,15 +3,18 @@
  *
  *   <p>revision             string  store-wide change counter (INCR on every mutation)
  *   <p>scripts              set     names of live scripts
- *   <p>script:<name>        hash    active, latest, createdAt, updatedAt; after a delete only
- *                                   `latest` stays, so version numbers are never reused
+ *   <p>script:<name>        hash    active, latest, createdAt, updatedAt, and while a gradual
+ *                                   rollout runs rolloutVersion, rolloutPercent | rolloutPops
+ *                                   (JSON), rolloutStartedAt; after a delete only `latest`
+ *                                   stays, so version numbers are never reused
  *   <p>versions:<name>      zset    version numbers of the script (score = member = version)
  *   <p>version:<name>:<v>   hash    sha256, source, vars (JSON), limits (JSON), createdAt
- *
- * Reserved for a later change feed: `<p>changes`, a Stream. Each mutation's Lua
- * script would XADD { revision, op, name, version } to it in the same atomic
- * step (so stream order is revision order), and every control-plane replica
- * would XREAD BLOCK it to learn about writes made by the others.
+ *   <p>changes              stream  the change feed: each mutation's Lua script XADDs
+ *                                   { rev, op, name, version } in the same atomic step (so
+ *                                   stream order is revision order); every replica XREADs it
+ *                                   (BLOCK) to learn of writes made by the others. Capped
+ *                                   (~10 000 entries): a reader only needs "something changed".
+ *   <p>nodes                hash    node id -> JSON node state, as the replica serving it saw it
  *
  * Script names are [a-z0-9-] (the API validates them) and version numbers are
  * integers, so `:` never makes two keys collide. The Lua scripts build version
@@ -21,6 +24,8 @@
 export interface RedisKeys {
   revision: string;
   scripts: string;
+  changes: string;
+  nodes: string;
   script(name: string): string;
   versions(name: string): string;
   /** Prefix of a script's version hashes; the version number is appended. */
@@ -36,6 +41,8 @@ export function redisKeys(prefix: string): RedisKeys {
   return {
     revision: `${prefix}revision`,
     scripts: `${prefix}scripts`,
+    changes: `${prefix}changes`,
+    nodes: `${prefix}nodes`,
     script: (name) => `${prefix}script:${name}`,
     versions: (name) => `${prefix}versions:${name}`,
     versionPrefix: (name) => `${prefix}version:${name}:`,

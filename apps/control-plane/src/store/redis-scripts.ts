@@ -17,77 +17,179 @@ function lua(source: string): LuaScript {
   return { lua: source, sha1: createHash("sha1").update(source).digest("hex") };
 }
 
+/** The rollout fields of a script hash; a script without them has no rollout. */
+const ROLLOUT_FIELDS = "'rolloutVersion', 'rolloutPercent', 'rolloutPops', 'rolloutStartedAt'";
+
+/** What a summary reads from a script hash, in this order (see `toSummary` in redis.ts). */
+export const SUMMARY_FIELDS = [
+  "active",
+  "latest",
+  "createdAt",
+  "updatedAt",
+  "rolloutVersion",
+  "rolloutPercent",
+  "rolloutPops",
+  "rolloutStartedAt",
+] as const;
+
+const SUMMARY = SUMMARY_FIELDS.map((f) => `'${f}'`).join(", ");
+
 /**
- * KEYS: script hash, versions zset, scripts set, revision.
- * ARGV: version key prefix, name, sha256, source, vars JSON, limits JSON, now.
- * Returns { version, revision }.
+ * Entries the change feed keeps (approximately). Readers only need to learn
+ * that something changed; one that fell further behind resynchronises anyway.
  */
-export const PUT_VERSION = lua(`
+export const CHANGES_MAXLEN = 10_000;
+
+/**
+ * Bumps the revision and appends the change to the feed, in the same atomic
+ * step as the write: no reader can see a write without its feed entry.
+ */
+const CHANGED = `
+local function changed(revisionKey, changesKey, op, name, version)
+  local rev = redis.call('INCR', revisionKey)
+  redis.call('XADD', changesKey, 'MAXLEN', '~', '${CHANGES_MAXLEN}', '*',
+    'rev', rev, 'op', op, 'name', name, 'version', version)
+  return rev
+end
+`;
+
+/**
+ * KEYS: script hash, versions zset, scripts set, revision, changes.
+ * ARGV: version key prefix, name, sha256, source, vars JSON, limits JSON, now,
+ * activate ('1' or '0'; a script with no active version is activated anyway).
+ * Returns { version, revision }. Activating ends any rollout.
+ */
+export const PUT_VERSION = lua(`${CHANGED}
 local version = tonumber(redis.call('HGET', KEYS[1], 'latest') or '0') + 1
-if redis.call('HEXISTS', KEYS[1], 'active') == 0 then
+local live = redis.call('HEXISTS', KEYS[1], 'active') == 1
+if not live then
   redis.call('HSET', KEYS[1], 'createdAt', ARGV[7])
 end
 redis.call('HSET', ARGV[1] .. version, 'sha256', ARGV[3], 'source', ARGV[4], 'vars', ARGV[5],
   'limits', ARGV[6], 'createdAt', ARGV[7])
 redis.call('ZADD', KEYS[2], version, version)
-redis.call('HSET', KEYS[1], 'latest', version, 'active', version, 'updatedAt', ARGV[7])
+if ARGV[8] == '1' or not live then
+  redis.call('HSET', KEYS[1], 'latest', version, 'active', version, 'updatedAt', ARGV[7])
+  redis.call('HDEL', KEYS[1], ${ROLLOUT_FIELDS})
+else
+  redis.call('HSET', KEYS[1], 'latest', version, 'updatedAt', ARGV[7])
+end
 redis.call('SADD', KEYS[3], ARGV[2])
-return { version, redis.call('INCR', KEYS[4]) }
+return { version, changed(KEYS[4], KEYS[5], 'put', ARGV[2], version) }
 `);
 
 /**
- * KEYS: script hash, versions zset, revision. ARGV: version, now.
- * Returns the script hash's active, latest, createdAt, updatedAt, or nil if the
- * script is not live or has no such version.
+ * KEYS: script hash, versions zset, revision, changes. ARGV: version, now, name.
+ * Returns the summary fields, or nil if the script is not live or has no such
+ * version. Ends any rollout.
  */
-export const SET_ACTIVE = lua(`
+export const SET_ACTIVE = lua(`${CHANGED}
 if redis.call('HEXISTS', KEYS[1], 'active') == 0 then return false end
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return false end
 redis.call('HSET', KEYS[1], 'active', ARGV[1], 'updatedAt', ARGV[2])
-redis.call('INCR', KEYS[3])
-return redis.call('HMGET', KEYS[1], 'active', 'latest', 'createdAt', 'updatedAt')
+redis.call('HDEL', KEYS[1], ${ROLLOUT_FIELDS})
+changed(KEYS[3], KEYS[4], 'activate', ARGV[3], ARGV[1])
+return redis.call('HMGET', KEYS[1], ${SUMMARY})
 `);
 
 /**
- * KEYS: script hash, versions zset, scripts set, revision. ARGV: version key prefix, name.
+ * KEYS: script hash, versions zset, revision, changes.
+ * ARGV: version, percent ('' with PoPs), PoPs JSON ('' with a percent), now, name.
+ * Returns the summary fields, or nil if the script is not live or has no such version.
+ */
+export const START_ROLLOUT = lua(`${CHANGED}
+if redis.call('HEXISTS', KEYS[1], 'active') == 0 then return false end
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return false end
+redis.call('HDEL', KEYS[1], ${ROLLOUT_FIELDS})
+redis.call('HSET', KEYS[1], 'rolloutVersion', ARGV[1], 'rolloutStartedAt', ARGV[4], 'updatedAt', ARGV[4])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'rolloutPercent', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rolloutPops', ARGV[3]) end
+changed(KEYS[3], KEYS[4], 'rollout', ARGV[5], ARGV[1])
+return redis.call('HMGET', KEYS[1], ${SUMMARY})
+`);
+
+/**
+ * KEYS: script hash, revision, changes. ARGV: 'promote' or 'abort', now, name.
+ * Returns the summary fields, or nil if the script has no rollout.
+ */
+export const FINISH_ROLLOUT = lua(`${CHANGED}
+local target = redis.call('HGET', KEYS[1], 'rolloutVersion')
+if not target or redis.call('HEXISTS', KEYS[1], 'active') == 0 then return false end
+if ARGV[1] == 'promote' then redis.call('HSET', KEYS[1], 'active', target) end
+redis.call('HDEL', KEYS[1], ${ROLLOUT_FIELDS})
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2])
+changed(KEYS[2], KEYS[3], ARGV[1], ARGV[3], target)
+return redis.call('HMGET', KEYS[1], ${SUMMARY})
+`);
+
+/**
+ * KEYS: script hash, versions zset, scripts set, revision, changes. ARGV: version key prefix, name.
  * Keeps only the hash's `latest`, so the counter survives. Returns 1, or 0 if not live.
  */
-export const DELETE_SCRIPT = lua(`
+export const DELETE_SCRIPT = lua(`${CHANGED}
 if redis.call('HEXISTS', KEYS[1], 'active') == 0 then return 0 end
 for _, version in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   redis.call('DEL', ARGV[1] .. version)
 end
 redis.call('DEL', KEYS[2])
-redis.call('HDEL', KEYS[1], 'active', 'createdAt', 'updatedAt')
+redis.call('HDEL', KEYS[1], 'active', 'createdAt', 'updatedAt', ${ROLLOUT_FIELDS})
 redis.call('SREM', KEYS[3], ARGV[2])
-redis.call('INCR', KEYS[4])
+changed(KEYS[4], KEYS[5], 'delete', ARGV[2], 0)
 return 1
 `);
 
 /**
+ * KEYS: nodes hash. ARGV: id, JSON state, lastSeenMs, repeated. A state older
+ * (by lastSeenMs) than the stored one is skipped: a replica that lost a node
+ * late must not overwrite what the replica now serving it saved.
+ */
+export const SAVE_NODE_STATES = lua(`
+for i = 1, #ARGV, 3 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if not current or cjson.decode(current).lastSeenMs <= tonumber(ARGV[i + 2]) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 0
+`);
+
+/**
  * KEYS: scripts set, revision. ARGV: script key prefix, version key root.
- * Returns revision, then per live script: name, version, sha256, source, vars,
- * limits, createdAt. Read in one script so the revision matches the scripts;
- * it copies every active source, which is fine for the sizes a control plane holds.
+ * Returns revision, then per live script SNAPSHOT_FIELDS_PER_SCRIPT values:
+ * name, version, sha256, source, vars, limits, createdAt of the active
+ * version, then rolloutVersion, rolloutPercent, rolloutPops, rolloutStartedAt
+ * and the rolled-out version's sha256, source, vars, limits, createdAt (nil
+ * without a rollout). Read in one script so the revision matches the scripts;
+ * it copies every source it sends, which is fine for the sizes a control plane holds.
  */
 export const SNAPSHOT = lua(`
 local out = { redis.call('GET', KEYS[2]) or '0' }
+local function push(values, n)
+  for i = 1, n do out[#out + 1] = values[i] end
+end
 for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local active = redis.call('HGET', ARGV[1] .. name, 'active')
-  if active then
-    local v = redis.call('HMGET', ARGV[2] .. name .. ':' .. active,
-      'sha256', 'source', 'vars', 'limits', 'createdAt')
+  local s = redis.call('HMGET', ARGV[1] .. name, 'active', 'rolloutVersion', 'rolloutPercent',
+    'rolloutPops', 'rolloutStartedAt')
+  if s[1] then
+    local fields = { 'sha256', 'source', 'vars', 'limits', 'createdAt' }
+    local v = redis.call('HMGET', ARGV[2] .. name .. ':' .. s[1], unpack(fields))
     if v[1] then
       out[#out + 1] = name
-      out[#out + 1] = active
-      for i = 1, 5 do out[#out + 1] = v[i] end
+      out[#out + 1] = s[1]
+      push(v, 5)
+      push({ s[2], s[3], s[4], s[5] }, 4)
+      if s[2] then
+        push(redis.call('HMGET', ARGV[2] .. name .. ':' .. s[2], unpack(fields)), 5)
+      else
+        push({ false, false, false, false, false }, 5)
+      end
     end
   end
 end
 return out
 `);
 
-export const SNAPSHOT_FIELDS_PER_SCRIPT = 7;
+export const SNAPSHOT_FIELDS_PER_SCRIPT = 16;
 
 /** EVALSHA, falling back to EVAL when the server's script cache lacks it (first use, restart). */
 export async function runScript(

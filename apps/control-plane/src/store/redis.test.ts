@@ -120,11 +120,13 @@ describe("redis store against its own server", () => {
     try {
       const keys = (await raw.keys("*")).sort();
       expect(keys).toEqual([
+        "edge:changes",
         "edge:revision",
         "edge:script:hello",
         "edge:scripts",
         "edge:version:hello:1",
         "edge:versions:hello",
+        "tenant-b:changes",
         "tenant-b:revision",
         "tenant-b:script:hello",
         "tenant-b:scripts",
@@ -137,6 +139,61 @@ describe("redis store against its own server", () => {
     }
   });
 
+  it("appends every mutation to the change stream, in revision order, in the same step as the write", async () => {
+    server = await startRedisServer();
+    const store = await open(server.url);
+    await store.putVersion("app", input("a1"));
+    await store.putVersion("app", input("a2"), Date.now(), { activate: false });
+    await store.startRollout("app", { version: 2, percent: 25 });
+    await store.finishRollout("app", "promote");
+    await store.setActive("app", 1);
+    await store.setActive("app", 9);
+    await store.deleteScript("app");
+
+    const raw = new Redis(server.url);
+    try {
+      const entries = (await raw.xrange("edge:changes", "-", "+")).map(([, fields]) => fields);
+      expect(entries).toEqual([
+        ["rev", "1", "op", "put", "name", "app", "version", "1"],
+        ["rev", "2", "op", "put", "name", "app", "version", "2"],
+        ["rev", "3", "op", "rollout", "name", "app", "version", "2"],
+        ["rev", "4", "op", "promote", "name", "app", "version", "2"],
+        ["rev", "5", "op", "activate", "name", "app", "version", "1"],
+        ["rev", "6", "op", "delete", "name", "app", "version", "0"],
+      ]);
+      expect(await store.revision()).toBe(6);
+    } finally {
+      await raw.quit();
+    }
+  });
+
+  it("keeps watching through a Redis restart: reports the outage, then the writes made after it", async () => {
+    server = await startRedisServer({ appendonly: true });
+    const writer = await open(server.url);
+    const reader = await open(server.url);
+    let changes = 0;
+    let errors = 0;
+    const watch = reader.watch({ onChange: () => void changes++, onError: () => void errors++ });
+    try {
+      await until(() => changes >= 1, "the watch to be established");
+      await writer.putVersion("before", input("b"));
+      await until(() => changes >= 2, "the first write");
+
+      await server.restart();
+      await until(() => errors >= 1 && changes >= 3, "the outage and the recovery");
+      const seen = changes;
+      // ioredis reconnects the writer on its own; a write may fail while it does.
+      await until(async () => {
+        await writer.putVersion("after", input("a")).catch(() => null);
+        return (await writer.getSummary("after")) !== null;
+      }, "a write after the restart");
+      await until(() => changes > seen, "the write after the restart");
+      expect(await reader.getSummary("before")).not.toBeNull();
+    } finally {
+      await watch.close();
+    }
+  });
+
   it("keeps only the version counter of a deleted script", async () => {
     server = await startRedisServer();
     const store = await open(server.url);
@@ -146,13 +203,26 @@ describe("redis store against its own server", () => {
 
     const raw = new Redis(server.url);
     try {
-      expect((await raw.keys("edge:*")).sort()).toEqual(["edge:revision", "edge:script:gone"]);
+      expect((await raw.keys("edge:*")).sort()).toEqual([
+        "edge:changes",
+        "edge:revision",
+        "edge:script:gone",
+      ]);
       expect(await raw.hgetall("edge:script:gone")).toEqual({ latest: "2" });
     } finally {
       await raw.quit();
     }
   });
 });
+
+/** Polls `probe` every 20 ms until it holds; fails after 10 s. */
+async function until(probe: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function input(source: string): NewVersion {
   return { sha256: "0".repeat(64), source, vars: {}, limits: { cpuMs: 50, memoryMb: 128, wallMs: 1_000 } };

@@ -3,8 +3,12 @@ import type { Logger } from "pino";
 import { EdgeError, isEdgeError } from "../errors.js";
 import {
   decodeLimits,
+  decodeNodeState,
+  decodePops,
   decodeVars,
   decodeVersion,
+  encodeNodeState,
+  encodePops,
   encodeVersion,
   isVersionNumber,
   storedInt,
@@ -12,13 +16,26 @@ import {
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import {
   DELETE_SCRIPT,
+  FINISH_ROLLOUT,
   PUT_VERSION,
   runScript,
+  SAVE_NODE_STATES,
   SET_ACTIVE,
   SNAPSHOT,
   SNAPSHOT_FIELDS_PER_SCRIPT,
+  START_ROLLOUT,
+  SUMMARY_FIELDS,
 } from "./redis-scripts.js";
-import type { ScriptSummary, ScriptVersion, Snapshot, Store, VersionMeta } from "./types.js";
+import { watchChanges } from "./redis-watch.js";
+import type {
+  ScriptRollout,
+  ScriptSummary,
+  ScriptVersion,
+  Snapshot,
+  SnapshotRollout,
+  Store,
+  VersionMeta,
+} from "./types.js";
 
 /**
  * The cluster store: every control-plane replica talks to one Redis. Mutations
@@ -35,7 +52,6 @@ export interface RedisStoreOptions {
   logger?: Logger;
 }
 
-const SCRIPT_FIELDS = ["active", "latest", "createdAt", "updatedAt"] as const;
 const META_FIELDS = ["sha256", "vars", "limits", "createdAt"] as const;
 const VERSION_FIELDS = ["sha256", "source", "vars", "limits", "createdAt"] as const;
 
@@ -59,10 +75,10 @@ export async function createRedisStore(url: string, opts: RedisStoreOptions = {}
     redis.disconnect();
     throw unavailable(error);
   }
-  return redisStore(redis, keys);
+  return redisStore(redis, keys, log);
 }
 
-function redisStore(redis: Redis, keys: RedisKeys): Store {
+function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Store {
   const readVersion = async (name: string, version: string): Promise<ScriptVersion | null> => {
     const [sha256, source, vars, limits, createdAt] = await redis.hmget(
       keys.version(name, version),
@@ -79,16 +95,16 @@ function redisStore(redis: Redis, keys: RedisKeys): Store {
   };
 
   const readSummary = async (name: string): Promise<ScriptSummary | null> =>
-    toSummary(name, await redis.hmget(keys.script(name), ...SCRIPT_FIELDS));
+    toSummary(name, await redis.hmget(keys.script(name), ...SUMMARY_FIELDS));
 
   return {
-    putVersion: (name, input, now = Date.now()) =>
+    putVersion: (name, input, now = Date.now(), options = {}) =>
       guard(async () => {
         const encoded = encodeVersion(input);
         const reply = await runScript(
           redis,
           PUT_VERSION,
-          [keys.script(name), keys.versions(name), keys.scripts, keys.revision],
+          [keys.script(name), keys.versions(name), keys.scripts, keys.revision, keys.changes],
           [
             keys.versionPrefix(name),
             name,
@@ -97,6 +113,7 @@ function redisStore(redis: Redis, keys: RedisKeys): Store {
             encoded.varsJson,
             encoded.limitsJson,
             now,
+            options.activate === false ? "0" : "1",
           ],
         );
         const [version] = reply as [number, number];
@@ -118,7 +135,7 @@ function redisStore(redis: Redis, keys: RedisKeys): Store {
       guard(async () => {
         const names = (await redis.smembers(keys.scripts)).sort(byName);
         const pipeline = redis.pipeline();
-        for (const name of names) pipeline.hmget(keys.script(name), ...SCRIPT_FIELDS);
+        for (const name of names) pipeline.hmget(keys.script(name), ...SUMMARY_FIELDS);
         const replies = pipelineResults(await pipeline.exec());
         return names.flatMap((name, i) => toSummary(name, replies[i] as (string | null)[]) ?? []);
       }),
@@ -153,8 +170,37 @@ function redisStore(redis: Redis, keys: RedisKeys): Store {
         const reply = await runScript(
           redis,
           SET_ACTIVE,
-          [keys.script(name), keys.versions(name), keys.revision],
-          [String(version), now],
+          [keys.script(name), keys.versions(name), keys.revision, keys.changes],
+          [String(version), now, name],
+        );
+        return reply == null ? null : toSummary(name, reply as (string | null)[]);
+      }),
+
+    startRollout: (name, target, now = Date.now()) =>
+      guard(async () => {
+        if (!isVersionNumber(target.version)) return null;
+        const reply = await runScript(
+          redis,
+          START_ROLLOUT,
+          [keys.script(name), keys.versions(name), keys.revision, keys.changes],
+          [
+            String(target.version),
+            "percent" in target ? String(target.percent) : "",
+            "pops" in target ? encodePops(target.pops) : "",
+            now,
+            name,
+          ],
+        );
+        return reply == null ? null : toSummary(name, reply as (string | null)[]);
+      }),
+
+    finishRollout: (name, outcome, now = Date.now()) =>
+      guard(async () => {
+        const reply = await runScript(
+          redis,
+          FINISH_ROLLOUT,
+          [keys.script(name), keys.revision, keys.changes],
+          [outcome, now, name],
         );
         return reply == null ? null : toSummary(name, reply as (string | null)[]);
       }),
@@ -164,7 +210,7 @@ function redisStore(redis: Redis, keys: RedisKeys): Store {
         const reply = await runScript(
           redis,
           DELETE_SCRIPT,
-          [keys.script(name), keys.versions(name), keys.scripts, keys.revision],
+          [keys.script(name), keys.versions(name), keys.scripts, keys.revision, keys.changes],
           [keys.versionPrefix(name), name],
         );
         return reply === 1;
@@ -182,6 +228,23 @@ function redisStore(redis: Redis, keys: RedisKeys): Store {
       }),
 
     revision: () => guard(async () => storedInt((await redis.get(keys.revision)) ?? "0", "revision")),
+
+    watch: (handlers) => watchChanges(redis, keys.changes, handlers, log),
+
+    saveNodeStates: (states) =>
+      guard(async () => {
+        if (states.length === 0) return;
+        const args = states.flatMap((state) => [state.id, encodeNodeState(state), state.lastSeenMs]);
+        await runScript(redis, SAVE_NODE_STATES, [keys.nodes], args);
+      }),
+
+    listNodeStates: () =>
+      guard(async () => {
+        const all = await redis.hgetall(keys.nodes);
+        return Object.keys(all)
+          .sort(byName)
+          .map((id) => decodeNodeState(all[id]!));
+      }),
 
     ping: () =>
       guard(async () => {
@@ -206,39 +269,68 @@ function redisStore(redis: Redis, keys: RedisKeys): Store {
 function parseSnapshot(reply: (string | null)[]): Snapshot {
   const revision = storedInt(reply[0], "revision");
   const scripts: ScriptVersion[] = [];
+  const rollouts: SnapshotRollout[] = [];
   for (let i = 1; i + SNAPSHOT_FIELDS_PER_SCRIPT <= reply.length; i += SNAPSHOT_FIELDS_PER_SCRIPT) {
-    const [name, version, sha256, source, vars, limits, createdAt] = reply.slice(
-      i,
-      i + SNAPSHOT_FIELDS_PER_SCRIPT,
-    );
-    if (name == null || sha256 == null || source == null || vars == null || limits == null) {
-      throw new EdgeError("EDGE_INTERNAL", "The Redis store returned an incomplete snapshot entry");
+    const [name, version, ...rest] = reply.slice(i, i + SNAPSHOT_FIELDS_PER_SCRIPT);
+    if (name == null) throw incomplete();
+    scripts.push(versionFrom(name, version, rest.slice(0, 5)));
+    const [rolloutVersion, percent, pops, startedAt] = rest.slice(5, 9);
+    if (rolloutVersion != null) {
+      rollouts.push({
+        name,
+        target: versionFrom(name, rolloutVersion, rest.slice(9, 14)),
+        percent: percent == null ? null : storedInt(percent, "rollout percent"),
+        pops: pops == null ? null : decodePops(pops, name),
+        startedAt: storedInt(startedAt, "rollout start"),
+      });
     }
-    const v = storedInt(version, "version");
-    scripts.push(
-      decodeVersion(name, v, {
-        sha256,
-        source,
-        varsJson: vars,
-        limitsJson: limits,
-        createdAt: storedInt(createdAt, "createdAt"),
-      }),
-    );
   }
   scripts.sort((a, b) => byName(a.name, b.name));
-  return { revision, scripts };
+  rollouts.sort((a, b) => byName(a.name, b.name));
+  return { revision, scripts, rollouts };
 }
 
-/** `active, latest, createdAt, updatedAt` of a script hash; null unless the script is live. */
+/** A version from its sha256, source, vars, limits and createdAt fields. */
+function versionFrom(
+  name: string,
+  version: string | null | undefined,
+  fields: (string | null)[],
+): ScriptVersion {
+  const [sha256, source, vars, limits, createdAt] = fields;
+  if (sha256 == null || source == null || vars == null || limits == null) throw incomplete();
+  return decodeVersion(name, storedInt(version, "version"), {
+    sha256,
+    source,
+    varsJson: vars,
+    limitsJson: limits,
+    createdAt: storedInt(createdAt, "createdAt"),
+  });
+}
+
+function incomplete(): EdgeError {
+  return new EdgeError("EDGE_INTERNAL", "The Redis store returned an incomplete snapshot entry");
+}
+
+/** A script hash's `SUMMARY_FIELDS`; null unless the script is live. */
 function toSummary(name: string, fields: (string | null)[]): ScriptSummary | null {
-  const [active, latest, createdAt, updatedAt] = fields;
+  const [active, latest, createdAt, updatedAt, rolloutVersion, percent, pops, startedAt] = fields;
   if (active == null) return null;
+  const rollout: ScriptRollout | null =
+    rolloutVersion == null
+      ? null
+      : {
+          version: storedInt(rolloutVersion, "rollout version"),
+          percent: percent == null ? null : storedInt(percent, "rollout percent"),
+          pops: pops == null ? null : decodePops(pops, name),
+          startedAt: storedInt(startedAt, "rollout start"),
+        };
   return {
     name,
     activeVersion: storedInt(active, "active version"),
     latestVersion: storedInt(latest, "latest version"),
     createdAt: storedInt(createdAt, "createdAt"),
     updatedAt: storedInt(updatedAt, "updatedAt"),
+    rollout,
   };
 }
 

@@ -5,11 +5,12 @@ import { EdgeError } from "../errors.js";
  * The SQLite layout. `scripts` keeps a row after a delete (deleted = 1,
  * active_version NULL) so `latest_version` keeps counting and a re-created
  * script never reuses a version number. `meta.revision` is the store-wide
- * change counter.
+ * change counter. Schema 2 adds a script's gradual rollout (`rollout_*`, NULL
+ * when none) and `nodes`, the node states replicas share.
  */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
-const SCHEMA = `
+const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS scripts (
   name TEXT PRIMARY KEY,
   active_version INTEGER,
@@ -38,6 +39,25 @@ CREATE TABLE IF NOT EXISTS meta (
 INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0);
 `;
 
+const SCHEMA_2 = `
+ALTER TABLE scripts ADD COLUMN rollout_version INTEGER;
+ALTER TABLE scripts ADD COLUMN rollout_percent INTEGER;
+ALTER TABLE scripts ADD COLUMN rollout_pops TEXT;
+ALTER TABLE scripts ADD COLUMN rollout_started_at INTEGER;
+
+CREATE TABLE IF NOT EXISTS nodes (
+  id TEXT PRIMARY KEY,
+  state_json TEXT NOT NULL,
+  last_seen_ms INTEGER NOT NULL
+) STRICT;
+`;
+
+/** Migrations by the schema version they lead to; a file at version n runs those above n, in order. */
+const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
+  [1, SCHEMA_1],
+  [2, SCHEMA_2],
+];
+
 /** Opens the connection the way durability needs it and creates the tables once. */
 export function prepareDatabase(db: Database): void {
   // WAL lets readers run beside the writer; FULL fsyncs the WAL on every commit,
@@ -55,7 +75,9 @@ export function prepareDatabase(db: Database): void {
     );
   }
   db.transaction(() => {
-    db.exec(SCHEMA);
+    // Read again under the write lock: another process may have migrated meanwhile.
+    const at = db.pragma("user_version", { simple: true }) as number;
+    for (const [version, sql] of MIGRATIONS) if (version > at) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -2,9 +2,31 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { EdgeError, isEdgeError } from "../errors.js";
-import { decodeLimits, decodeVars, decodeVersion, encodeVersion, isVersionNumber } from "./codec.js";
+import {
+  decodeLimits,
+  decodeNodeState,
+  decodePops,
+  decodeVars,
+  decodeVersion,
+  encodeNodeState,
+  encodePops,
+  encodeVersion,
+  isVersionNumber,
+} from "./codec.js";
 import { prepareDatabase } from "./sqlite-schema.js";
-import type { NewVersion, ScriptSummary, ScriptVersion, Snapshot, Store, VersionMeta } from "./types.js";
+import { pollRevision } from "./sqlite-watch.js";
+import type {
+  NewVersion,
+  NodeState,
+  RolloutTarget,
+  ScriptRollout,
+  ScriptSummary,
+  ScriptVersion,
+  Snapshot,
+  SnapshotRollout,
+  Store,
+  VersionMeta,
+} from "./types.js";
 
 /**
  * The single-machine store: one SQLite file. better-sqlite3 is synchronous, so
@@ -20,6 +42,10 @@ interface ScriptRow {
   deleted: number;
   created_at: number;
   updated_at: number;
+  rollout_version: number | null;
+  rollout_percent: number | null;
+  rollout_pops: string | null;
+  rollout_started_at: number | null;
 }
 
 interface VersionRow {
@@ -34,6 +60,13 @@ interface VersionRow {
 
 type VersionMetaRow = Omit<VersionRow, "source">;
 
+/** The version a rollout targets, with the rollout's settings. */
+interface RolloutRow extends VersionRow {
+  rollout_percent: number | null;
+  rollout_pops: string | null;
+  rollout_started_at: number;
+}
+
 const VERSION_COLUMNS = "v.name, v.version, v.sha256, v.source, v.vars_json, v.limits_json, v.created_at";
 
 export function createSqliteStore(path: string): Store {
@@ -46,6 +79,14 @@ export function createSqliteStore(path: string): Store {
   } catch (error) {
     db.close();
     throw error;
+  }
+  // Node states are soft state, rewritten every few seconds: a connection of their own that
+  // skips fsync keeps them from costing the event loop a disk flush each time.
+  const memory = path === ":memory:" || path === "";
+  const nodeDb = memory ? db : new Database(path);
+  if (!memory) {
+    nodeDb.pragma("synchronous = OFF");
+    nodeDb.pragma("busy_timeout = 5000");
   }
 
   const sql = {
@@ -80,10 +121,37 @@ export function createSqliteStore(path: string): Store {
          deleted = 0,
          updated_at = excluded.updated_at`,
     ),
-    activate: db.prepare("UPDATE scripts SET active_version = ?, updated_at = ? WHERE name = ?"),
+    // Activating a version ends any rollout: what runs is decided again from scratch.
+    activate: db.prepare(
+      `UPDATE scripts SET active_version = ?, updated_at = ?, rollout_version = NULL, rollout_percent = NULL,
+         rollout_pops = NULL, rollout_started_at = NULL WHERE name = ?`,
+    ),
+    // A version stored without activation: only the counter moves (the first version is always activated).
+    addInactive: db.prepare("UPDATE scripts SET latest_version = ?, updated_at = ? WHERE name = ?"),
+    startRollout: db.prepare(
+      `UPDATE scripts SET rollout_version = @version, rollout_percent = @percent, rollout_pops = @pops,
+         rollout_started_at = @now, updated_at = @now WHERE name = @name`,
+    ),
+    clearRollout: db.prepare(
+      `UPDATE scripts SET rollout_version = NULL, rollout_percent = NULL, rollout_pops = NULL,
+         rollout_started_at = NULL, updated_at = ? WHERE name = ?`,
+    ),
+    rollouts: db.prepare<[], RolloutRow>(
+      `SELECT ${VERSION_COLUMNS}, s.rollout_percent, s.rollout_pops, s.rollout_started_at
+       FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.rollout_version
+       WHERE s.deleted = 0 AND s.rollout_version IS NOT NULL ORDER BY s.name`,
+    ),
+    // A replica that lost a node late must not overwrite what the replica now serving it saved.
+    saveNode: nodeDb.prepare(
+      `INSERT INTO nodes (id, state_json, last_seen_ms) VALUES (?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET state_json = excluded.state_json, last_seen_ms = excluded.last_seen_ms
+       WHERE excluded.last_seen_ms >= nodes.last_seen_ms`,
+    ),
+    nodes: nodeDb.prepare<[], { state_json: string }>("SELECT state_json FROM nodes ORDER BY id"),
     deleteVersions: db.prepare("DELETE FROM versions WHERE name = ?"),
     markDeleted: db.prepare(
-      "UPDATE scripts SET deleted = 1, active_version = NULL, updated_at = ? WHERE name = ?",
+      `UPDATE scripts SET deleted = 1, active_version = NULL, rollout_version = NULL, rollout_percent = NULL,
+         rollout_pops = NULL, rollout_started_at = NULL, updated_at = ? WHERE name = ?`,
     ),
     revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
     bumpRevision: db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'revision'"),
@@ -96,20 +164,56 @@ export function createSqliteStore(path: string): Store {
     return row && row.deleted === 0 ? row : undefined;
   };
 
-  const put = db.transaction((name: string, input: NewVersion, now: number): ScriptVersion => {
-    const version = (sql.script.get(name)?.latest_version ?? 0) + 1;
-    const encoded = encodeVersion(input);
-    sql.insertVersion.run({ name, version, now, ...encoded });
-    sql.upsertScript.run({ name, version, now });
-    sql.bumpRevision.run();
-    return decodeVersion(name, version, { ...encoded, createdAt: now });
-  });
+  const put = db.transaction(
+    (name: string, input: NewVersion, now: number, activate: boolean): ScriptVersion => {
+      const existing = sql.script.get(name);
+      const version = (existing?.latest_version ?? 0) + 1;
+      const encoded = encodeVersion(input);
+      sql.insertVersion.run({ name, version, now, ...encoded });
+      if (activate || !existing || existing.deleted === 1) {
+        sql.upsertScript.run({ name, version, now });
+        sql.clearRollout.run(now, name);
+      } else {
+        sql.addInactive.run(version, now, name);
+      }
+      sql.bumpRevision.run();
+      return decodeVersion(name, version, { ...encoded, createdAt: now });
+    },
+  );
 
   const activate = db.transaction((name: string, version: number, now: number): ScriptSummary | null => {
     if (!liveScript(name) || !sql.version.get(name, version)) return null;
     sql.activate.run(version, now, name);
     sql.bumpRevision.run();
     return toSummary(sql.script.get(name)!);
+  });
+
+  const rollout = db.transaction((name: string, target: RolloutTarget, now: number): ScriptSummary | null => {
+    if (!liveScript(name) || !sql.version.get(name, target.version)) return null;
+    sql.startRollout.run({
+      name,
+      version: target.version,
+      percent: "percent" in target ? target.percent : null,
+      pops: "pops" in target ? encodePops(target.pops) : null,
+      now,
+    });
+    sql.bumpRevision.run();
+    return toSummary(sql.script.get(name)!);
+  });
+
+  const finish = db.transaction(
+    (name: string, outcome: "promote" | "abort", now: number): ScriptSummary | null => {
+      const row = liveScript(name);
+      if (row?.rollout_version == null) return null;
+      if (outcome === "promote") sql.activate.run(row.rollout_version, now, name);
+      else sql.clearRollout.run(now, name);
+      sql.bumpRevision.run();
+      return toSummary(sql.script.get(name)!);
+    },
+  );
+
+  const saveNodes = nodeDb.transaction((states: NodeState[]) => {
+    for (const state of states) sql.saveNode.run(state.id, encodeNodeState(state), state.lastSeenMs);
   });
 
   const remove = db.transaction((name: string, now: number): boolean => {
@@ -122,11 +226,16 @@ export function createSqliteStore(path: string): Store {
 
   // One read transaction so the revision and the scripts describe the same moment.
   const snapshot = db.transaction(
-    (): Snapshot => ({ revision: readRevision(), scripts: sql.allActive.all().map(toVersion) }),
+    (): Snapshot => ({
+      revision: readRevision(),
+      scripts: sql.allActive.all().map(toVersion),
+      rollouts: sql.rollouts.all().map(toSnapshotRollout),
+    }),
   );
 
   return {
-    putVersion: (name, input, now = Date.now()) => run(() => put.immediate(name, input, now)),
+    putVersion: (name, input, now = Date.now(), options = {}) =>
+      run(() => put.immediate(name, input, now, options.activate ?? true)),
     getActive: (name) => run(() => nullable(sql.active.get(name), toVersion)),
     getVersion: (name, version) =>
       run(() => (isVersionNumber(version) ? nullable(sql.version.get(name, version), toVersion) : null)),
@@ -135,11 +244,18 @@ export function createSqliteStore(path: string): Store {
     listVersions: (name) => run(() => sql.versionMetas.all(name).map(toVersionMeta)),
     setActive: (name, version, now = Date.now()) =>
       run(() => (isVersionNumber(version) ? activate.immediate(name, version, now) : null)),
+    startRollout: (name, target, now = Date.now()) =>
+      run(() => (isVersionNumber(target.version) ? rollout.immediate(name, target, now) : null)),
+    finishRollout: (name, outcome, now = Date.now()) => run(() => finish.immediate(name, outcome, now)),
     deleteScript: (name) => run(() => remove.immediate(name, Date.now())),
     snapshot: () => run(() => snapshot.deferred()),
     revision: () => run(readRevision),
+    watch: (handlers) => pollRevision(readRevision, handlers),
+    saveNodeStates: (states) => run(() => saveNodes.immediate(states)),
+    listNodeStates: () => run(() => sql.nodes.all().map((row) => decodeNodeState(row.state_json))),
     ping: () => run(() => void db.prepare("SELECT 1").get()),
     close: async () => {
+      if (nodeDb.open) nodeDb.close();
       if (db.open) db.close();
     },
   };
@@ -193,5 +309,26 @@ function toSummary(row: ScriptRow): ScriptSummary {
     latestVersion: row.latest_version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    rollout: toRollout(row),
+  };
+}
+
+function toRollout(row: ScriptRow): ScriptRollout | null {
+  if (row.rollout_version === null) return null;
+  return {
+    version: row.rollout_version,
+    percent: row.rollout_percent,
+    pops: row.rollout_pops === null ? null : decodePops(row.rollout_pops, row.name),
+    startedAt: row.rollout_started_at ?? row.updated_at,
+  };
+}
+
+function toSnapshotRollout(row: RolloutRow): SnapshotRollout {
+  return {
+    name: row.name,
+    target: toVersion(row),
+    percent: row.rollout_percent,
+    pops: row.rollout_pops === null ? null : decodePops(row.rollout_pops, row.name),
+    startedAt: row.rollout_started_at,
   };
 }

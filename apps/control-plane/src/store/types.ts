@@ -34,8 +34,33 @@ export interface ScriptSummary {
   latestVersion: number;
   /** epoch ms of the script's first version */
   createdAt: number;
-  /** epoch ms of the last change (deploy or rollback) */
+  /** epoch ms of the last change (deploy, rollback, rollout) */
   updatedAt: number;
+  /** A gradual rollout in progress, or null. */
+  rollout: ScriptRollout | null;
+}
+
+/**
+ * A gradual rollout: `version` (not the active one) runs on a share of the
+ * traffic of every PoP (`percent`), or on all the traffic of the named PoPs
+ * (`pops`), until it is promoted (made active) or aborted. Exactly one of
+ * `percent` and `pops` is set.
+ */
+export interface ScriptRollout {
+  version: number;
+  /** 1..100 */
+  percent: number | null;
+  pops: string[] | null;
+  /** epoch ms */
+  startedAt: number;
+}
+
+export type RolloutTarget = { version: number; percent: number } | { version: number; pops: string[] };
+
+/** A rollout in a snapshot, with the version it rolls out. */
+export interface SnapshotRollout extends Omit<ScriptRollout, "version"> {
+  name: string;
+  target: ScriptVersion;
 }
 
 export interface NewVersion {
@@ -45,10 +70,64 @@ export interface NewVersion {
   limits: ScriptLimits;
 }
 
-/** The whole desired state: every live script's active version. */
+/** The whole desired state: every live script's active version, and the rollouts in progress. */
 export interface Snapshot {
   revision: number;
   scripts: ScriptVersion[];
+  /** By name; each names a live script of `scripts`. */
+  rollouts: SnapshotRollout[];
+}
+
+/**
+ * What one control-plane replica last knew about a node it serves, shared
+ * through the store so that every replica lists every node. Not config: saving
+ * it does not move the revision.
+ */
+export interface NodeState {
+  id: string;
+  pop: string;
+  lat: number;
+  lon: number;
+  httpAddress: string;
+  agentVersion: string;
+  /** The replica that holds (or last held) the node's stream. */
+  controlPlaneId: string;
+  /** Whether that replica had an open stream to the node when it saved this. */
+  connected: boolean;
+  /** epoch ms of the last message from the node */
+  lastSeenMs: number;
+  configVersion: number;
+  /** name -> release key the node runs ("3", or "3+4@10" with a canary) */
+  releases: Record<string, string>;
+  /** name -> release key the node rejected and is not sent again */
+  parked: Record<string, string>;
+  nackCount: number;
+  lastNack: { script: string; version: number; error: string; at: number } | null;
+  failingChecks: string[];
+  lastAckHadErrors: boolean;
+  inFlight: number;
+}
+
+/** A subscription to the store's change feed. */
+export interface ChangeWatch {
+  close(): Promise<void>;
+}
+
+export interface WatchHandlers {
+  /**
+   * Some mutation happened, through this Store or any other on the same data
+   * (another replica), bringing the store to `revision` (when known). Also
+   * called, without a revision, once the feed is established and whenever it
+   * recovers from an outage, since changes may have been missed meanwhile.
+   */
+  onChange(revision?: number): void;
+  /** The feed is broken for now; it keeps retrying. */
+  onError(error: unknown): void;
+}
+
+export interface PutOptions {
+  /** Default true. False stores the version without activating it (for a gradual rollout), unless the script has no active version yet. */
+  activate?: boolean;
 }
 
 export interface Store {
@@ -56,7 +135,7 @@ export interface Store {
    * Stores a new immutable version (previous latest + 1, never reusing a number,
    * even after the script was deleted) and makes it active.
    */
-  putVersion(name: string, input: NewVersion, now?: number): Promise<ScriptVersion>;
+  putVersion(name: string, input: NewVersion, now?: number, options?: PutOptions): Promise<ScriptVersion>;
   /** The active version of a live script, or null if there is none. */
   getActive(name: string): Promise<ScriptVersion | null>;
   getVersion(name: string, version: number): Promise<ScriptVersion | null>;
@@ -64,12 +143,29 @@ export interface Store {
   listScripts(): Promise<ScriptSummary[]>;
   /** Newest first. Empty for an unknown or deleted script. */
   listVersions(name: string): Promise<VersionMeta[]>;
-  /** Makes an existing version active. Null if the script or version does not exist. */
+  /** Makes an existing version active (ending any rollout). Null if the script or version does not exist. */
   setActive(name: string, version: number, now?: number): Promise<ScriptSummary | null>;
+  /**
+   * Starts (or replaces) a gradual rollout of an existing version. Null if the
+   * script or version does not exist. The caller checks that the version is
+   * not the active one.
+   */
+  startRollout(name: string, target: RolloutTarget, now?: number): Promise<ScriptSummary | null>;
+  /**
+   * Ends the rollout in progress: `promote` makes its version active, `abort`
+   * leaves the active version alone. Null if the script has no rollout.
+   */
+  finishRollout(name: string, outcome: "promote" | "abort", now?: number): Promise<ScriptSummary | null>;
   /** Removes a script and its versions; its version counter is kept. False if unknown. */
   deleteScript(name: string): Promise<boolean>;
   snapshot(): Promise<Snapshot>;
   revision(): Promise<number>;
+  /** Follows every mutation made on the same data, by any replica (see `WatchHandlers`). */
+  watch(handlers: WatchHandlers): ChangeWatch;
+  /** Saves (replaces) these nodes' shared state. */
+  saveNodeStates(states: NodeState[]): Promise<void>;
+  /** Every node state any replica saved. */
+  listNodeStates(): Promise<NodeState[]>;
   /** Throws if the backing store cannot be reached (used by /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Stops and starts the server on the same port and dir; with `appendonly` the data comes back. */
   restart(): Promise<void>;
+  /** Stops the server only (SIGKILL: a crash), keeping its port and dir for `start()`. */
+  stopOnly(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Starts a stopped server again on the same port and dir. */
+  start(): Promise<void>;
 }
 
 const STOP_TIMEOUT_MS = 5_000;
@@ -65,10 +69,10 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     throw lastError;
   };
 
-  const halt = async (): Promise<void> => {
+  const halt = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> => {
     const running = child;
     child = null;
-    if (running) await terminate(running);
+    if (running) await terminate(running, signal);
   };
 
   try {
@@ -90,6 +94,10 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     restart: async () => {
       await halt();
       await launch();
+    },
+    stopOnly: (signal = "SIGTERM") => halt(signal),
+    start: async () => {
+      if (child === null) await launch();
     },
   };
 }
@@ -169,10 +177,10 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+async function terminate(child: ChildProcess, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
+  child.kill(signal);
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);

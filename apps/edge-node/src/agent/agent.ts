@@ -1,44 +1,50 @@
-import {
-  type ConfigPush,
-  type ControlMessage,
-  ControlPlaneServiceClient,
-  GRPC_CHANNEL_OPTIONS,
-  type NodeMessage,
-} from "@edge/protocol";
-import { type ClientDuplexStream, credentials } from "@grpc/grpc-js";
+import type { ConfigPush, ControlMessage, NodeMessage } from "@edge/protocol";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
-import type { MetricsCollector } from "../metrics/collector.js";
+import type { MetricsShipper } from "../metrics/shipper.js";
 import type { ScriptRegistry } from "../script-registry.js";
+import type { EdgeTail } from "../tail/edge-tail.js";
 import { Backoff } from "./backoff.js";
+import { ControlPlaneConnector, type ControlStream } from "./connector.js";
 
 export interface AgentDeps {
   config: EdgeNodeConfig;
   registry: ScriptRegistry;
-  metrics: MetricsCollector;
+  metrics: MetricsShipper;
+  tail: EdgeTail;
   logger: Logger;
   /** host:port the node's HTTP front is reachable at (known once it listens). */
   httpAddress: () => string;
   inFlight: () => number;
+  /** Names of the node's own health checks failing now (sent with every heartbeat). */
+  failingChecks?: () => string[];
 }
 
 const AGENT_VERSION = "0.1.0";
 const DEFAULT_HEARTBEAT_MS = 5_000;
 
-type Stream = ClientDuplexStream<NodeMessage, ControlMessage>;
+type Stream = ControlStream;
+
+/** After a stream that had been serving ends, the next address is tried this soon (jittered). */
+const FAILOVER_DELAY_MS = 250;
 
 /**
  * Keeps one bidirectional stream open to the control plane: says hello with
- * the versions it holds, applies every push (in order) and ACKs it, sends
- * heartbeats and metrics, and reconnects with backoff when the stream drops.
+ * the releases it holds (and those it refuses), applies every push (in order)
+ * and ACKs it, sends heartbeats and metrics, and reconnects when the stream
+ * drops: at once to the next replica if the stream had been serving, else
+ * with jittered exponential backoff (1 s x1.6 +-20 %, capped), moving through
+ * the replicas of `EDGE_CONTROL_PLANE` in turn.
  */
 export class Agent {
   readonly #deps: AgentDeps;
   readonly #log: Logger;
-  readonly #client: ControlPlaneServiceClient;
-  readonly #backoff = new Backoff();
+  readonly #connector: ControlPlaneConnector;
+  readonly #backoff: Backoff;
   #stream: Stream | null = null;
   #connected = false;
+  /** The current stream delivered a push: the replica behind it works. */
+  #synced = false;
   #stopped = false;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
@@ -48,12 +54,9 @@ export class Agent {
 
   constructor(deps: AgentDeps) {
     this.#deps = deps;
-    this.#log = deps.logger.child({ component: "agent", controlPlane: deps.config.controlPlaneAddress });
-    this.#client = new ControlPlaneServiceClient(
-      deps.config.controlPlaneAddress,
-      credentials.createInsecure(),
-      GRPC_CHANNEL_OPTIONS,
-    );
+    this.#log = deps.logger.child({ component: "agent" });
+    this.#connector = new ControlPlaneConnector(deps.config);
+    this.#backoff = new Backoff(1_000, deps.config.reconnectMaxMs);
   }
 
   /** True between the control plane's welcome and the end of that stream. */
@@ -74,14 +77,15 @@ export class Agent {
     this.#flushMetrics();
     this.#teardown();
     await this.#applying;
-    this.#client.close();
+    this.#connector.close();
   }
 
   #connect(): void {
     if (this.#stopped) return;
     const { config, registry } = this.#deps;
-    const stream = this.#client.connect();
+    const stream = this.#connector.open();
     this.#stream = stream;
+    this.#synced = false;
     stream.on("data", (message: ControlMessage) => this.#onMessage(stream, message));
     stream.on("error", (err: Error) => {
       if (!this.#stopped) this.#log.warn({ err: err.message }, "stream failed");
@@ -99,6 +103,8 @@ export class Agent {
           httpAddress: this.#deps.httpAddress(),
           agentVersion: AGENT_VERSION,
           heldVersions: registry.heldVersions(),
+          heldReleases: registry.heldReleases(),
+          rejectedReleases: registry.rejectedReleases(),
         },
       },
     });
@@ -110,14 +116,32 @@ export class Agent {
       case "welcome": {
         const welcome = message.msg.value;
         this.#connected = true;
-        this.#backoff.reset();
-        this.#log.info({ controlPlaneId: welcome.controlPlaneId }, "connected to the control plane");
+        this.#log.info(
+          { controlPlaneId: welcome.controlPlaneId, address: this.#connector.address },
+          "connected to the control plane",
+        );
         this.#startHeartbeat(welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS);
+        // Reports the previous stream may not have delivered; the control plane skips duplicates.
+        for (const report of this.#deps.metrics.unacked()) this.#write({ msg: { $case: "metrics", value: report } });
         this.#flushMetrics();
+        this.#deps.tail.connected((batch) => this.#write({ msg: { $case: "tail", value: batch } }));
         break;
       }
+      case "metricsAck":
+        this.#deps.metrics.ack(message.msg.value);
+        break;
+      case "tailSessions":
+        this.#deps.tail.setSessions(message.msg.value);
+        break;
+      case "logsQuery":
+        this.#write({ msg: { $case: "logsReply", value: this.#deps.tail.answer(message.msg.value) } });
+        break;
       case "push": {
         const push = message.msg.value;
+        if (!this.#synced) {
+          this.#synced = true;
+          this.#backoff.reset();
+        }
         this.#applying = this.#applying.then(() => this.#apply(stream, push));
         break;
       }
@@ -136,7 +160,14 @@ export class Agent {
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = setInterval(() => {
       this.#write({
-        msg: { $case: "heartbeat", value: { sentAtMs: Date.now(), inFlight: this.#deps.inFlight() } },
+        msg: {
+          $case: "heartbeat",
+          value: {
+            sentAtMs: Date.now(),
+            inFlight: this.#deps.inFlight(),
+            failingChecks: this.#deps.failingChecks?.() ?? [],
+          },
+        },
       });
     }, intervalMs);
     this.#heartbeatTimer.unref();
@@ -144,9 +175,9 @@ export class Agent {
 
   #flushMetrics(): void {
     if (!this.#connected) return;
-    const report = this.#deps.metrics.drain();
-    if (!report) return;
-    if (!this.#write({ msg: { $case: "metrics", value: report } })) this.#deps.metrics.restore(report);
+    // A report stays with the shipper until it is acknowledged, whatever happens to this write.
+    const report = this.#deps.metrics.next();
+    if (report) this.#write({ msg: { $case: "metrics", value: report } });
   }
 
   /** False when there is no open stream to write to. */
@@ -159,16 +190,21 @@ export class Agent {
 
   #onClosed(stream: Stream): void {
     if (stream !== this.#stream) return;
+    const wasServing = this.#synced;
     this.#teardown();
     if (this.#stopped) return;
-    const delay = this.#backoff.next();
-    this.#log.info({ delayMs: delay }, "reconnecting");
+    this.#connector.advance();
+    // A replica that was serving went away: another one is likely fine, so try it now (jittered,
+    // so a thousand nodes of a dead replica do not arrive at once); otherwise back off.
+    const delay = wasServing ? Math.round(Math.random() * FAILOVER_DELAY_MS) : this.#backoff.next();
+    this.#log.info({ delayMs: delay, address: this.#connector.address }, "reconnecting");
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
     this.#reconnectTimer.unref();
   }
 
   #teardown(): void {
     this.#connected = false;
+    this.#deps.tail.disconnected();
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = null;
     const stream = this.#stream;

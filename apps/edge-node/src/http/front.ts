@@ -1,10 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type HostRequest, type IsolateRunner, isRunError } from "@edge/isolate-host";
+import {
+  type HostRequest,
+  type IsolateRunner,
+  isRunError,
+  type LogLine,
+  type WaitUntilResult,
+} from "@edge/isolate-host";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
 import { errorBody, FRONT_ERRORS, type FrontErrorCode } from "../errors.js";
 import type { MetricsCollector } from "../metrics/collector.js";
+import type { RequestOutcome } from "../request-outcome.js";
 import type { ScriptRegistry } from "../script-registry.js";
+import type { EdgeTail } from "../tail/edge-tail.js";
+import { clientKey } from "../traffic-split.js";
 import { BodyTooLargeError, readBody } from "./body.js";
 import { scriptNameFromHost } from "./host.js";
 
@@ -13,6 +22,9 @@ export interface FrontDeps {
   registry: ScriptRegistry;
   runner: IsolateRunner;
   metrics: MetricsCollector;
+  tail: EdgeTail;
+  /** Prometheus exposition, served at `GET /metrics` on a host outside the zone. */
+  prometheus: { readonly contentType: string; metrics(): Promise<string> };
   logger: Logger;
 }
 
@@ -21,6 +33,8 @@ export interface Front {
   /** Requests being served right now. */
   inFlight(): number;
 }
+
+const NO_LOGS: readonly LogLine[] = Object.freeze([]);
 
 /** Response headers the node computes itself rather than taking from a script. */
 const HOP_BY_HOP = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
@@ -31,7 +45,7 @@ const HOP_BY_HOP = new Set(["content-length", "transfer-encoding", "connection",
  * for the node itself.
  */
 export function createFront(deps: FrontDeps): Front {
-  const { config, registry, runner, metrics } = deps;
+  const { config, registry, runner, metrics, tail } = deps;
   const log = deps.logger.child({ component: "front" });
   let inFlight = 0;
 
@@ -39,6 +53,10 @@ export function createFront(deps: FrontDeps): Front {
     const started = performance.now();
     const name = scriptNameFromHost(req.headers.host, config.zone);
     if (name === null) {
+      if (req.url === "/metrics" && req.method === "GET") {
+        await sendPrometheus(res, deps.prometheus, config.pop);
+        return;
+      }
       if (req.url === "/healthz") {
         sendJson(
           res,
@@ -56,7 +74,7 @@ export function createFront(deps: FrontDeps): Front {
       );
       return;
     }
-    const script = registry.get(name);
+    const script = registry.get(name, clientKey(req));
     if (!script) {
       sendError(
         res,
@@ -67,19 +85,29 @@ export function createFront(deps: FrontDeps): Front {
       return;
     }
     const versionHeader = String(script.version);
-    let error = true;
+    const startedAt = Date.now();
+    const url = `http://${req.headers.host}${req.url ?? "/"}`;
+    let status = 500;
     let cpuMs = 0;
+    let ranIsolate = false;
+    let errorCode: string | null = null;
+    let errorMessage: string | null = null;
+    let logs = NO_LOGS;
+    let background: Promise<WaitUntilResult> | null = null;
     try {
       const body = await readBody(req, config.maxRequestBytes);
       const request: HostRequest = {
         method: req.method ?? "GET",
-        url: `http://${req.headers.host}${req.url ?? "/"}`,
+        url,
         headers: headerPairs(req.rawHeaders),
         body,
       };
+      ranIsolate = true;
       const result = await runner.run(script.prepared, request);
       cpuMs = result.cpuMs;
-      error = result.response.status >= 500;
+      logs = result.logs;
+      status = result.response.status;
+      background = result.waitUntil;
       const headers: string[] = [];
       for (const [k, v] of result.response.headers) {
         if (!HOP_BY_HOP.has(k.toLowerCase())) headers.push(k, v);
@@ -90,17 +118,50 @@ export function createFront(deps: FrontDeps): Front {
       res.end(req.method === "HEAD" ? undefined : result.response.body);
     } catch (err) {
       if (isRunError(err)) {
-        cpuMs = err.cpuMs;
+        ({ cpuMs, logs, status, code: errorCode, message: errorMessage } = err);
         sendJson(res, err.status, errorBody(err.code, err.message), config.pop, versionHeader);
       } else if (err instanceof BodyTooLargeError) {
+        status = FRONT_ERRORS.EDGE_BODY_TOO_LARGE;
+        errorCode = "EDGE_BODY_TOO_LARGE";
+        errorMessage = err.message;
         sendError(res, "EDGE_BODY_TOO_LARGE", err.message, config.pop, versionHeader);
       } else {
         log.error({ err, script: name }, "request failed in the host");
+        status = FRONT_ERRORS.EDGE_INTERNAL;
+        errorCode = "EDGE_INTERNAL";
+        errorMessage = "internal error";
         sendError(res, "EDGE_INTERNAL", "internal error", config.pop, versionHeader);
       }
     } finally {
-      metrics.record(name, script.version, { latencyMs: performance.now() - started, cpuMs, error });
+      // One object per request feeds both the metrics and the tail. The isolate
+      // host does not report isolate start time or heap per run yet.
+      const outcome: RequestOutcome = {
+        script: name,
+        version: script.version,
+        method: req.method ?? "GET",
+        url,
+        status,
+        startedAt,
+        latencyMs: performance.now() - started,
+        cpuMs,
+        ranIsolate,
+        errorCode,
+        errorMessage,
+        logs,
+        isolateStartMs: null,
+        memoryBytes: null,
+      };
+      if (background === null) observe(outcome);
+      // ctx.waitUntil() work runs on after the response: its CPU time, console
+      // lines and any limit it hit belong to this request, so it is counted
+      // (and tailed) once that work is over. The promise never rejects.
+      else void background.then((after) => observe(withBackground(outcome, after)));
     }
+  }
+
+  function observe(outcome: RequestOutcome): void {
+    metrics.record(outcome);
+    tail.observe(outcome);
   }
 
   const server = createServer((req, res) => {
@@ -115,6 +176,31 @@ export function createFront(deps: FrontDeps): Front {
     });
   });
   return { server, inFlight: () => inFlight };
+}
+
+function withBackground(outcome: RequestOutcome, after: WaitUntilResult): RequestOutcome {
+  const failed = after.error !== null && outcome.errorCode === null;
+  return {
+    ...outcome,
+    cpuMs: after.cpuMs,
+    logs: after.logs.length > 0 ? [...outcome.logs, ...after.logs] : outcome.logs,
+    errorCode: failed ? (after.error?.code ?? null) : outcome.errorCode,
+    errorMessage: failed ? (after.error?.message ?? null) : outcome.errorMessage,
+  };
+}
+
+async function sendPrometheus(
+  res: ServerResponse,
+  prometheus: FrontDeps["prometheus"],
+  pop: string,
+): Promise<void> {
+  const body = await prometheus.metrics();
+  res.writeHead(200, {
+    "content-type": prometheus.contentType,
+    "content-length": String(Buffer.byteLength(body)),
+    "x-edge-pop": pop,
+  });
+  res.end(body);
 }
 
 function headerPairs(raw: string[]): Array<[string, string]> {

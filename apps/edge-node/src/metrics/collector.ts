@@ -1,79 +1,121 @@
-import { LATENCY_BOUNDS_MS, type MetricsReport, type ScriptMetrics } from "@edge/protocol";
+import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
+import { type RequestOutcome, statusClass } from "../request-outcome.js";
+
+/** One window of per script version figures, as the shipper turns it into a report. */
+export interface MetricsWindow {
+  windowStartMs: number;
+  windowEndMs: number;
+  scripts: ScriptMetrics[];
+  isolatesCreated: number;
+}
 
 /**
- * Per script version counters for one reporting window. `drain()` hands the
- * window to the agent; if sending fails, `restore()` merges it back so the
- * next report carries it (no loss while the control plane is away).
+ * Per script version figures, twice: for the current reporting window (taken
+ * by `drain()` and shipped as a delta) and since the process started (read by
+ * the Prometheus endpoint). Recording is a few array increments, as it runs
+ * on every request.
  */
 export class MetricsCollector {
   #window = new Map<string, ScriptMetrics>();
-  #windowStart = Date.now();
+  readonly #lifetime = new Map<string, ScriptMetrics>();
+  #windowStart: number;
+  #isolatesInWindow = 0;
+  #isolatesTotal = 0;
 
-  record(
-    script: string,
-    version: number,
-    sample: { latencyMs: number; cpuMs: number; error: boolean },
-  ): void {
-    const entry = this.#entry(script, version);
-    entry.requests += 1;
-    if (sample.error) entry.errors += 1;
-    entry.cpuMsTotal += sample.cpuMs;
-    entry.latencyMsTotal += sample.latencyMs;
-    const bucket = bucketIndex(sample.latencyMs);
-    entry.latencyBuckets[bucket] = (entry.latencyBuckets[bucket] ?? 0) + 1;
+  constructor(now = Date.now()) {
+    this.#windowStart = now;
   }
 
-  /** Takes the current window, or null when nothing happened in it. */
-  drain(now = Date.now()): MetricsReport | null {
-    if (this.#window.size === 0) return null;
-    const report: MetricsReport = {
+  record(outcome: RequestOutcome): void {
+    add(entry(this.#window, outcome.script, outcome.version), outcome);
+    add(entry(this.#lifetime, outcome.script, outcome.version), outcome);
+    if (outcome.ranIsolate) {
+      this.#isolatesInWindow += 1;
+      this.#isolatesTotal += 1;
+    }
+  }
+
+  /** Takes the current window (possibly with no scripts) and starts the next one. */
+  drain(now = Date.now()): MetricsWindow {
+    const window: MetricsWindow = {
       windowStartMs: this.#windowStart,
       windowEndMs: now,
-      latencyBoundsMs: [...LATENCY_BOUNDS_MS],
       scripts: [...this.#window.values()],
+      isolatesCreated: this.#isolatesInWindow,
     };
     this.#window = new Map();
     this.#windowStart = now;
-    return report;
+    this.#isolatesInWindow = 0;
+    return window;
   }
 
-  /** Puts back a report that could not be delivered. */
-  restore(report: MetricsReport): void {
-    this.#windowStart = Math.min(this.#windowStart, report.windowStartMs);
-    for (const s of report.scripts) {
-      const entry = this.#entry(s.script, s.version);
-      entry.requests += s.requests;
-      entry.errors += s.errors;
-      entry.cpuMsTotal += s.cpuMsTotal;
-      entry.latencyMsTotal += s.latencyMsTotal;
-      s.latencyBuckets.forEach((count, i) => {
-        entry.latencyBuckets[i] = (entry.latencyBuckets[i] ?? 0) + count;
-      });
-    }
+  /** Figures since start-up, per script version. */
+  lifetime(): Iterable<ScriptMetrics> {
+    return this.#lifetime.values();
   }
 
-  #entry(script: string, version: number): ScriptMetrics {
-    const key = `${script}@${version}`;
-    let entry = this.#window.get(key);
-    if (!entry) {
-      entry = {
-        script,
-        version,
-        requests: 0,
-        errors: 0,
-        cpuMsTotal: 0,
-        latencyMsTotal: 0,
-        latencyBuckets: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
-      };
-      this.#window.set(key, entry);
-    }
-    return entry;
+  get isolatesCreatedTotal(): number {
+    return this.#isolatesTotal;
   }
 }
 
-function bucketIndex(latencyMs: number): number {
-  for (let i = 0; i < LATENCY_BOUNDS_MS.length; i++) {
-    if (latencyMs <= (LATENCY_BOUNDS_MS[i] as number)) return i;
+export function emptyScriptMetrics(script: string, version: number): ScriptMetrics {
+  return {
+    script,
+    version,
+    requests: 0,
+    errors: 0,
+    cpuMsTotal: 0,
+    latencyMsTotal: 0,
+    latencyBuckets: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
+    cpuBuckets: new Array<number>(CPU_BOUNDS_MS.length + 1).fill(0),
+    statusClasses: {},
+    errorsByCode: {},
+    isolateStarts: 0,
+    isolateStartMsTotal: 0,
+    memorySamples: 0,
+    memoryBytesTotal: 0,
+  };
+}
+
+function entry(map: Map<string, ScriptMetrics>, script: string, version: number): ScriptMetrics {
+  const key = `${script}@${version}`;
+  let found = map.get(key);
+  if (!found) {
+    found = emptyScriptMetrics(script, version);
+    map.set(key, found);
   }
-  return LATENCY_BOUNDS_MS.length;
+  return found;
+}
+
+function add(m: ScriptMetrics, o: RequestOutcome): void {
+  m.requests += 1;
+  if (o.status >= 500 || o.errorCode !== null) m.errors += 1;
+  m.cpuMsTotal += o.cpuMs;
+  m.latencyMsTotal += o.latencyMs;
+  increment(m.latencyBuckets, bucketIndex(LATENCY_BOUNDS_MS, o.latencyMs));
+  increment(m.cpuBuckets, bucketIndex(CPU_BOUNDS_MS, o.cpuMs));
+  const cls = statusClass(o.status);
+  m.statusClasses[cls] = (m.statusClasses[cls] ?? 0) + 1;
+  if (o.errorCode !== null) m.errorsByCode[o.errorCode] = (m.errorsByCode[o.errorCode] ?? 0) + 1;
+  if (o.isolateStartMs !== null) {
+    m.isolateStarts += 1;
+    m.isolateStartMsTotal += o.isolateStartMs;
+  }
+  if (o.memoryBytes !== null) {
+    m.memorySamples += 1;
+    m.memoryBytesTotal += o.memoryBytes;
+  }
+}
+
+function increment(buckets: number[], index: number): void {
+  buckets[index] = (buckets[index] ?? 0) + 1;
+}
+
+/** Index of the first bound >= value; the overflow bucket (bounds.length) above the last. */
+export function bucketIndex(bounds: readonly number[], value: number): number {
+  for (let i = 0; i < bounds.length; i++) {
+    if (value <= (bounds[i] as number)) return i;
+  }
+  return bounds.length;
 }

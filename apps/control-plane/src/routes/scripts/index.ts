@@ -5,6 +5,7 @@ import { deployRoute } from "./deploy.js";
 import { checkNameParam } from "./params.js";
 import { readRoutes } from "./read.js";
 import { rollbackRoute } from "./rollback.js";
+import { rolloutRoutes } from "./rollout.js";
 
 /** Everything under `/v1/scripts`. The name check runs before any body is read. */
 export const scriptRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
@@ -12,5 +13,6 @@ export const scriptRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   await app.register(deployRoute, deps);
   await app.register(readRoutes, deps);
   await app.register(rollbackRoute, deps);
+  await app.register(rolloutRoutes, deps);
   await app.register(deleteRoute, deps);
 };

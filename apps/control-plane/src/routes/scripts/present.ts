@@ -1,5 +1,5 @@
 import type { NodeView } from "../../push/types.js";
-import type { ScriptLimits, ScriptSummary, VersionMeta } from "../../store/types.js";
+import type { ScriptLimits, ScriptRollout, ScriptSummary, VersionMeta } from "../../store/types.js";
 
 /** The store keeps epoch milliseconds; the API speaks ISO-8601. */
 export function iso(epochMs: number): string {
@@ -78,7 +78,10 @@ export function presentScript(active: VersionMeta, summary: ScriptSummary): Scri
 export interface RolloutEntry {
   nodeId: string;
   pop: string;
+  /** The version serving the node's traffic (the rest of it, with a canary). */
   version: number;
+  /** Present while the node splits traffic: the canary version and its share. */
+  canary?: { version: number; percent: number };
 }
 
 /** Which version of the script each node reports running (nodes without it are left out). */
@@ -86,7 +89,29 @@ export function rollout(name: string, nodes: NodeView[]): RolloutEntry[] {
   const entries: RolloutEntry[] = [];
   for (const node of nodes) {
     const version = node.scripts[name];
-    if (version !== undefined) entries.push({ nodeId: node.id, pop: node.pop, version });
+    if (version === undefined) continue;
+    const canary = node.canaries?.[name];
+    entries.push({ nodeId: node.id, pop: node.pop, version, ...(canary ? { canary: { ...canary } } : {}) });
   }
   return entries;
+}
+
+/** A gradual rollout in progress, as the API shows it. */
+export interface StagedView {
+  version: number;
+  /** Share of every PoP's clients, or null when `pops` is used. */
+  percent: number | null;
+  /** PoPs running it for all their traffic, or null when `percent` is used. */
+  pops: string[] | null;
+  startedAt: string;
+}
+
+export function presentStaged(rollout: ScriptRollout | null): StagedView | null {
+  if (rollout === null) return null;
+  return {
+    version: rollout.version,
+    percent: rollout.percent,
+    pops: rollout.pops === null ? null : [...rollout.pops],
+    startedAt: iso(rollout.startedAt),
+  };
 }

@@ -24,8 +24,13 @@ function node(id: string, pop: string, scripts: Record<string, number>): NodeVie
     lastSeen: new Date(0).toISOString(),
     configVersion: 1,
     scripts,
+    canaries: {},
     inFlight: 0,
     lastNack: null,
+    nackCount: 0,
+    parked: {},
+    failingChecks: [],
+    controlPlaneId: "cp-test",
   };
 }
 
@@ -72,6 +77,7 @@ describe("GET /v1/scripts/:name", () => {
       updatedAt: expect.any(String),
       activeVersion: 2,
       latestVersion: 2,
+      staged: null,
       rollout: [],
     });
     expect(body).not.toHaveProperty("source");

@@ -4,7 +4,7 @@ import { EdgeError } from "../../errors.js";
 import type { RouteDeps } from "../types.js";
 import { parseQuery } from "../validation.js";
 import { type NameParams, versionParam } from "./params.js";
-import { presentScript, presentSummary, presentVersion, rollout } from "./present.js";
+import { presentScript, presentStaged, presentSummary, presentVersion, rollout } from "./present.js";
 
 const sourceQuery = z.object({ version: versionParam.optional() });
 
@@ -12,7 +12,11 @@ function scriptNotFound(name: string): EdgeError {
   return new EdgeError("EDGE_SCRIPT_NOT_FOUND", `No script named ${name}`);
 }
 
-/** The read side: listings, one script with its rollout, its versions, and a version's source. */
+/**
+ * The read side: listings, one script (with `staged`, the gradual rollout in
+ * progress, and `rollout`, which version each node runs), its versions, and a
+ * version's source.
+ */
 export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, { store, hub }) => {
   app.get("/scripts", async () => {
     const scripts = await store.listScripts();
@@ -23,7 +27,11 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, { store, hu
     const { name } = request.params;
     const [summary, active] = await Promise.all([store.getSummary(name), store.getActive(name)]);
     if (summary === null || active === null) throw scriptNotFound(name);
-    return { ...presentScript(active, summary), rollout: rollout(name, hub.nodes()) };
+    return {
+      ...presentScript(active, summary),
+      staged: presentStaged(summary.rollout),
+      rollout: rollout(name, hub.nodes()),
+    };
   });
 
   app.get<{ Params: NameParams }>("/scripts/:name/versions", async (request) => {

@@ -17,20 +17,35 @@ import {
   type Metadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { LogsQuery, LogsReply, MetricsAck, NodeStats, TailBatch, TailSessions } from "./telemetry.js";
 
 export const protobufPackage = "edge.v1";
 
 export const protobufFileName = "edge/v1/control.proto";
 
 export interface NodeMessage {
-  msg: { $case: "hello"; value: Hello } | { $case: "heartbeat"; value: Heartbeat } | { $case: "ack"; value: Ack } | {
-    $case: "metrics";
-    value: MetricsReport;
-  } | undefined;
+  msg:
+    | { $case: "hello"; value: Hello }
+    | { $case: "heartbeat"; value: Heartbeat }
+    | { $case: "ack"; value: Ack }
+    | { $case: "metrics"; value: MetricsReport }
+    | //
+    /** Telemetry (telemetry.proto): fields 20-29. */
+    { $case: "tail"; value: TailBatch }
+    | { $case: "logsReply"; value: LogsReply }
+    | undefined;
 }
 
 export interface ControlMessage {
-  msg: { $case: "push"; value: ConfigPush } | { $case: "welcome"; value: Welcome } | undefined;
+  msg:
+    | { $case: "push"; value: ConfigPush }
+    | { $case: "welcome"; value: Welcome }
+    | //
+    /** Telemetry (telemetry.proto): fields 20-29. */
+    { $case: "metricsAck"; value: MetricsAck }
+    | { $case: "tailSessions"; value: TailSessions }
+    | { $case: "logsQuery"; value: LogsQuery }
+    | undefined;
 }
 
 /** First message on a stream, sent by the node. */
@@ -44,11 +59,32 @@ export interface Hello {
   agentVersion: string;
   /** Script name -> version the node already holds (from its local cache). */
   heldVersions: { [key: string]: number };
+  /**
+   * Script name -> release key (see Script.canary) the node holds. Newer
+   * control planes diff against this; held_versions stays for older ones.
+   */
+  heldReleases: { [key: string]: string };
+  /**
+   * Script name -> release key the node rejected (NACKed) and still refuses:
+   * the control plane does not send it again until the desired release
+   * changes, even after a reconnect to another replica.
+   */
+  rejectedReleases: { [key: string]: string };
 }
 
 export interface Hello_HeldVersionsEntry {
   key: string;
   value: number;
+}
+
+export interface Hello_HeldReleasesEntry {
+  key: string;
+  value: string;
+}
+
+export interface Hello_RejectedReleasesEntry {
+  key: string;
+  value: string;
 }
 
 /** Control plane's answer to Hello. */
@@ -60,6 +96,8 @@ export interface Welcome {
 export interface Heartbeat {
   sentAtMs: number;
   inFlight: number;
+  /** Names of the node's own health checks that fail right now (empty: healthy). */
+  failingChecks: string[];
 }
 
 export interface Limits {
@@ -77,11 +115,27 @@ export interface Script {
   vars: { [key: string]: string };
   limits: Limits | undefined;
   createdAtMs: number;
+  /**
+   * A gradual rollout in progress on this node: `percent` of the script's
+   * traffic runs `canary.script` (another version of the same script), chosen
+   * deterministically per client; the rest runs this version. The resource's
+   * release key is "<version>" without a canary and
+   * "<version>+<canary version>@<percent>" with one.
+   */
+  canary: Canary | undefined;
 }
 
 export interface Script_VarsEntry {
   key: string;
   value: string;
+}
+
+export interface Canary {
+  script:
+    | Script
+    | undefined;
+  /** 1..99: the share of clients (by a hash of the client) sent to the canary. */
+  percent: number;
 }
 
 export interface ConfigPush {
@@ -104,7 +158,10 @@ export interface ResourceError {
 export interface Ack {
   nonce: string;
   configVersion: number;
-  /** Scripts of this push the node rejected; all others were applied. */
+  /**
+   * Scripts of this push the node rejected; all others were applied. A
+   * rejected script keeps running its previous release on the node.
+   */
   errors: ResourceError[];
 }
 
@@ -120,6 +177,28 @@ export interface ScriptMetrics {
    */
   latencyBuckets: number[];
   latencyMsTotal: number;
+  /** Responses per status class: "1xx" ... "5xx". */
+  statusClasses: { [key: string]: number };
+  /** Requests that ended in an edge error, by code (EDGE_CPU_LIMIT, EDGE_SCRIPT_ERROR...). */
+  errorsByCode: { [key: string]: number };
+  /** Counts per isolate CPU time bucket; bounds are MetricsReport.cpu_bounds_ms, plus one overflow bucket. */
+  cpuBuckets: number[];
+  /** Isolate start time (when the isolate host reports it). */
+  isolateStarts: number;
+  isolateStartMsTotal: number;
+  /** Isolate heap after the request (when the isolate host reports it): sum and number of samples. */
+  memorySamples: number;
+  memoryBytesTotal: number;
+}
+
+export interface ScriptMetrics_StatusClassesEntry {
+  key: string;
+  value: number;
+}
+
+export interface ScriptMetrics_ErrorsByCodeEntry {
+  key: string;
+  value: number;
 }
 
 export interface MetricsReport {
@@ -127,6 +206,11 @@ export interface MetricsReport {
   windowEndMs: number;
   latencyBoundsMs: number[];
   scripts: ScriptMetrics[];
+  /** Delivery: unique per agent process, and increasing by one per report (see telemetry.proto). */
+  reporterId: string;
+  sequence: number;
+  cpuBoundsMs: number[];
+  node: NodeStats | undefined;
 }
 
 function createBaseNodeMessage(): NodeMessage {
@@ -147,6 +231,12 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         break;
       case "metrics":
         MetricsReport.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
+      case "tail":
+        TailBatch.encode(message.msg.value, writer.uint32(162).fork()).join();
+        break;
+      case "logsReply":
+        LogsReply.encode(message.msg.value, writer.uint32(170).fork()).join();
         break;
     }
     return writer;
@@ -197,6 +287,22 @@ export const NodeMessage: MessageFns<NodeMessage> = {
             message.msg = { $case: "metrics", value: MetricsReport.decode(reader, reader.uint32()) };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.msg = { $case: "tail", value: TailBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.msg = { $case: "logsReply", value: LogsReply.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -219,6 +325,12 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         ? { $case: "ack", value: Ack.fromJSON(object.ack) }
         : isSet(object.metrics)
         ? { $case: "metrics", value: MetricsReport.fromJSON(object.metrics) }
+        : isSet(object.tail)
+        ? { $case: "tail", value: TailBatch.fromJSON(object.tail) }
+        : isSet(object.logsReply)
+        ? { $case: "logsReply", value: LogsReply.fromJSON(object.logsReply) }
+        : isSet(object.logs_reply)
+        ? { $case: "logsReply", value: LogsReply.fromJSON(object.logs_reply) }
         : undefined,
     };
   },
@@ -233,6 +345,10 @@ export const NodeMessage: MessageFns<NodeMessage> = {
       obj.ack = Ack.toJSON(message.msg.value);
     } else if (message.msg?.$case === "metrics") {
       obj.metrics = MetricsReport.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "tail") {
+      obj.tail = TailBatch.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "logsReply") {
+      obj.logsReply = LogsReply.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -267,6 +383,18 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         }
         break;
       }
+      case "tail": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "tail", value: TailBatch.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "logsReply": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "logsReply", value: LogsReply.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -284,6 +412,15 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         break;
       case "welcome":
         Welcome.encode(message.msg.value, writer.uint32(18).fork()).join();
+        break;
+      case "metricsAck":
+        MetricsAck.encode(message.msg.value, writer.uint32(162).fork()).join();
+        break;
+      case "tailSessions":
+        TailSessions.encode(message.msg.value, writer.uint32(170).fork()).join();
+        break;
+      case "logsQuery":
+        LogsQuery.encode(message.msg.value, writer.uint32(178).fork()).join();
         break;
     }
     return writer;
@@ -318,6 +455,30 @@ export const ControlMessage: MessageFns<ControlMessage> = {
             message.msg = { $case: "welcome", value: Welcome.decode(reader, reader.uint32()) };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.msg = { $case: "metricsAck", value: MetricsAck.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.msg = { $case: "tailSessions", value: TailSessions.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.msg = { $case: "logsQuery", value: LogsQuery.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -336,6 +497,18 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         ? { $case: "push", value: ConfigPush.fromJSON(object.push) }
         : isSet(object.welcome)
         ? { $case: "welcome", value: Welcome.fromJSON(object.welcome) }
+        : isSet(object.metricsAck)
+        ? { $case: "metricsAck", value: MetricsAck.fromJSON(object.metricsAck) }
+        : isSet(object.metrics_ack)
+        ? { $case: "metricsAck", value: MetricsAck.fromJSON(object.metrics_ack) }
+        : isSet(object.tailSessions)
+        ? { $case: "tailSessions", value: TailSessions.fromJSON(object.tailSessions) }
+        : isSet(object.tail_sessions)
+        ? { $case: "tailSessions", value: TailSessions.fromJSON(object.tail_sessions) }
+        : isSet(object.logsQuery)
+        ? { $case: "logsQuery", value: LogsQuery.fromJSON(object.logsQuery) }
+        : isSet(object.logs_query)
+        ? { $case: "logsQuery", value: LogsQuery.fromJSON(object.logs_query) }
         : undefined,
     };
   },
@@ -346,6 +519,12 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       obj.push = ConfigPush.toJSON(message.msg.value);
     } else if (message.msg?.$case === "welcome") {
       obj.welcome = Welcome.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "metricsAck") {
+      obj.metricsAck = MetricsAck.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "tailSessions") {
+      obj.tailSessions = TailSessions.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "logsQuery") {
+      obj.logsQuery = LogsQuery.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -368,13 +547,41 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         }
         break;
       }
+      case "metricsAck": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "metricsAck", value: MetricsAck.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "tailSessions": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "tailSessions", value: TailSessions.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "logsQuery": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "logsQuery", value: LogsQuery.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseHello(): Hello {
-  return { nodeId: "", pop: "", lat: 0, lon: 0, httpAddress: "", agentVersion: "", heldVersions: {} };
+  return {
+    nodeId: "",
+    pop: "",
+    lat: 0,
+    lon: 0,
+    httpAddress: "",
+    agentVersion: "",
+    heldVersions: {},
+    heldReleases: {},
+    rejectedReleases: {},
+  };
 }
 
 export const Hello: MessageFns<Hello> = {
@@ -399,6 +606,12 @@ export const Hello: MessageFns<Hello> = {
     }
     globalThis.Object.entries(message.heldVersions).forEach(([key, value]: [string, number]) => {
       Hello_HeldVersionsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    globalThis.Object.entries(message.heldReleases).forEach(([key, value]: [string, string]) => {
+      Hello_HeldReleasesEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    globalThis.Object.entries(message.rejectedReleases).forEach(([key, value]: [string, string]) => {
+      Hello_RejectedReleasesEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
     });
     return writer;
   },
@@ -475,6 +688,28 @@ export const Hello: MessageFns<Hello> = {
             }
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = Hello_HeldReleasesEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.heldReleases[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = Hello_RejectedReleasesEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.rejectedReleases[entry9.key] = entry9.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -534,6 +769,60 @@ export const Hello: MessageFns<Hello> = {
           {},
         )
         : {},
+      heldReleases: isObject(object.heldReleases)
+        ? (globalThis.Object.entries(object.heldReleases) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.held_releases)
+        ? (globalThis.Object.entries(object.held_releases) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      rejectedReleases: isObject(object.rejectedReleases)
+        ? (globalThis.Object.entries(object.rejectedReleases) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.rejected_releases)
+        ? (globalThis.Object.entries(object.rejected_releases) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -566,6 +855,24 @@ export const Hello: MessageFns<Hello> = {
         });
       }
     }
+    if (message.heldReleases) {
+      const entries = globalThis.Object.entries(message.heldReleases) as [string, string][];
+      if (entries.length > 0) {
+        obj.heldReleases = {};
+        entries.forEach(([k, v]) => {
+          obj.heldReleases[k] = v;
+        });
+      }
+    }
+    if (message.rejectedReleases) {
+      const entries = globalThis.Object.entries(message.rejectedReleases) as [string, string][];
+      if (entries.length > 0) {
+        obj.rejectedReleases = {};
+        entries.forEach(([k, v]) => {
+          obj.rejectedReleases[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -584,6 +891,24 @@ export const Hello: MessageFns<Hello> = {
       (acc: { [key: string]: number }, [key, value]: [string, number]) => {
         if (value !== undefined) {
           acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.heldReleases = (globalThis.Object.entries(object.heldReleases ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.rejectedReleases = (globalThis.Object.entries(object.rejectedReleases ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
         }
         return acc;
       },
@@ -674,6 +999,176 @@ export const Hello_HeldVersionsEntry: MessageFns<Hello_HeldVersionsEntry> = {
     const message = createBaseHello_HeldVersionsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseHello_HeldReleasesEntry(): Hello_HeldReleasesEntry {
+  return { key: "", value: "" };
+}
+
+export const Hello_HeldReleasesEntry: MessageFns<Hello_HeldReleasesEntry> = {
+  encode(message: Hello_HeldReleasesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Hello_HeldReleasesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHello_HeldReleasesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Hello_HeldReleasesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Hello_HeldReleasesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Hello_HeldReleasesEntry>, I>>(base?: I): Hello_HeldReleasesEntry {
+    return Hello_HeldReleasesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Hello_HeldReleasesEntry>, I>>(object: I): Hello_HeldReleasesEntry {
+    const message = createBaseHello_HeldReleasesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHello_RejectedReleasesEntry(): Hello_RejectedReleasesEntry {
+  return { key: "", value: "" };
+}
+
+export const Hello_RejectedReleasesEntry: MessageFns<Hello_RejectedReleasesEntry> = {
+  encode(message: Hello_RejectedReleasesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Hello_RejectedReleasesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHello_RejectedReleasesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Hello_RejectedReleasesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Hello_RejectedReleasesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Hello_RejectedReleasesEntry>, I>>(base?: I): Hello_RejectedReleasesEntry {
+    return Hello_RejectedReleasesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Hello_RejectedReleasesEntry>, I>>(object: I): Hello_RejectedReleasesEntry {
+    const message = createBaseHello_RejectedReleasesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -772,7 +1267,7 @@ export const Welcome: MessageFns<Welcome> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { sentAtMs: 0, inFlight: 0 };
+  return { sentAtMs: 0, inFlight: 0, failingChecks: [] };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -782,6 +1277,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.inFlight !== 0) {
       writer.uint32(16).uint32(message.inFlight);
+    }
+    for (const v of message.failingChecks) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -815,6 +1313,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.inFlight = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.failingChecks.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -839,6 +1345,11 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         : isSet(object.in_flight)
         ? globalThis.Number(object.in_flight)
         : 0,
+      failingChecks: globalThis.Array.isArray(object?.failingChecks)
+        ? object.failingChecks.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.failing_checks)
+        ? object.failing_checks.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -850,6 +1361,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.inFlight !== 0) {
       obj.inFlight = Math.round(message.inFlight);
     }
+    if (message.failingChecks?.length) {
+      obj.failingChecks = message.failingChecks;
+    }
     return obj;
   },
 
@@ -860,6 +1374,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     const message = createBaseHeartbeat();
     message.sentAtMs = object.sentAtMs ?? 0;
     message.inFlight = object.inFlight ?? 0;
+    message.failingChecks = object.failingChecks?.map((e) => e) || [];
     return message;
   },
 };
@@ -978,7 +1493,16 @@ export const Limits: MessageFns<Limits> = {
 };
 
 function createBaseScript(): Script {
-  return { name: "", version: 0, sha256: "", source: "", vars: {}, limits: undefined, createdAtMs: 0 };
+  return {
+    name: "",
+    version: 0,
+    sha256: "",
+    source: "",
+    vars: {},
+    limits: undefined,
+    createdAtMs: 0,
+    canary: undefined,
+  };
 }
 
 export const Script: MessageFns<Script> = {
@@ -1003,6 +1527,9 @@ export const Script: MessageFns<Script> = {
     }
     if (message.createdAtMs !== 0) {
       writer.uint32(56).int64(message.createdAtMs);
+    }
+    if (message.canary !== undefined) {
+      Canary.encode(message.canary, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1079,6 +1606,14 @@ export const Script: MessageFns<Script> = {
             message.createdAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.canary = Canary.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1117,6 +1652,7 @@ export const Script: MessageFns<Script> = {
         : isSet(object.created_at_ms)
         ? globalThis.Number(object.created_at_ms)
         : 0,
+      canary: isSet(object.canary) ? Canary.fromJSON(object.canary) : undefined,
     };
   },
 
@@ -1149,6 +1685,9 @@ export const Script: MessageFns<Script> = {
     if (message.createdAtMs !== 0) {
       obj.createdAtMs = Math.round(message.createdAtMs);
     }
+    if (message.canary !== undefined) {
+      obj.canary = Canary.toJSON(message.canary);
+    }
     return obj;
   },
 
@@ -1174,6 +1713,9 @@ export const Script: MessageFns<Script> = {
       ? Limits.fromPartial(object.limits)
       : undefined;
     message.createdAtMs = object.createdAtMs ?? 0;
+    message.canary = (object.canary !== undefined && object.canary !== null)
+      ? Canary.fromPartial(object.canary)
+      : undefined;
     return message;
   },
 };
@@ -1259,6 +1801,93 @@ export const Script_VarsEntry: MessageFns<Script_VarsEntry> = {
     const message = createBaseScript_VarsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseCanary(): Canary {
+  return { script: undefined, percent: 0 };
+}
+
+export const Canary: MessageFns<Canary> = {
+  encode(message: Canary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.script !== undefined) {
+      Script.encode(message.script, writer.uint32(10).fork()).join();
+    }
+    if (message.percent !== 0) {
+      writer.uint32(16).uint32(message.percent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Canary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCanary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.script = Script.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.percent = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Canary {
+    return {
+      script: isSet(object.script) ? Script.fromJSON(object.script) : undefined,
+      percent: isSet(object.percent) ? globalThis.Number(object.percent) : 0,
+    };
+  },
+
+  toJSON(message: Canary): unknown {
+    const obj: any = {};
+    if (message.script !== undefined) {
+      obj.script = Script.toJSON(message.script);
+    }
+    if (message.percent !== 0) {
+      obj.percent = Math.round(message.percent);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Canary>, I>>(base?: I): Canary {
+    return Canary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Canary>, I>>(object: I): Canary {
+    const message = createBaseCanary();
+    message.script = (object.script !== undefined && object.script !== null)
+      ? Script.fromPartial(object.script)
+      : undefined;
+    message.percent = object.percent ?? 0;
     return message;
   },
 };
@@ -1611,7 +2240,22 @@ export const Ack: MessageFns<Ack> = {
 };
 
 function createBaseScriptMetrics(): ScriptMetrics {
-  return { script: "", version: 0, requests: 0, errors: 0, cpuMsTotal: 0, latencyBuckets: [], latencyMsTotal: 0 };
+  return {
+    script: "",
+    version: 0,
+    requests: 0,
+    errors: 0,
+    cpuMsTotal: 0,
+    latencyBuckets: [],
+    latencyMsTotal: 0,
+    statusClasses: {},
+    errorsByCode: {},
+    cpuBuckets: [],
+    isolateStarts: 0,
+    isolateStartMsTotal: 0,
+    memorySamples: 0,
+    memoryBytesTotal: 0,
+  };
 }
 
 export const ScriptMetrics: MessageFns<ScriptMetrics> = {
@@ -1640,6 +2284,31 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     }
     if (message.latencyMsTotal !== 0) {
       writer.uint32(57).double(message.latencyMsTotal);
+    }
+    globalThis.Object.entries(message.statusClasses).forEach(([key, value]: [string, number]) => {
+      ScriptMetrics_StatusClassesEntry.encode({ key: key as any, value }, writer.uint32(162).fork()).join();
+    });
+    globalThis.Object.entries(message.errorsByCode).forEach(([key, value]: [string, number]) => {
+      ScriptMetrics_ErrorsByCodeEntry.encode({ key: key as any, value }, writer.uint32(170).fork()).join();
+    });
+    if (message.cpuBuckets.length !== 0) {
+      writer.uint32(178).fork();
+      for (const v of message.cpuBuckets) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.isolateStarts !== 0) {
+      writer.uint32(184).uint64(message.isolateStarts);
+    }
+    if (message.isolateStartMsTotal !== 0) {
+      writer.uint32(193).double(message.isolateStartMsTotal);
+    }
+    if (message.memorySamples !== 0) {
+      writer.uint32(200).uint64(message.memorySamples);
+    }
+    if (message.memoryBytesTotal !== 0) {
+      writer.uint32(209).double(message.memoryBytesTotal);
     }
     return writer;
   },
@@ -1723,6 +2392,78 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
             message.latencyMsTotal = reader.double();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            const entry20 = ScriptMetrics_StatusClassesEntry.decode(reader, reader.uint32());
+            if (entry20.value !== undefined) {
+              message.statusClasses[entry20.key] = entry20.value;
+            }
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            const entry21 = ScriptMetrics_ErrorsByCodeEntry.decode(reader, reader.uint32());
+            if (entry21.value !== undefined) {
+              message.errorsByCode[entry21.key] = entry21.value;
+            }
+            continue;
+          }
+          case 22: {
+            if (tag === 176) {
+              message.cpuBuckets.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 178) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.cpuBuckets.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.isolateStarts = longToNumber(reader.uint64());
+            continue;
+          }
+          case 24: {
+            if (tag !== 193) {
+              break;
+            }
+
+            message.isolateStartMsTotal = reader.double();
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.memorySamples = longToNumber(reader.uint64());
+            continue;
+          }
+          case 26: {
+            if (tag !== 209) {
+              break;
+            }
+
+            message.memoryBytesTotal = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1756,6 +2497,85 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
         : isSet(object.latency_ms_total)
         ? globalThis.Number(object.latency_ms_total)
         : 0,
+      statusClasses: isObject(object.statusClasses)
+        ? (globalThis.Object.entries(object.statusClasses) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.status_classes)
+        ? (globalThis.Object.entries(object.status_classes) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      errorsByCode: isObject(object.errorsByCode)
+        ? (globalThis.Object.entries(object.errorsByCode) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.errors_by_code)
+        ? (globalThis.Object.entries(object.errors_by_code) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      cpuBuckets: globalThis.Array.isArray(object?.cpuBuckets)
+        ? object.cpuBuckets.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.cpu_buckets)
+        ? object.cpu_buckets.map((e: any) => globalThis.Number(e))
+        : [],
+      isolateStarts: isSet(object.isolateStarts)
+        ? globalThis.Number(object.isolateStarts)
+        : isSet(object.isolate_starts)
+        ? globalThis.Number(object.isolate_starts)
+        : 0,
+      isolateStartMsTotal: isSet(object.isolateStartMsTotal)
+        ? globalThis.Number(object.isolateStartMsTotal)
+        : isSet(object.isolate_start_ms_total)
+        ? globalThis.Number(object.isolate_start_ms_total)
+        : 0,
+      memorySamples: isSet(object.memorySamples)
+        ? globalThis.Number(object.memorySamples)
+        : isSet(object.memory_samples)
+        ? globalThis.Number(object.memory_samples)
+        : 0,
+      memoryBytesTotal: isSet(object.memoryBytesTotal)
+        ? globalThis.Number(object.memoryBytesTotal)
+        : isSet(object.memory_bytes_total)
+        ? globalThis.Number(object.memory_bytes_total)
+        : 0,
     };
   },
 
@@ -1782,6 +2602,39 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     if (message.latencyMsTotal !== 0) {
       obj.latencyMsTotal = floatToJson(message.latencyMsTotal);
     }
+    if (message.statusClasses) {
+      const entries = globalThis.Object.entries(message.statusClasses) as [string, number][];
+      if (entries.length > 0) {
+        obj.statusClasses = {};
+        entries.forEach(([k, v]) => {
+          obj.statusClasses[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.errorsByCode) {
+      const entries = globalThis.Object.entries(message.errorsByCode) as [string, number][];
+      if (entries.length > 0) {
+        obj.errorsByCode = {};
+        entries.forEach(([k, v]) => {
+          obj.errorsByCode[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.cpuBuckets?.length) {
+      obj.cpuBuckets = message.cpuBuckets.map((e) => Math.round(e));
+    }
+    if (message.isolateStarts !== 0) {
+      obj.isolateStarts = Math.round(message.isolateStarts);
+    }
+    if (message.isolateStartMsTotal !== 0) {
+      obj.isolateStartMsTotal = floatToJson(message.isolateStartMsTotal);
+    }
+    if (message.memorySamples !== 0) {
+      obj.memorySamples = Math.round(message.memorySamples);
+    }
+    if (message.memoryBytesTotal !== 0) {
+      obj.memoryBytesTotal = floatToJson(message.memoryBytesTotal);
+    }
     return obj;
   },
 
@@ -1797,12 +2650,220 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     message.cpuMsTotal = object.cpuMsTotal ?? 0;
     message.latencyBuckets = object.latencyBuckets?.map((e) => e) || [];
     message.latencyMsTotal = object.latencyMsTotal ?? 0;
+    message.statusClasses = (globalThis.Object.entries(object.statusClasses ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.errorsByCode = (globalThis.Object.entries(object.errorsByCode ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.cpuBuckets = object.cpuBuckets?.map((e) => e) || [];
+    message.isolateStarts = object.isolateStarts ?? 0;
+    message.isolateStartMsTotal = object.isolateStartMsTotal ?? 0;
+    message.memorySamples = object.memorySamples ?? 0;
+    message.memoryBytesTotal = object.memoryBytesTotal ?? 0;
+    return message;
+  },
+};
+
+function createBaseScriptMetrics_StatusClassesEntry(): ScriptMetrics_StatusClassesEntry {
+  return { key: "", value: 0 };
+}
+
+export const ScriptMetrics_StatusClassesEntry: MessageFns<ScriptMetrics_StatusClassesEntry> = {
+  encode(message: ScriptMetrics_StatusClassesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScriptMetrics_StatusClassesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScriptMetrics_StatusClassesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScriptMetrics_StatusClassesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ScriptMetrics_StatusClassesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScriptMetrics_StatusClassesEntry>, I>>(
+    base?: I,
+  ): ScriptMetrics_StatusClassesEntry {
+    return ScriptMetrics_StatusClassesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScriptMetrics_StatusClassesEntry>, I>>(
+    object: I,
+  ): ScriptMetrics_StatusClassesEntry {
+    const message = createBaseScriptMetrics_StatusClassesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseScriptMetrics_ErrorsByCodeEntry(): ScriptMetrics_ErrorsByCodeEntry {
+  return { key: "", value: 0 };
+}
+
+export const ScriptMetrics_ErrorsByCodeEntry: MessageFns<ScriptMetrics_ErrorsByCodeEntry> = {
+  encode(message: ScriptMetrics_ErrorsByCodeEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScriptMetrics_ErrorsByCodeEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScriptMetrics_ErrorsByCodeEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScriptMetrics_ErrorsByCodeEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ScriptMetrics_ErrorsByCodeEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScriptMetrics_ErrorsByCodeEntry>, I>>(base?: I): ScriptMetrics_ErrorsByCodeEntry {
+    return ScriptMetrics_ErrorsByCodeEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScriptMetrics_ErrorsByCodeEntry>, I>>(
+    object: I,
+  ): ScriptMetrics_ErrorsByCodeEntry {
+    const message = createBaseScriptMetrics_ErrorsByCodeEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
 
 function createBaseMetricsReport(): MetricsReport {
-  return { windowStartMs: 0, windowEndMs: 0, latencyBoundsMs: [], scripts: [] };
+  return {
+    windowStartMs: 0,
+    windowEndMs: 0,
+    latencyBoundsMs: [],
+    scripts: [],
+    reporterId: "",
+    sequence: 0,
+    cpuBoundsMs: [],
+    node: undefined,
+  };
 }
 
 export const MetricsReport: MessageFns<MetricsReport> = {
@@ -1822,6 +2883,22 @@ export const MetricsReport: MessageFns<MetricsReport> = {
     }
     for (const v of message.scripts) {
       ScriptMetrics.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.reporterId !== "") {
+      writer.uint32(162).string(message.reporterId);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(168).uint64(message.sequence);
+    }
+    if (message.cpuBoundsMs.length !== 0) {
+      writer.uint32(178).fork();
+      for (const v of message.cpuBoundsMs) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.node !== undefined) {
+      NodeStats.encode(message.node, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -1881,6 +2958,48 @@ export const MetricsReport: MessageFns<MetricsReport> = {
             message.scripts.push(ScriptMetrics.decode(reader, reader.uint32()));
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.reporterId = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 22: {
+            if (tag === 177) {
+              message.cpuBoundsMs.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 178) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.cpuBoundsMs.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.node = NodeStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1913,6 +3032,18 @@ export const MetricsReport: MessageFns<MetricsReport> = {
       scripts: globalThis.Array.isArray(object?.scripts)
         ? object.scripts.map((e: any) => ScriptMetrics.fromJSON(e))
         : [],
+      reporterId: isSet(object.reporterId)
+        ? globalThis.String(object.reporterId)
+        : isSet(object.reporter_id)
+        ? globalThis.String(object.reporter_id)
+        : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      cpuBoundsMs: globalThis.Array.isArray(object?.cpuBoundsMs)
+        ? object.cpuBoundsMs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.cpu_bounds_ms)
+        ? object.cpu_bounds_ms.map((e: any) => globalThis.Number(e))
+        : [],
+      node: isSet(object.node) ? NodeStats.fromJSON(object.node) : undefined,
     };
   },
 
@@ -1930,6 +3061,18 @@ export const MetricsReport: MessageFns<MetricsReport> = {
     if (message.scripts?.length) {
       obj.scripts = message.scripts.map((e) => ScriptMetrics.toJSON(e));
     }
+    if (message.reporterId !== "") {
+      obj.reporterId = message.reporterId;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.cpuBoundsMs?.length) {
+      obj.cpuBoundsMs = message.cpuBoundsMs.map((e) => floatToJson(e));
+    }
+    if (message.node !== undefined) {
+      obj.node = NodeStats.toJSON(message.node);
+    }
     return obj;
   },
 
@@ -1942,6 +3085,10 @@ export const MetricsReport: MessageFns<MetricsReport> = {
     message.windowEndMs = object.windowEndMs ?? 0;
     message.latencyBoundsMs = object.latencyBoundsMs?.map((e) => e) || [];
     message.scripts = object.scripts?.map((e) => ScriptMetrics.fromPartial(e)) || [];
+    message.reporterId = object.reporterId ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.cpuBoundsMs = object.cpuBoundsMs?.map((e) => e) || [];
+    message.node = (object.node !== undefined && object.node !== null) ? NodeStats.fromPartial(object.node) : undefined;
     return message;
   },
 };

@@ -1,0 +1,11 @@
+/**
+ * @edge/cli — `edgectl`. The binary is `main.ts`; this face lets tests and
+ * tools run a command line in-process with their own streams.
+ */
+export { ApiClient, type RequestOptions } from "./api-client.js";
+export { COMMANDS, run, VERSION } from "./cli.js";
+export type { Command, CommandContext } from "./command.js";
+export { type ApiConfig, configFilePath, DEFAULT_API_URL, resolveApiConfig } from "./config.js";
+export { CliError, EXIT, type ExitCode, exitCodeForStatus } from "./errors.js";
+export type { Io } from "./io.js";
+export { parseBlock, readSse, type SseEvent } from "./sse.js";

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { run } from "./cli.js";
+import type { Io } from "./io.js";
+
+// Only binds the CLI to this process: streams, environment, Ctrl-C, exit code.
+let interrupt: () => void = () => {};
+const interrupted = new Promise<void>((resolve) => {
+  interrupt = resolve;
+});
+let interrupts = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    // A second Ctrl-C does not wait for a clean stop.
+    if (++interrupts > 1) process.exit(130);
+    interrupt();
+  });
+}
+
+const io: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  isTTY: process.stdout.isTTY === true,
+  env: process.env,
+  cwd: process.cwd(),
+  interrupted,
+};
+
+const code = await run(process.argv.slice(2), io);
+// Let stdout drain (it may be a pipe) before leaving.
+process.stdout.write("", () => process.exit(code));

@@ -1,0 +1,154 @@
+import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS } from "@edge/protocol";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { NodeView } from "../push/types.js";
+import type { LifetimeEntry, MetricsAggregator } from "./aggregator.js";
+import {
+  type HistogramSample,
+  type Sample,
+  type SumCountSample,
+  seconds,
+  snapshotCounter,
+  snapshotGauge,
+  snapshotHistogram,
+  snapshotSumCount,
+} from "./snapshot-metric.js";
+
+export interface ControlPlanePrometheusDeps {
+  metrics: Pick<MetricsAggregator, "lifetime" | "nodes" | "pendingRows" | "flushFailures">;
+  nodes: () => NodeView[];
+  tail: { readonly sessionCount: number; readonly droppedTotal: number };
+}
+
+const LATENCY_BOUNDS_S = LATENCY_BOUNDS_MS.map(seconds);
+const CPU_BOUNDS_S = CPU_BOUNDS_MS.map(seconds);
+
+/**
+ * The control plane's `GET /metrics`: the fleet's figures since this process
+ * started, under the names the edge nodes use (`edge_requests_total`...,
+ * labels `pop`, `script`, `version`), node-wide figures labelled `pop` and
+ * `node`, and the control plane's own state. Scrape either the control plane
+ * or the nodes for per-script series, not both, or sums count twice.
+ */
+export function createControlPlaneRegistry(deps: ControlPlanePrometheusDeps): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const perVersion =
+    <T>(pick: (e: LifetimeEntry, labels: { pop: string; script: string; version: number }) => T[]) =>
+    () =>
+      [...deps.metrics.lifetime()].flatMap((e) =>
+        pick(e, { pop: e.pop, script: e.script, version: e.version }),
+      );
+
+  snapshotCounter(
+    registry,
+    "edge_requests_total",
+    "Requests served, by PoP, script version and status class",
+    perVersion<Sample>((e, labels) =>
+      Object.entries(e.statusClasses).map(([cls, value]) => ({
+        labels: { ...labels, status_class: cls },
+        value,
+      })),
+    ),
+  );
+  snapshotCounter(
+    registry,
+    "edge_request_errors_total",
+    "Requests that ended in an edge error, by PoP, script version and code",
+    perVersion<Sample>((e, labels) =>
+      Object.entries(e.errorsByCode).map(([code, value]) => ({ labels: { ...labels, code }, value })),
+    ),
+  );
+  snapshotHistogram(
+    registry,
+    "edge_request_duration_seconds",
+    "Time from request to response at the node",
+    perVersion<HistogramSample>((e, labels) => [
+      { labels, bounds: LATENCY_BOUNDS_S, counts: e.latencyBuckets, sum: seconds(e.latencyMsTotal) },
+    ]),
+  );
+  snapshotHistogram(
+    registry,
+    "edge_isolate_cpu_seconds",
+    "CPU time the isolate spent per request",
+    perVersion<HistogramSample>((e, labels) => [
+      { labels, bounds: CPU_BOUNDS_S, counts: e.cpuBuckets, sum: seconds(e.cpuMsTotal) },
+    ]),
+  );
+  snapshotSumCount(
+    registry,
+    "edge_isolate_start_seconds",
+    "Time to start an isolate for a request (when the isolate host reports it)",
+    perVersion<SumCountSample>((e, labels) =>
+      e.isolateStarts > 0 ? [{ labels, sum: seconds(e.isolateStartMsTotal), count: e.isolateStarts }] : [],
+    ),
+  );
+  snapshotSumCount(
+    registry,
+    "edge_isolate_memory_bytes",
+    "Isolate heap after a request (when the isolate host reports it)",
+    perVersion<SumCountSample>((e, labels) =>
+      e.memorySamples > 0 ? [{ labels, sum: e.memoryBytesTotal, count: e.memorySamples }] : [],
+    ),
+  );
+
+  const perNode = (read: (n: ReturnType<typeof nodeList>[number]) => number) => () =>
+    nodeList().map((n) => ({ labels: { pop: n.pop, node: n.nodeId }, value: read(n) }));
+  const nodeList = () => [...deps.metrics.nodes()];
+  snapshotGauge(
+    registry,
+    "edge_in_flight_requests",
+    "Requests a node was serving at its last report",
+    perNode((n) => n.stats.inFlight),
+  );
+  snapshotCounter(
+    registry,
+    "edge_isolates_created_total",
+    "Isolates a node created (since this control plane started)",
+    perNode((n) => n.isolatesCreated),
+  );
+  snapshotGauge(
+    registry,
+    "edge_event_loop_lag_p99_seconds",
+    "99th percentile event-loop delay in a node's last metrics window",
+    perNode((n) => seconds(n.stats.eventLoopLagP99Ms)),
+  );
+  snapshotGauge(
+    registry,
+    "edge_event_loop_lag_max_seconds",
+    "Largest event-loop delay in a node's last metrics window",
+    perNode((n) => seconds(n.stats.eventLoopLagMaxMs)),
+  );
+  snapshotGauge(
+    registry,
+    "edge_cpu_load",
+    "A node's process CPU time per wall-clock time in its last metrics window",
+    perNode((n) => n.stats.cpuLoad),
+  );
+  snapshotGauge(registry, "edge_nodes", "Edge nodes known to this control plane, by status", () => {
+    const counts: Record<string, number> = { healthy: 0, unhealthy: 0, disconnected: 0 };
+    for (const node of deps.nodes()) counts[node.status] = (counts[node.status] ?? 0) + 1;
+    return Object.entries(counts).map(([status, value]) => ({ labels: { status }, value }));
+  });
+  snapshotGauge(registry, "edge_tail_sessions", "Open live tail sessions", () => [
+    { labels: {}, value: deps.tail.sessionCount },
+  ]);
+  snapshotCounter(
+    registry,
+    "edge_tail_dropped_total",
+    "Tail lines dropped for slow readers (at the control plane)",
+    () => [{ labels: {}, value: deps.tail.droppedTotal }],
+  );
+  snapshotGauge(
+    registry,
+    "edge_metrics_pending_buckets",
+    "Metrics buckets received but not stored yet",
+    () => [{ labels: {}, value: deps.metrics.pendingRows }],
+  );
+  snapshotCounter(
+    registry,
+    "edge_metrics_flush_failures_total",
+    "Failed writes of metrics to the store",
+    () => [{ labels: {}, value: deps.metrics.flushFailures }],
+  );
+  return registry;
+}

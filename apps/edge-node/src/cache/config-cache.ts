@@ -1,0 +1,229 @@
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Script } from "@edge/protocol";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { writeFileAtomic } from "./atomic-file.js";
+
+/** What a node persists: the config it last applied, and the releases it refuses. */
+export interface CachedConfig {
+  configVersion: number;
+  /** Every script resource as applied (a canary rides inside its script). */
+  scripts: Script[];
+  /** name -> release key the node rejected (sent in hello so no replica resends it). */
+  rejected: Record<string, string>;
+}
+
+const FORMAT = 1;
+const MANIFEST = "manifest.json";
+const BLOBS = "sources";
+
+const limits = z.object({ cpuMs: z.number(), memoryMb: z.number(), wallMs: z.number() });
+const HEX64 = /^[0-9a-f]{64}$/;
+const versionEntry = z.object({
+  version: z.number().int().positive(),
+  /** As the control plane sent it. */
+  sha256: z.string(),
+  /** The sha256 of the source as this cache stored it: its file name under `sources/`. */
+  blob: z.string().regex(HEX64),
+  vars: z.record(z.string(), z.string()),
+  limits,
+  createdAtMs: z.number(),
+});
+const manifestSchema = z.object({
+  format: z.literal(FORMAT),
+  savedAtMs: z.number(),
+  configVersion: z.number().int().nonnegative(),
+  scripts: z.array(
+    versionEntry.extend({
+      name: z.string().min(1),
+      canary: versionEntry.extend({ percent: z.number().int().min(0).max(100) }).nullable(),
+    }),
+  ),
+  rejected: z.record(z.string(), z.string()),
+});
+type Manifest = z.infer<typeof manifestSchema>;
+
+/**
+ * The node's last applied config on local disk, so a node restarted while
+ * the control plane is unreachable serves at once (static stability).
+ *
+ * Layout in the cache directory: `sources/<sha256 of the source>` holds each
+ * source once (content-addressed, so versions sharing a source share a file), and
+ * `manifest.json` lists the scripts with their settings, the config version
+ * and a checksum. Every file is written atomically (temp + fsync + rename +
+ * directory fsync) and sources before the manifest naming them, so a crash
+ * at any point leaves the previous complete config or the new one. Loading
+ * checks the manifest's checksum and every source's sha256: a damaged entry
+ * is dropped, the rest is served.
+ */
+export class ConfigCache {
+  readonly #dir: string;
+  readonly #log: Logger;
+  #writing: Promise<void> = Promise.resolve();
+  #next: CachedConfig | null = null;
+  #lastError: unknown = null;
+  /** Sources hashed already (a version is immutable): name@version:sha256 -> blob name. */
+  readonly #blobs = new Map<string, string>();
+
+  constructor(dir: string, logger: Logger) {
+    this.#dir = dir;
+    this.#log = logger.child({ component: "config-cache", dir });
+  }
+
+  /** Whether the last save failed (a failing health check). */
+  get failing(): boolean {
+    return this.#lastError !== null;
+  }
+
+  /** The cached config, or null if there is none (or it cannot be read). */
+  async load(): Promise<CachedConfig | null> {
+    let manifest: Manifest;
+    try {
+      const text = await readFile(join(this.#dir, MANIFEST), "utf8");
+      manifest = parseManifest(text);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        this.#log.error({ err: error }, "the config cache is unreadable; starting without it");
+      }
+      return null;
+    }
+    const scripts: Script[] = [];
+    for (const entry of manifest.scripts) {
+      try {
+        const source = await this.#readSource(entry.blob);
+        const canary =
+          entry.canary === null
+            ? undefined
+            : {
+                script: toScript(entry.name, entry.canary, await this.#readSource(entry.canary.blob)),
+                percent: entry.canary.percent,
+              };
+        scripts.push({ ...toScript(entry.name, entry, source), canary });
+      } catch (error) {
+        this.#log.error({ err: error, script: entry.name }, "a cached script is damaged; dropped");
+      }
+    }
+    return { configVersion: manifest.configVersion, scripts, rejected: manifest.rejected };
+  }
+
+  /**
+   * Persists `config` after any save in progress. Saves requested meanwhile
+   * collapse into the latest one. Resolves once it is on disk; never rejects
+   * (a failure is logged and shows in `failing`).
+   */
+  save(config: CachedConfig): Promise<void> {
+    const first = this.#next === null;
+    this.#next = config;
+    if (!first) return this.#writing;
+    this.#writing = this.#writing.then(async () => {
+      const latest = this.#next;
+      this.#next = null;
+      if (latest === null) return;
+      try {
+        await this.#write(latest);
+        if (this.#lastError !== null) this.#log.info("config cache writable again");
+        this.#lastError = null;
+      } catch (error) {
+        if (this.#lastError === null) this.#log.error({ err: error }, "cannot write the config cache");
+        this.#lastError = error;
+      }
+    });
+    return this.#writing;
+  }
+
+  /** Waits for pending saves. */
+  async flush(): Promise<void> {
+    await this.#writing;
+  }
+
+  async #write(config: CachedConfig): Promise<void> {
+    const blobs = join(this.#dir, BLOBS);
+    await mkdir(blobs, { recursive: true });
+    const present = new Set(await readdir(blobs));
+    const wanted = new Set<string>();
+    const writeSource = async (script: Script): Promise<void> => {
+      const blob = this.#blobOf(script);
+      wanted.add(blob);
+      if (present.has(blob)) return;
+      await writeFileAtomic(join(blobs, blob), script.source);
+      present.add(blob);
+    };
+    for (const script of config.scripts) {
+      await writeSource(script);
+      if (script.canary?.script) await writeSource(script.canary.script);
+    }
+    const body: Omit<Manifest, "format"> & { format: typeof FORMAT } = {
+      format: FORMAT,
+      savedAtMs: Date.now(),
+      configVersion: config.configVersion,
+      scripts: config.scripts.map((script) => ({
+        ...this.#entryOf(script),
+        name: script.name,
+        canary:
+          script.canary?.script === undefined
+            ? null
+            : { ...this.#entryOf(script.canary.script), percent: script.canary.percent },
+      })),
+      rejected: config.rejected,
+    };
+    const json = JSON.stringify(body);
+    await writeFileAtomic(join(this.#dir, MANIFEST), JSON.stringify({ checksum: sha256(json), body: json }));
+    // Sources nothing names any more; best effort, the next save retries.
+    for (const name of present) {
+      if (!wanted.has(name) && HEX64.test(name)) await rm(join(blobs, name), { force: true });
+    }
+    for (const [id, blob] of this.#blobs) if (!wanted.has(blob)) this.#blobs.delete(id);
+  }
+
+  #blobOf(script: Script): string {
+    const id = `${script.name}@${script.version}:${script.sha256}`;
+    let blob = this.#blobs.get(id);
+    if (blob === undefined) {
+      blob = sha256(script.source);
+      this.#blobs.set(id, blob);
+    }
+    return blob;
+  }
+
+  #entryOf(script: Script): z.infer<typeof versionEntry> {
+    return {
+      version: script.version,
+      sha256: script.sha256,
+      blob: this.#blobOf(script),
+      vars: { ...script.vars },
+      limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
+      createdAtMs: script.createdAtMs,
+    };
+  }
+
+  async #readSource(blob: string): Promise<string> {
+    const source = await readFile(join(this.#dir, BLOBS, blob), "utf8");
+    if (sha256(source) !== blob) throw new Error(`source ${blob} does not match its hash`);
+    return source;
+  }
+}
+
+function parseManifest(text: string): Manifest {
+  const outer = z.object({ checksum: z.string(), body: z.string() }).parse(JSON.parse(text));
+  if (sha256(outer.body) !== outer.checksum) throw new Error("the cache manifest fails its checksum");
+  return manifestSchema.parse(JSON.parse(outer.body));
+}
+
+function toScript(name: string, entry: z.infer<typeof versionEntry>, source: string): Script {
+  return {
+    name,
+    version: entry.version,
+    sha256: entry.sha256,
+    source,
+    vars: entry.vars,
+    limits: entry.limits,
+    createdAtMs: entry.createdAtMs,
+    canary: undefined,
+  };
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
