@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 
@@ -41,6 +41,9 @@ const schema = z.object({
     .min(4 * 1024 * 1024)
     .default(64 * 1024 * 1024),
   EDGE_RECONNECT_MAX_MS: z.coerce.number().int().min(100).default(30_000),
+  EDGE_ISOLATE_THREADS: z.coerce.number().int().min(0).max(256).optional(),
+  EDGE_MAX_SUBREQUESTS: int(50),
+  EDGE_FETCH_FORBIDDEN: z.string().optional(),
 });
 
 /** Every environment variable the edge node reads (the compose file is checked against this). */
@@ -80,6 +83,10 @@ export interface EdgeNodeConfig {
   controlPlaneTls: ControlPlaneTls | null;
   grpcMaxMessageBytes: number;
   reconnectMaxMs: number;
+  /** Worker threads that build and run isolates (`EDGE_ISOLATE_THREADS`, default: one per core; 0: main thread). */
+  isolateThreads: number;
+  /** Outbound fetch() of scripts: subrequests per request, and targets they may never reach. */
+  fetch: { maxSubrequests: number; forbiddenTargets: string[] };
 }
 
 export interface ControlPlaneTls {
@@ -136,6 +143,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     controlPlaneTls: loadTls(e),
     grpcMaxMessageBytes: e.EDGE_GRPC_MAX_MESSAGE_BYTES,
     reconnectMaxMs: e.EDGE_RECONNECT_MAX_MS,
+    isolateThreads: e.EDGE_ISOLATE_THREADS ?? availableParallelism(),
+    fetch: {
+      maxSubrequests: e.EDGE_MAX_SUBREQUESTS,
+      // By default scripts may not reach the control plane (nor, below, this node's own front).
+      forbiddenTargets:
+        e.EDGE_FETCH_FORBIDDEN === undefined
+          ? [...controlPlaneAddresses]
+          : e.EDGE_FETCH_FORBIDDEN.split(",")
+              .map((t) => t.trim())
+              .filter((t) => t !== ""),
+    },
   };
 }
 

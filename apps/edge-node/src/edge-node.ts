@@ -30,7 +30,17 @@ export function createEdgeNode(
   deps: { logger: Logger; runner?: IsolateRunner },
 ): EdgeNode {
   const logger = deps.logger.child({ nodeId: config.nodeId, pop: config.pop });
-  const runner = deps.runner ?? createIsolateRunner({ maxLimits: config.maxLimits, logger });
+  const runner =
+    deps.runner ??
+    createIsolateRunner({
+      maxLimits: config.maxLimits,
+      logger,
+      threads: config.isolateThreads,
+      fetch: {
+        maxSubrequests: config.fetch.maxSubrequests,
+        forbiddenTargets: [...config.fetch.forbiddenTargets, ...ownAddresses(config)],
+      },
+    });
   const cache = new ConfigCache(config.cacheDir, logger);
   // Persisted after each applied push, in the background: the ACK does not wait for the disk.
   // A crash in between is harmless: the hello after restart says what the node really holds.
@@ -87,4 +97,11 @@ export function createEdgeNode(
       if (!deps.runner) runner.dispose();
     },
   };
+}
+
+/** This node's own HTTP front, which its scripts must not call back into. */
+function ownAddresses(config: EdgeNodeConfig): string[] {
+  const own = config.publicHttpAddress === null ? [] : [config.publicHttpAddress];
+  if (config.httpPort !== 0) own.push(`${config.httpHost}:${config.httpPort}`);
+  return own;
 }

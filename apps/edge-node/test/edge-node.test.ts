@@ -79,6 +79,51 @@ describe("edge node against a real gRPC control plane", () => {
     expect(res.text).toBe("hi /path fra-vars");
   });
 
+  it("streams a ReadableStream body to the client chunked, and sizes a whole body with content-length", async () => {
+    const streaming = `export default { fetch() {
+      let n = 0;
+      return new Response(new ReadableStream({
+        async pull(c) {
+          await new Promise((r) => setTimeout(r, 5));
+          if (n === 3) { c.close(); return; }
+          c.enqueue(new TextEncoder().encode("part" + n++ + ";"));
+        },
+      }), { headers: { "content-type": "text/plain" } });
+    } }`;
+    await cp.push({
+      configVersion: 1,
+      full: true,
+      upserts: [script("streamer", 1, streaming), script("hello", 1, HELLO("whole"))],
+      removals: [],
+    });
+    const streamed = await get("streamer");
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers["transfer-encoding"]).toBe("chunked");
+    expect(streamed.headers["content-length"]).toBeUndefined();
+    expect(streamed.text).toBe("part0;part1;part2;");
+    const whole = await get("hello");
+    expect(whole.headers["content-length"]).toBe(String(Buffer.byteLength(whole.text)));
+    const head = await get("hello", "/", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.text).toBe("");
+  });
+
+  it("refuses a script's fetch() to the control plane's address", async () => {
+    const probe = `export default { async fetch(request, env) {
+      try { await fetch("http://" + env.TARGET + "/"); return new Response("reached"); }
+      catch (e) { return new Response(String(e.message), { status: 502 }); }
+    } }`;
+    await cp.push({
+      configVersion: 1,
+      full: true,
+      upserts: [script("probe", 1, probe, { TARGET: `127.0.0.1:${cp.port}` })],
+      removals: [],
+    });
+    const res = await get("probe");
+    expect(res.status).toBe(502);
+    expect(res.text).toContain("may not reach");
+  });
+
   it("NACKs a script that does not compile and keeps serving its previous version", async () => {
     await cp.push({ configVersion: 1, full: true, upserts: [script("hello", 1, HELLO("v1"))], removals: [] });
     const ack = await cp.push({

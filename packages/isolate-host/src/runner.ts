@@ -292,6 +292,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const { script, session, logs, head, started } = await start(prepared, request);
       const cpuMs = session.cpuMs();
       const logsSent = logs.lines.length;
+      const length = head.body?.byteLength ?? null;
       const { body, done } = streamBody(head.body, reader(session, logs), maxResponseBytes);
       const waitUntil = background(session, script.kind, logs, {
         bodyDone: done,
@@ -300,7 +301,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         started,
       });
       return {
-        response: { status: head.status, headers: head.headers, body },
+        response: { status: head.status, headers: head.headers, length, body },
         cpuMs,
         wallMs: performance.now() - started,
         logs: logs.lines.slice(),

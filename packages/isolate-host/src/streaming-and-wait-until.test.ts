@@ -35,6 +35,7 @@ describe("runStreaming()", () => {
   it("resolves with the head first, then yields the script's chunks as they come", async () => {
     const result = await stream(COUNTING_STREAM);
     expect(result.response.status).toBe(201);
+    expect(result.response.length).toBeNull();
     expect(result.response.headers).toContainEqual(["x-streamed", "yes"]);
     expect(await collect(result.response.body)).toEqual(["chunk0", "chunk1", "chunk2"]);
     const done = await result.waitUntil;
@@ -52,8 +53,9 @@ describe("runStreaming()", () => {
     expect(done.logs.map((line) => line.message)).toEqual(["stream cancelled"]);
   });
 
-  it("gives a whole body as one chunk", async () => {
+  it("gives a whole body as one chunk, with its length known up front", async () => {
     const result = await stream(`export default { fetch: () => new Response("all at once") }`);
+    expect(result.response.length).toBe(11);
     expect(await collect(result.response.body)).toEqual(["all at once"]);
   });
 

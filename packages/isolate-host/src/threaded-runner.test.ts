@@ -47,6 +47,15 @@ describe("a runner with worker threads", () => {
     expect(isRunError(err) && err.code).toBe("EDGE_RESPONSE_TOO_LARGE");
   });
 
+  it("carries a whole body's length across the thread boundary when streaming", async () => {
+    const prepared = await runner.prepare(workerScript(`export default { fetch: () => new Response("twelve bytes") }`));
+    const result = await runner.runStreaming(prepared, hostRequest());
+    expect(result.response.length).toBe(12);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of result.response.body) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe("twelve bytes");
+  });
+
   it("rejects work once disposed", async () => {
     const doomed = createIsolateRunner({ threads: 1 });
     const prepared = await doomed.prepare(workerScript(`export default { fetch: () => new Response("ok") }`));

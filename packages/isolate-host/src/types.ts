@@ -70,6 +70,8 @@ export interface WaitUntilResult {
 export interface StreamingResponse {
   status: number;
   headers: Array<[string, string]>;
+  /** Byte length when the whole body was known up front (not a stream), else null. */
+  length: number | null;
   /**
    * The body in chunks. Iterating may throw a RunError (EDGE_SCRIPT_ERROR if
    * the script's stream fails, EDGE_RESPONSE_TOO_LARGE, EDGE_CPU_LIMIT,

@@ -86,7 +86,8 @@ export function createFront(deps: FrontDeps): Front {
     }
     const versionHeader = String(script.version);
     const startedAt = Date.now();
-    const url = `http://${req.headers.host}${req.url ?? "/"}`;
+    // Origin-form only: an absolute-form target (proxy style) is read as "/".
+    const url = `http://${req.headers.host}${req.url?.startsWith("/") ? req.url : "/"}`;
     let status = 500;
     let cpuMs = 0;
     let ranIsolate = false;
@@ -103,7 +104,7 @@ export function createFront(deps: FrontDeps): Front {
         body,
       };
       ranIsolate = true;
-      const result = await runner.run(script.prepared, request);
+      const result = await runner.runStreaming(script.prepared, request);
       cpuMs = result.cpuMs;
       logs = result.logs;
       status = result.response.status;
@@ -112,10 +113,17 @@ export function createFront(deps: FrontDeps): Front {
       for (const [k, v] of result.response.headers) {
         if (!HOP_BY_HOP.has(k.toLowerCase())) headers.push(k, v);
       }
-      headers.push("content-length", String(result.response.body.byteLength));
+      // A body known up front gets a content-length; a stream goes out chunked as the script writes it.
+      if (result.response.length !== null) headers.push("content-length", String(result.response.length));
       headers.push("x-edge-pop", config.pop, "x-edge-script-version", versionHeader);
       res.writeHead(result.response.status, headers);
-      res.end(req.method === "HEAD" ? undefined : result.response.body);
+      if (req.method === "HEAD") {
+        await result.response.body.return?.();
+        res.end();
+      } else {
+        const failure = await sendBody(res, result.response.body);
+        if (failure) ({ code: errorCode, message: errorMessage } = failure);
+      }
     } catch (err) {
       if (isRunError(err)) {
         ({ cpuMs, logs, status, code: errorCode, message: errorMessage } = err);
@@ -176,6 +184,41 @@ export function createFront(deps: FrontDeps): Front {
     });
   });
   return { server, inFlight: () => inFlight };
+}
+
+/**
+ * Writes a streamed body, waiting for the socket to drain when it is full.
+ * A client that goes away cancels the script's stream; a script whose stream
+ * fails after the head went out can only be answered by cutting the response.
+ */
+async function sendBody(
+  res: ServerResponse,
+  body: AsyncIterableIterator<Uint8Array>,
+): Promise<{ code: string; message: string } | null> {
+  try {
+    for await (const chunk of body) {
+      if (res.destroyed) break;
+      if (!res.write(chunk)) await drainOrClose(res);
+    }
+  } catch (err) {
+    res.destroy();
+    if (isRunError(err)) return { code: err.code, message: err.message };
+    throw err;
+  }
+  res.end();
+  return null;
+}
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
 }
 
 function withBackground(outcome: RequestOutcome, after: WaitUntilResult): RequestOutcome {

@@ -42,6 +42,8 @@ export type FromWorker =
       headers: Array<[string, string]>;
       /** The whole body (run), or null when it is pulled chunk by chunk (runStreaming). */
       body: Uint8Array | null;
+      /** With runStreaming: the body's byte length when known up front. */
+      length?: number | null;
       cpuMs: number;
       wallMs: number;
       logs: LogLine[];

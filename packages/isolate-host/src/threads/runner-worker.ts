@@ -81,13 +81,14 @@ async function handle(message: ToWorker): Promise<void> {
         if (message.streaming) {
           const result = await runner.runStreaming(prepared, message.request);
           bodies.set(message.id, result.response.body);
-          const { status, headers } = result.response;
+          const { status, headers, length } = result.response;
           send({
             t: "head",
             id: message.id,
             status,
             headers,
             body: null,
+            length,
             cpuMs: result.cpuMs,
             wallMs: result.wallMs,
             logs: result.logs,

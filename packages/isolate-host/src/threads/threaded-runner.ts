@@ -229,7 +229,7 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
         },
       };
       return {
-        response: { status: head.status, headers: head.headers, body },
+        response: { status: head.status, headers: head.headers, length: head.length ?? null, body },
         cpuMs: head.cpuMs,
         wallMs: head.wallMs,
         logs: head.logs,
