@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { EdgeError } from "./errors.js";
+import { DEV_SECRETS_KEY, parseSecretsKey } from "./secrets/secret-box.js";
 import type { ScriptLimits } from "./store/types.js";
 
 /**
@@ -36,6 +37,7 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_TAIL_BUFFER`       | `1000`                          | lines queued per tail reader before dropping   |
  * | `EDGE_TAIL_MAX_SESSIONS` | `100`                           | open tail sessions at most (429 beyond)        |
  * | `EDGE_LOGS_TIMEOUT_MS`   | `2000`                          | how long a log history query waits for nodes   |
+ * | `EDGE_SECRETS_KEY`       | unset (secrets refused); a public dev key if `EDGE_DEV=1` | 32 bytes, 64 hex digits or base64: encrypts secrets at rest |
  */
 export interface Config {
   dev: boolean;
@@ -61,6 +63,8 @@ export interface Config {
   nodeToken: string | null;
   /** PEM contents, read at start-up; null: plaintext gRPC. */
   grpcTls: GrpcTls | null;
+  /** AES-256-GCM key for secrets at rest (32 bytes); null: setting secrets is refused. */
+  secretsKey: Buffer | null;
 }
 
 export interface GrpcTls {
@@ -121,6 +125,7 @@ const envSchema = z.object({
   EDGE_GRPC_TLS_CERT: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_KEY: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_CLIENT_CA: z.string().trim().min(1).optional(),
+  EDGE_SECRETS_KEY: z.string().trim().min(1).optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -193,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     grpcMaxMessageBytes: checkMessageLimit(e.EDGE_GRPC_MAX_MESSAGE_BYTES, e.EDGE_MAX_SCRIPT_BYTES),
     nodeToken: e.EDGE_NODE_TOKEN ?? null,
     grpcTls: loadTls(e),
+    secretsKey: secretsKey(e.EDGE_SECRETS_KEY, dev),
   };
 }
 
@@ -209,6 +215,14 @@ function checkMessageLimit(maxMessageBytes: number, maxScriptBytes: number): num
     );
   }
   return maxMessageBytes;
+}
+
+function secretsKey(text: string | undefined, dev: boolean): Buffer | null {
+  if (text === undefined) return dev ? DEV_SECRETS_KEY : null;
+  const key = parseSecretsKey(text);
+  // The value itself is never echoed: it is the key.
+  if (key === null) throw invalid("EDGE_SECRETS_KEY", "expected 32 bytes as 64 hex digits or base64");
+  return key;
 }
 
 function loadTls(e: Env): GrpcTls | null {

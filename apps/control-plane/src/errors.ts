@@ -30,7 +30,8 @@ export const ERROR_CODES = {
   EDGE_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     kind: "user",
-    message: "Unsupported content type: send application/javascript or application/json",
+    message:
+      "Unsupported content type: send application/javascript, application/typescript or application/json",
   },
   EDGE_SCRIPT_TOO_LARGE: { status: 413, kind: "user", message: "The script is larger than allowed" },
   EDGE_SCRIPT_NOT_FOUND: { status: 404, kind: "user", message: "No such script" },
@@ -43,8 +44,20 @@ export const ERROR_CODES = {
     message: "That version is already active: deploy another version gradually",
   },
   EDGE_NO_ROLLOUT: { status: 409, kind: "user", message: "The script has no gradual rollout in progress" },
+  EDGE_ENV_CONFLICT: {
+    status: 400,
+    kind: "user",
+    message: "A name cannot be both a var and a secret of the same script",
+  },
+  // A user error (the message is shown) with a 5xx status: the operator, not the caller, must act.
+  EDGE_SECRETS_DISABLED: {
+    status: 501,
+    kind: "user",
+    message: "Secrets need EDGE_SECRETS_KEY (32 bytes, hex or base64) set on the control plane",
+  },
   EDGE_TOO_MANY_TAILS: { status: 429, kind: "user", message: "Too many live tail sessions are open" },
   EDGE_INVALID_CONFIG: { status: 500, kind: "system", message: "Invalid configuration" },
+  EDGE_SECRET_UNREADABLE: { status: 500, kind: "system", message: "A stored secret cannot be decrypted" },
   EDGE_STORE_UNAVAILABLE: { status: 503, kind: "system", message: "The store is unavailable" },
   EDGE_INTERNAL: { status: 500, kind: "system", message: "Internal error" },
 } as const satisfies Record<string, ErrorSpec>;

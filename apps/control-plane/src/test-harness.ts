@@ -70,6 +70,8 @@ export function telemetryDeps(hub: PushHub, metrics?: MetricsSource, config?: Co
 export interface Harness {
   app: FastifyInstance;
   store: Store;
+  /** The SQLite file behind `store`, for tests that check the stored bytes. */
+  dbPath: string;
   hub: RecordingHub;
   config: Config;
   /** The real aggregator behind `/v1/metrics` and `/metrics` (unless `metrics` was given). */
@@ -87,7 +89,8 @@ export async function startHarness(
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "edge-cp-api-"));
   const config = loadConfig({ EDGE_ADMIN_TOKEN: TEST_TOKEN, EDGE_LOG_LEVEL: "silent", ...options.env });
-  const store = createSqliteStore(join(dir, "control-plane.db"));
+  const dbPath = join(dir, "control-plane.db");
+  const store = createSqliteStore(dbPath);
   const hub = options.hub ?? recordingHub();
   const telemetry = telemetryDeps(hub, options.metrics, config);
   const app = await buildApp(config, {
@@ -104,6 +107,7 @@ export async function startHarness(
   return {
     app,
     store,
+    dbPath,
     hub,
     config,
     metrics: telemetry.aggregator,

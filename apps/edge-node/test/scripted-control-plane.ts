@@ -109,5 +109,6 @@ export function script(
     vars,
     limits: { cpuMs: 50, memoryMb: 64, wallMs: 5_000 },
     createdAtMs: Date.now(),
+    canary: undefined,
   };
 }

@@ -113,6 +113,18 @@ describe("what the hub refuses to publish, and how it splits what it does", () =
     expect(push.removals).toEqual([]);
   });
 
+  it("pushes a script larger than gRPC's 4 MiB default message size in one piece", async () => {
+    cp = await startTestControlPlane();
+    const node = cp.node();
+    node.hello("fra-1");
+    node.ack(await node.push(1));
+    const source = `export default {};\n//${"x".repeat(5 * 1024 * 1024)}`;
+    await cp.deploy("huge", source);
+    cp.server.hub.notifyChanged();
+    const push = await node.push(2);
+    expect(push.upserts.map((s) => [s.name, s.source.length])).toEqual([["huge", source.length]]);
+  });
+
   it("splits a delta above the message budget into several pushes; only the last carries the new revision", async () => {
     cp = await startTestControlPlane({ grpcMaxMessageBytes: 4 * 1024 * 1024 });
     const node = cp.node();

@@ -24,6 +24,8 @@ export interface GrpcServerConfig {
   nodeToken?: string | null;
   /** Null or absent: plaintext. */
   grpcTls?: GrpcTls | null;
+  /** `EDGE_SECRETS_KEY`, to open secrets for the push; null or absent: scripts with secrets are withheld. */
+  secretsKey?: Buffer | null;
 }
 
 export interface GrpcServerOptions {
@@ -76,6 +78,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(config.pushBatchMs !== undefined ? { batchMs: config.pushBatchMs } : {}),
     ...(config.grpcMaxMessageBytes !== undefined ? { maxMessageBytes: config.grpcMaxMessageBytes } : {}),
+    secretsKey: config.secretsKey ?? null,
     onStoreHealth: (healthy) => {
       storeHealthy = healthy;
       updateHealth();

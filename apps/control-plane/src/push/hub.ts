@@ -1,5 +1,7 @@
 import { type Hello, MAX_GRPC_MESSAGE_BYTES } from "@edge/protocol";
 import type { Logger } from "pino";
+import { openSnapshotSecrets } from "../secrets/open-snapshot.js";
+import { createSecretBox } from "../secrets/secret-box.js";
 import type { Store } from "../store/types.js";
 import { Coalescer } from "./coalescer.js";
 import { ConsistencyCheck } from "./consistency.js";
@@ -21,6 +23,8 @@ export interface PushHubOptions {
   batchMs?: number;
   /** Largest message sent to a node (default MAX_GRPC_MESSAGE_BYTES); a larger delta is split. */
   maxMessageBytes?: number;
+  /** Opens the secrets merged into each script's env on the wire; null or absent: none can be opened. */
+  secretsKey?: Buffer | null;
   /** Whether the store answers (drives grpc.health.v1); called when it changes. */
   onStoreHealth?(healthy: boolean): void;
   now?: () => number;
@@ -64,13 +68,21 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   const maxPushBytes = pushBudget(options.maxMessageBytes ?? MAX_GRPC_MESSAGE_BYTES);
   const registry = new NodeRegistry(options.controlPlaneId, options.nodeTimeoutMs, now);
   const consistency = new ConsistencyCheck({ maxResourceBytes: maxPushBytes });
+  const secretBox = options.secretsKey ? createSecretBox(options.secretsKey) : null;
   const sessions = new Set<NodeSession>();
   let latest: DesiredConfig | null = null;
+  let helloRead: Promise<DesiredConfig> | null = null;
   let lastProblems = "";
 
   const readDesired = async (): Promise<DesiredConfig> => {
-    const snapshot = await store.snapshot();
+    // Secrets are opened here and travel as env entries; a script whose secrets do not open is withheld.
+    const opened = openSnapshotSecrets(await store.snapshot(), secretBox);
+    const snapshot = opened.snapshot;
     const { withheld, problems } = consistency.check(snapshot);
+    for (const { name, problem } of opened.problems) {
+      withheld.add(name);
+      problems.push(`${name}: ${problem}`);
+    }
     const summary = problems.join("; ");
     if (summary !== lastProblems) {
       lastProblems = summary;
@@ -118,7 +130,14 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
       if (record !== null) registry.detach(record, session);
       share.request();
     },
-    desired: readDesired,
+    // Nodes connecting together (a replica died, a thousand nodes arrive) share one read. Safe: a
+    // write after that read started triggers a run that syncs every open session anyway.
+    desired: () => {
+      helloRead ??= readDesired().finally(() => {
+        helloRead = null;
+      });
+      return helloRead;
+    },
     latestDesired: () => latest,
     changed(record: NodeRecord): void {
       record.dirty = true;

@@ -266,7 +266,12 @@ export class NodeSession {
     });
     this.host.telemetry.opened?.(this.link);
     this.host.desired().then(
-      (desired) => this.sync(desired),
+      (desired) => {
+        this.sync(desired);
+        // A run the hub finished before this stream was open may have read something newer.
+        const newest = this.host.latestDesired();
+        if (newest !== null && newest.revision > desired.revision) this.sync(newest);
+      },
       (error: unknown) => {
         this.log.error({ err: error }, "cannot read the store for the first push");
         this.end("EDGE_STORE_UNAVAILABLE");

@@ -30,8 +30,13 @@ describe("GET /v1/nodes", () => {
         lastSeen: "2024-01-01T00:00:00.000Z",
         configVersion: 4,
         scripts: { hello: 2 },
+        canaries: {},
         inFlight: 3,
         lastNack: null,
+        nackCount: 0,
+        parked: {},
+        failingChecks: [],
+        controlPlaneId: "cp-a",
       },
       {
         id: "node-b",
@@ -43,8 +48,13 @@ describe("GET /v1/nodes", () => {
         lastSeen: "2024-01-01T00:00:00.000Z",
         configVersion: 3,
         scripts: {},
+        canaries: {},
         inFlight: 0,
         lastNack: { script: "hello", version: 2, error: "boom", at: 1 },
+        nackCount: 1,
+        parked: { hello: "2" },
+        failingChecks: [],
+        controlPlaneId: "cp-a",
       },
     ];
     h.hub.nodeList = nodes;

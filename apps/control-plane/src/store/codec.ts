@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EdgeError } from "../errors.js";
-import type { NewVersion, NodeState, ScriptLimits, ScriptVersion } from "./types.js";
+import type { NewVersion, NodeState, ScriptLimits, ScriptVersion, SealedSecrets } from "./types.js";
 
 /**
  * How both stores turn a version's settings into strings and back. Stored data
@@ -28,11 +28,22 @@ export function decodeLimits(json: string, where: string): ScriptLimits {
   return parseStored(limitsSchema, json, `limits of ${where}`);
 }
 
+/** Sealed secrets are a name -> string map like vars; versions written before secrets existed have none. */
+export function encodeSecrets(secrets: SealedSecrets): string {
+  return JSON.stringify(secrets);
+}
+
+export function decodeSecrets(json: string | null | undefined, where: string): SealedSecrets {
+  return json == null ? {} : parseStored(varsSchema, json, `secrets of ${where}`);
+}
+
 /** The strings a store persists for one version, in one place so both stores agree. */
 export interface EncodedVersion {
   sha256: string;
   source: string;
+  tsSource: string | null;
   varsJson: string;
+  secretsJson: string;
   limitsJson: string;
 }
 
@@ -40,7 +51,9 @@ export function encodeVersion(input: NewVersion): EncodedVersion {
   return {
     sha256: input.sha256,
     source: input.source,
+    tsSource: input.tsSource ?? null,
     varsJson: encodeVars(input.vars),
+    secretsJson: encodeSecrets(input.secrets ?? {}),
     limitsJson: encodeLimits(input.limits),
   };
 }
@@ -48,7 +61,11 @@ export function encodeVersion(input: NewVersion): EncodedVersion {
 export interface StoredVersionFields {
   sha256: string;
   source: string;
+  /** Null (or absent, in data from before TypeScript deploys) for a JavaScript deploy. */
+  tsSource?: string | null;
   varsJson: string;
+  /** Absent in data from before secrets: none. */
+  secretsJson?: string | null;
   limitsJson: string;
   createdAt: number;
 }
@@ -60,7 +77,9 @@ export function decodeVersion(name: string, version: number, fields: StoredVersi
     version,
     sha256: fields.sha256,
     source: fields.source,
+    tsSource: fields.tsSource ?? null,
     vars: decodeVars(fields.varsJson, where),
+    secrets: decodeSecrets(fields.secretsJson, where),
     limits: decodeLimits(fields.limitsJson, where),
     createdAt: fields.createdAt,
   };

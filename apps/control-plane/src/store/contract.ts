@@ -157,10 +157,12 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         version: 3,
         sha256: sha256("v3"),
         vars: { N: "3" },
+        secrets: {},
         limits: LIMITS,
         createdAt: 3_000,
       });
       for (const v of listed) expect(v).not.toHaveProperty("source");
+      for (const v of listed) expect(v).not.toHaveProperty("tsSource");
     });
 
     it("lists live scripts by name with their active and latest versions", async () => {
@@ -263,6 +265,25 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
 
       await store.putVersion("cfg", version("y", { vars: {} }));
       expect((await store.getActive("cfg"))?.vars).toEqual({});
+    });
+
+    it("keeps a version's sealed secrets and TypeScript source with it, everywhere it is read", async () => {
+      const secrets = { API_KEY: "v1:c2VhbGVk", 'odd"name': "v1:bGluZQpicmVhaw==" };
+      const tsSource = "export default { fetch(): Response { return new Response('é') } };\n";
+      const put = await store.putVersion("typed", version("compiled", { secrets, tsSource }), 1_000);
+      expect(put).toMatchObject({ secrets, tsSource, source: "compiled" });
+      expect(await store.getActive("typed")).toMatchObject({ secrets, tsSource });
+      expect(await store.getVersion("typed", 1)).toMatchObject({ secrets, tsSource });
+      expect((await store.listVersions("typed"))[0]?.secrets).toEqual(secrets);
+      expect((await store.snapshot()).scripts[0]).toMatchObject({ secrets, tsSource });
+
+      // A later JavaScript version without secrets, rolled out: each version keeps its own settings.
+      await store.putVersion("typed", version("plain"), 2_000, { activate: false });
+      await store.startRollout("typed", { version: 2, percent: 10 }, 3_000);
+      const snap = await store.snapshot();
+      expect(snap.scripts[0]).toMatchObject({ version: 1, secrets, tsSource });
+      expect(snap.rollouts[0]?.target).toMatchObject({ version: 2, secrets: {}, tsSource: null });
+      expect(await store.getVersion("typed", 2)).toMatchObject({ secrets: {}, tsSource: null });
     });
 
     it("round-trips a 1 MiB source full of non-ASCII characters unchanged", async () => {

@@ -8,7 +8,8 @@
  *                                   (JSON), rolloutStartedAt; after a delete only `latest`
  *                                   stays, so version numbers are never reused
  *   <p>versions:<name>      zset    version numbers of the script (score = member = version)
- *   <p>version:<name>:<v>   hash    sha256, source, vars (JSON), limits (JSON), createdAt
+ *   <p>version:<name>:<v>   hash    sha256, source, vars (JSON), limits (JSON), createdAt,
+ *                                   secrets (JSON, values sealed), tsSource (TypeScript deploys only)
  *   <p>changes              stream  the change feed: each mutation's Lua script XADDs
  *                                   { rev, op, name, version } in the same atomic step (so
  *                                   stream order is revision order); every replica XREADs it

@@ -56,7 +56,8 @@ end
 /**
  * KEYS: script hash, versions zset, scripts set, revision, changes.
  * ARGV: version key prefix, name, sha256, source, vars JSON, limits JSON, now,
- * activate ('1' or '0'; a script with no active version is activated anyway).
+ * activate ('1' or '0'; a script with no active version is activated anyway),
+ * sealed secrets JSON, '1' when a TypeScript source follows (else '0'), TypeScript source.
  * Returns { version, revision }. Activating ends any rollout.
  */
 export const PUT_VERSION = lua(`${CHANGED}
@@ -66,7 +67,8 @@ if not live then
   redis.call('HSET', KEYS[1], 'createdAt', ARGV[7])
 end
 redis.call('HSET', ARGV[1] .. version, 'sha256', ARGV[3], 'source', ARGV[4], 'vars', ARGV[5],
-  'limits', ARGV[6], 'createdAt', ARGV[7])
+  'limits', ARGV[6], 'createdAt', ARGV[7], 'secrets', ARGV[9])
+if ARGV[10] == '1' then redis.call('HSET', ARGV[1] .. version, 'tsSource', ARGV[11]) end
 redis.call('ZADD', KEYS[2], version, version)
 if ARGV[8] == '1' or not live then
   redis.call('HSET', KEYS[1], 'latest', version, 'active', version, 'updatedAt', ARGV[7])
@@ -153,14 +155,27 @@ end
 return 0
 `);
 
+/** What a version hash holds, in the order the snapshot (and `readVersion`) read it. */
+export const VERSION_HASH_FIELDS = [
+  "sha256",
+  "source",
+  "vars",
+  "limits",
+  "createdAt",
+  "secrets",
+  "tsSource",
+] as const;
+
+const VERSION_HASH_LIST = VERSION_HASH_FIELDS.map((f) => `'${f}'`).join(", ");
+
 /**
  * KEYS: scripts set, revision. ARGV: script key prefix, version key root.
  * Returns revision, then per live script SNAPSHOT_FIELDS_PER_SCRIPT values:
- * name, version, sha256, source, vars, limits, createdAt of the active
- * version, then rolloutVersion, rolloutPercent, rolloutPops, rolloutStartedAt
- * and the rolled-out version's sha256, source, vars, limits, createdAt (nil
- * without a rollout). Read in one script so the revision matches the scripts;
- * it copies every source it sends, which is fine for the sizes a control plane holds.
+ * name, version, then the active version's VERSION_HASH_FIELDS, then
+ * rolloutVersion, rolloutPercent, rolloutPops, rolloutStartedAt and the
+ * rolled-out version's VERSION_HASH_FIELDS (nil without a rollout). Read in
+ * one script so the revision matches the scripts; it copies every source it
+ * sends, which is fine for the sizes a control plane holds.
  */
 export const SNAPSHOT = lua(`
 local out = { redis.call('GET', KEYS[2]) or '0' }
@@ -171,17 +186,17 @@ for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local s = redis.call('HMGET', ARGV[1] .. name, 'active', 'rolloutVersion', 'rolloutPercent',
     'rolloutPops', 'rolloutStartedAt')
   if s[1] then
-    local fields = { 'sha256', 'source', 'vars', 'limits', 'createdAt' }
+    local fields = { ${VERSION_HASH_LIST} }
     local v = redis.call('HMGET', ARGV[2] .. name .. ':' .. s[1], unpack(fields))
     if v[1] then
       out[#out + 1] = name
       out[#out + 1] = s[1]
-      push(v, 5)
+      push(v, #fields)
       push({ s[2], s[3], s[4], s[5] }, 4)
       if s[2] then
-        push(redis.call('HMGET', ARGV[2] .. name .. ':' .. s[2], unpack(fields)), 5)
+        push(redis.call('HMGET', ARGV[2] .. name .. ':' .. s[2], unpack(fields)), #fields)
       else
-        push({ false, false, false, false, false }, 5)
+        for _ = 1, #fields do out[#out + 1] = false end
       end
     end
   end
@@ -189,7 +204,7 @@ end
 return out
 `);
 
-export const SNAPSHOT_FIELDS_PER_SCRIPT = 16;
+export const SNAPSHOT_FIELDS_PER_SCRIPT = 2 + VERSION_HASH_FIELDS.length + 4 + VERSION_HASH_FIELDS.length;
 
 /** EVALSHA, falling back to EVAL when the server's script cache lacks it (first use, restart). */
 export async function runScript(

@@ -5,6 +5,7 @@ import {
   decodeLimits,
   decodeNodeState,
   decodePops,
+  decodeSecrets,
   decodeVars,
   decodeVersion,
   encodeNodeState,
@@ -25,6 +26,7 @@ import {
   SNAPSHOT_FIELDS_PER_SCRIPT,
   START_ROLLOUT,
   SUMMARY_FIELDS,
+  VERSION_HASH_FIELDS,
 } from "./redis-scripts.js";
 import { watchChanges } from "./redis-watch.js";
 import type {
@@ -52,8 +54,7 @@ export interface RedisStoreOptions {
   logger?: Logger;
 }
 
-const META_FIELDS = ["sha256", "vars", "limits", "createdAt"] as const;
-const VERSION_FIELDS = ["sha256", "source", "vars", "limits", "createdAt"] as const;
+const META_FIELDS = ["sha256", "vars", "limits", "createdAt", "secrets"] as const;
 
 export async function createRedisStore(url: string, opts: RedisStoreOptions = {}): Promise<Store> {
   const keys = redisKeys(opts.keyPrefix ?? "edge:");
@@ -80,18 +81,10 @@ export async function createRedisStore(url: string, opts: RedisStoreOptions = {}
 
 function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Store {
   const readVersion = async (name: string, version: string): Promise<ScriptVersion | null> => {
-    const [sha256, source, vars, limits, createdAt] = await redis.hmget(
-      keys.version(name, version),
-      ...VERSION_FIELDS,
-    );
+    const fields = await redis.hmget(keys.version(name, version), ...VERSION_HASH_FIELDS);
+    const [sha256, source, vars, limits] = fields;
     if (sha256 == null || source == null || vars == null || limits == null) return null;
-    return decodeVersion(name, storedInt(version, "version"), {
-      sha256,
-      source,
-      varsJson: vars,
-      limitsJson: limits,
-      createdAt: storedInt(createdAt, "createdAt"),
-    });
+    return versionFrom(name, version, fields);
   };
 
   const readSummary = async (name: string): Promise<ScriptSummary | null> =>
@@ -114,6 +107,9 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
             encoded.limitsJson,
             now,
             options.activate === false ? "0" : "1",
+            encoded.secretsJson,
+            encoded.tsSource === null ? "0" : "1",
+            encoded.tsSource ?? "",
           ],
         );
         const [version] = reply as [number, number];
@@ -147,7 +143,7 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
         for (const version of versions) pipeline.hmget(keys.version(name, version), ...META_FIELDS);
         const replies = pipelineResults(await pipeline.exec());
         return versions.flatMap((version, i): VersionMeta[] => {
-          const [sha256, vars, limits, createdAt] = replies[i] as (string | null)[];
+          const [sha256, vars, limits, createdAt, secrets] = replies[i] as (string | null)[];
           // A version deleted between the two reads is simply not listed.
           if (sha256 == null || vars == null || limits == null) return [];
           const where = `${name}@${version}`;
@@ -157,6 +153,7 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
               version: storedInt(version, "version"),
               sha256,
               vars: decodeVars(vars, where),
+              secrets: decodeSecrets(secrets, where),
               limits: decodeLimits(limits, where),
               createdAt: storedInt(createdAt, "createdAt"),
             },
@@ -270,15 +267,16 @@ function parseSnapshot(reply: (string | null)[]): Snapshot {
   const revision = storedInt(reply[0], "revision");
   const scripts: ScriptVersion[] = [];
   const rollouts: SnapshotRollout[] = [];
+  const n = VERSION_HASH_FIELDS.length;
   for (let i = 1; i + SNAPSHOT_FIELDS_PER_SCRIPT <= reply.length; i += SNAPSHOT_FIELDS_PER_SCRIPT) {
     const [name, version, ...rest] = reply.slice(i, i + SNAPSHOT_FIELDS_PER_SCRIPT);
     if (name == null) throw incomplete();
-    scripts.push(versionFrom(name, version, rest.slice(0, 5)));
-    const [rolloutVersion, percent, pops, startedAt] = rest.slice(5, 9);
+    scripts.push(versionFrom(name, version, rest.slice(0, n)));
+    const [rolloutVersion, percent, pops, startedAt] = rest.slice(n, n + 4);
     if (rolloutVersion != null) {
       rollouts.push({
         name,
-        target: versionFrom(name, rolloutVersion, rest.slice(9, 14)),
+        target: versionFrom(name, rolloutVersion, rest.slice(n + 4, 2 * n + 4)),
         percent: percent == null ? null : storedInt(percent, "rollout percent"),
         pops: pops == null ? null : decodePops(pops, name),
         startedAt: storedInt(startedAt, "rollout start"),
@@ -290,18 +288,20 @@ function parseSnapshot(reply: (string | null)[]): Snapshot {
   return { revision, scripts, rollouts };
 }
 
-/** A version from its sha256, source, vars, limits and createdAt fields. */
+/** A version from its `VERSION_HASH_FIELDS`. */
 function versionFrom(
   name: string,
   version: string | null | undefined,
   fields: (string | null)[],
 ): ScriptVersion {
-  const [sha256, source, vars, limits, createdAt] = fields;
+  const [sha256, source, vars, limits, createdAt, secrets, tsSource] = fields;
   if (sha256 == null || source == null || vars == null || limits == null) throw incomplete();
   return decodeVersion(name, storedInt(version, "version"), {
     sha256,
     source,
+    tsSource,
     varsJson: vars,
+    secretsJson: secrets,
     limitsJson: limits,
     createdAt: storedInt(createdAt, "createdAt"),
   });

@@ -6,9 +6,10 @@ import { EdgeError } from "../errors.js";
  * active_version NULL) so `latest_version` keeps counting and a re-created
  * script never reuses a version number. `meta.revision` is the store-wide
  * change counter. Schema 2 adds a script's gradual rollout (`rollout_*`, NULL
- * when none) and `nodes`, the node states replicas share.
+ * when none) and `nodes`, the node states replicas share. Schema 3 adds a
+ * version's sealed secrets and, for a TypeScript deploy, its original source.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS scripts (
@@ -52,10 +53,16 @@ CREATE TABLE IF NOT EXISTS nodes (
 ) STRICT;
 `;
 
+const SCHEMA_3 = `
+ALTER TABLE versions ADD COLUMN secrets_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE versions ADD COLUMN ts_source TEXT;
+`;
+
 /** Migrations by the schema version they lead to; a file at version n runs those above n, in order. */
 const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [1, SCHEMA_1],
   [2, SCHEMA_2],
+  [3, SCHEMA_3],
 ];
 
 /** Opens the connection the way durability needs it and creates the tables once. */

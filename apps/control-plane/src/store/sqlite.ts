@@ -6,6 +6,7 @@ import {
   decodeLimits,
   decodeNodeState,
   decodePops,
+  decodeSecrets,
   decodeVars,
   decodeVersion,
   encodeNodeState,
@@ -53,12 +54,14 @@ interface VersionRow {
   version: number;
   sha256: string;
   source: string;
+  ts_source: string | null;
   vars_json: string;
+  secrets_json: string;
   limits_json: string;
   created_at: number;
 }
 
-type VersionMetaRow = Omit<VersionRow, "source">;
+type VersionMetaRow = Omit<VersionRow, "source" | "ts_source">;
 
 /** The version a rollout targets, with the rollout's settings. */
 interface RolloutRow extends VersionRow {
@@ -67,7 +70,8 @@ interface RolloutRow extends VersionRow {
   rollout_started_at: number;
 }
 
-const VERSION_COLUMNS = "v.name, v.version, v.sha256, v.source, v.vars_json, v.limits_json, v.created_at";
+const VERSION_COLUMNS =
+  "v.name, v.version, v.sha256, v.source, v.ts_source, v.vars_json, v.secrets_json, v.limits_json, v.created_at";
 
 export function createSqliteStore(path: string): Store {
   if (path !== ":memory:" && path !== "") {
@@ -96,7 +100,7 @@ export function createSqliteStore(path: string): Store {
       `SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.name = ? AND v.version = ?`,
     ),
     versionMetas: db.prepare<[string], VersionMetaRow>(
-      "SELECT name, version, sha256, vars_json, limits_json, created_at FROM versions WHERE name = ? ORDER BY version DESC",
+      "SELECT name, version, sha256, vars_json, secrets_json, limits_json, created_at FROM versions WHERE name = ? ORDER BY version DESC",
     ),
     active: db.prepare<[string], VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.active_version
@@ -107,8 +111,8 @@ export function createSqliteStore(path: string): Store {
        WHERE s.deleted = 0 ORDER BY s.name`,
     ),
     insertVersion: db.prepare(
-      `INSERT INTO versions (name, version, sha256, source, vars_json, limits_json, created_at)
-       VALUES (@name, @version, @sha256, @source, @varsJson, @limitsJson, @now)`,
+      `INSERT INTO versions (name, version, sha256, source, ts_source, vars_json, secrets_json, limits_json, created_at)
+       VALUES (@name, @version, @sha256, @source, @tsSource, @varsJson, @secretsJson, @limitsJson, @now)`,
     ),
     // A put on a deleted script starts a new life: its createdAt restarts, its counter does not.
     upsertScript: db.prepare(
@@ -284,7 +288,9 @@ function toVersion(row: VersionRow): ScriptVersion {
   return decodeVersion(row.name, row.version, {
     sha256: row.sha256,
     source: row.source,
+    tsSource: row.ts_source,
     varsJson: row.vars_json,
+    secretsJson: row.secrets_json,
     limitsJson: row.limits_json,
     createdAt: row.created_at,
   });
@@ -297,6 +303,7 @@ function toVersionMeta(row: VersionMetaRow): VersionMeta {
     version: row.version,
     sha256: row.sha256,
     vars: decodeVars(row.vars_json, where),
+    secrets: decodeSecrets(row.secrets_json, where),
     limits: decodeLimits(row.limits_json, where),
     createdAt: row.created_at,
   };

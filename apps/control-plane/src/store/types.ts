@@ -13,20 +13,31 @@ export interface ScriptLimits {
   wallMs: number;
 }
 
+/**
+ * A script's secrets as stored: name -> value sealed with `EDGE_SECRETS_KEY`
+ * (see `secrets/secret-box.ts`). Stores keep them opaque; only the API seals
+ * and only the push hub opens.
+ */
+export type SealedSecrets = Record<string, string>;
+
 /** One immutable version of a script, with the settings that travel with it. */
 export interface ScriptVersion {
   name: string;
   version: number;
   sha256: string;
+  /** The JavaScript nodes run (for a TypeScript deploy, esbuild's output); `sha256` is its hash. */
   source: string;
+  /** The TypeScript the version was deployed as, or null for a JavaScript deploy. */
+  tsSource: string | null;
   vars: Record<string, string>;
+  secrets: SealedSecrets;
   limits: ScriptLimits;
   /** epoch milliseconds */
   createdAt: number;
 }
 
-/** A version without its source: what listings return. */
-export type VersionMeta = Omit<ScriptVersion, "source">;
+/** A version without its sources: what listings return. */
+export type VersionMeta = Omit<ScriptVersion, "source" | "tsSource">;
 
 export interface ScriptSummary {
   name: string;
@@ -66,7 +77,11 @@ export interface SnapshotRollout extends Omit<ScriptRollout, "version"> {
 export interface NewVersion {
   sha256: string;
   source: string;
+  /** Default null (a JavaScript deploy). */
+  tsSource?: string | null;
   vars: Record<string, string>;
+  /** Default none. */
+  secrets?: SealedSecrets;
   limits: ScriptLimits;
 }
 

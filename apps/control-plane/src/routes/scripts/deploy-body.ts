@@ -7,12 +7,24 @@ import { parseBody } from "../validation.js";
 
 /** Media types whose body is the raw script source. */
 export const JAVASCRIPT_TYPES = ["application/javascript", "text/javascript"] as const;
+export const TYPESCRIPT_TYPES = [
+  "application/typescript",
+  "text/typescript",
+  "application/x-typescript",
+] as const;
+
+export type ScriptLanguage = "js" | "ts";
 
 const limit = z.number().int().positive();
 
+/** A var or secret map: names are non-empty, values strings. */
+export const envMap = z.record(z.string().min(1, "variable names must not be empty"), z.string());
+
 const envelope = z.strictObject({
   source: z.string(),
-  vars: z.record(z.string().min(1, "variable names must not be empty"), z.string()).optional(),
+  language: z.enum(["js", "ts"]).optional(),
+  vars: envMap.optional(),
+  secrets: envMap.optional(),
   limits: z
     .strictObject({ cpuMs: limit.optional(), memoryMb: limit.optional(), wallMs: limit.optional() })
     .optional(),
@@ -20,7 +32,11 @@ const envelope = z.strictObject({
 
 export interface DeployInput {
   source: string;
-  vars: Record<string, string>;
+  language: ScriptLanguage;
+  /** Replaces the vars; absent: the active version's vars are kept. */
+  vars?: Record<string, string>;
+  /** Plaintext, replacing the secrets; absent: the active version's (sealed) secrets are kept. */
+  secrets?: Record<string, string>;
   limits: ScriptLimits;
 }
 
@@ -46,18 +62,28 @@ function resolveLimits(requested: Partial<ScriptLimits> | undefined, config: Con
 }
 
 /**
- * A deploy body is either the raw source (`application/javascript`) or a JSON
- * envelope `{ source, vars?, limits? }`. Either way the source must fit in
- * `EDGE_MAX_SCRIPT_BYTES` (the JSON body itself may be larger, for escaping).
+ * A deploy body is either the raw source (`application/javascript`, or a
+ * TypeScript type) or a JSON envelope `{ source, language?, vars?, secrets?,
+ * limits? }`. Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
+ * JSON body itself may be larger, for escaping).
  */
 export function parseDeployBody(request: FastifyRequest, config: Config): DeployInput {
   const type = mediaType(request);
   let input: DeployInput;
-  if ((JAVASCRIPT_TYPES as readonly string[]).includes(type) && typeof request.body === "string") {
-    input = { source: request.body, vars: {}, limits: { ...config.defaultLimits } };
+  const raw = typeof request.body === "string" ? request.body : null;
+  if ((JAVASCRIPT_TYPES as readonly string[]).includes(type) && raw !== null) {
+    input = { source: raw, language: "js", limits: { ...config.defaultLimits } };
+  } else if ((TYPESCRIPT_TYPES as readonly string[]).includes(type) && raw !== null) {
+    input = { source: raw, language: "ts", limits: { ...config.defaultLimits } };
   } else if (type === "application/json") {
     const body = parseBody(envelope, request.body);
-    input = { source: body.source, vars: body.vars ?? {}, limits: resolveLimits(body.limits, config) };
+    input = {
+      source: body.source,
+      language: body.language ?? "js",
+      ...(body.vars !== undefined ? { vars: body.vars } : {}),
+      ...(body.secrets !== undefined ? { secrets: body.secrets } : {}),
+      limits: resolveLimits(body.limits, config),
+    };
   } else {
     throw new EdgeError("EDGE_UNSUPPORTED_MEDIA_TYPE");
   }

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { notifyChanged } from "../notify.js";
 import type { RouteDeps } from "../types.js";
 import { parseQuery } from "../validation.js";
-import { JAVASCRIPT_TYPES, parseDeployBody } from "./deploy-body.js";
+import { JAVASCRIPT_TYPES, parseDeployBody, TYPESCRIPT_TYPES } from "./deploy-body.js";
+import { checkEnvNames, secretSealer } from "./env-settings.js";
 import type { NameParams } from "./params.js";
 import { iso } from "./present.js";
 import { validateSource } from "./validate-source.js";
@@ -20,14 +21,16 @@ export interface DeployReply {
 const deployQuery = z.object({ activate: z.enum(["true", "false"]).optional() });
 
 /**
- * `PUT /scripts/:name`: validate, store a new version, make it active (unless
- * `?activate=false`; a script's first version is always active), then tell
- * the hub. Registered in its own context so only this route accepts a raw
- * JavaScript body (capped at exactly `EDGE_MAX_SCRIPT_BYTES`).
+ * `PUT /scripts/:name`: validate (and compile TypeScript), store a new version,
+ * make it active (unless `?activate=false`; a script's first version is always
+ * active), then tell the hub. Vars and secrets the deploy does not name are
+ * kept from the active version, so a code deploy leaves settings alone.
+ * Registered in its own context so only this route accepts a raw source body
+ * (capped at exactly `EDGE_MAX_SCRIPT_BYTES`).
  */
 export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, store, hub }) => {
   app.addContentTypeParser(
-    [...JAVASCRIPT_TYPES],
+    [...JAVASCRIPT_TYPES, ...TYPESCRIPT_TYPES],
     { parseAs: "string", bodyLimit: config.maxScriptBytes },
     (_request, body, done) => done(null, body),
   );
@@ -36,10 +39,31 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     const { name } = request.params;
     const activate = parseQuery(deployQuery, request.query).activate !== "false";
     const input = parseDeployBody(request, config);
-    await validateSource(name, input.source);
-    const sha256 = createHash("sha256").update(input.source, "utf8").digest("hex");
-    const stored = await store.putVersion(name, { sha256, ...input }, Date.now(), { activate });
-    request.log.info({ script: name, version: stored.version, sha256, activate }, "script deployed");
+    const source = await validateSource(name, input.source, input.language);
+    const sha256 = createHash("sha256").update(source, "utf8").digest("hex");
+    const previous =
+      input.vars === undefined || input.secrets === undefined ? await store.getActive(name) : null;
+    const vars = input.vars ?? previous?.vars ?? {};
+    const secrets =
+      input.secrets !== undefined ? secretSealer(config, name)(input.secrets) : (previous?.secrets ?? {});
+    checkEnvNames(vars, secrets);
+    const stored = await store.putVersion(
+      name,
+      {
+        sha256,
+        source,
+        tsSource: input.language === "ts" ? input.source : null,
+        vars,
+        secrets,
+        limits: input.limits,
+      },
+      Date.now(),
+      { activate },
+    );
+    request.log.info(
+      { script: name, version: stored.version, sha256, language: input.language, activate },
+      "script deployed",
+    );
     notifyChanged(hub, request.log);
     reply.status(201).header("location", `/v1/scripts/${name}`);
     return { name, version: stored.version, sha256, createdAt: iso(stored.createdAt) };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteDeps } from "../types.js";
 import { deleteRoute } from "./delete.js";
 import { deployRoute } from "./deploy.js";
+import { envRoutes } from "./env.js";
 import { checkNameParam } from "./params.js";
 import { readRoutes } from "./read.js";
 import { rollbackRoute } from "./rollback.js";
@@ -12,6 +13,7 @@ export const scriptRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   app.addHook("onRequest", checkNameParam);
   await app.register(deployRoute, deps);
   await app.register(readRoutes, deps);
+  await app.register(envRoutes, deps);
   await app.register(rollbackRoute, deps);
   await app.register(rolloutRoutes, deps);
   await app.register(deleteRoute, deps);

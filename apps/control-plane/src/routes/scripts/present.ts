@@ -1,5 +1,12 @@
 import type { NodeView } from "../../push/types.js";
-import type { ScriptLimits, ScriptRollout, ScriptSummary, VersionMeta } from "../../store/types.js";
+import type {
+  ScriptLimits,
+  ScriptRollout,
+  ScriptSummary,
+  ScriptVersion,
+  SealedSecrets,
+  VersionMeta,
+} from "../../store/types.js";
 
 /** The store keeps epoch milliseconds; the API speaks ISO-8601. */
 export function iso(epochMs: number): string {
@@ -24,11 +31,18 @@ export function presentSummary(summary: ScriptSummary): SummaryView {
   };
 }
 
+/** Secrets are shown by name only, sorted; their values never leave through the API. */
+export function secretNames(secrets: SealedSecrets): string[] {
+  return Object.keys(secrets).sort();
+}
+
 export interface VersionView {
   name: string;
   version: number;
   sha256: string;
   vars: Record<string, string>;
+  /** Names only. */
+  secrets: string[];
   limits: ScriptLimits;
   createdAt: string;
   active: boolean;
@@ -40,6 +54,7 @@ export function presentVersion(meta: VersionMeta, activeVersion: number): Versio
     version: meta.version,
     sha256: meta.sha256,
     vars: meta.vars,
+    secrets: secretNames(meta.secrets),
     limits: meta.limits,
     createdAt: iso(meta.createdAt),
     active: meta.version === activeVersion,
@@ -50,8 +65,12 @@ export function presentVersion(meta: VersionMeta, activeVersion: number): Versio
 export interface ScriptView {
   name: string;
   version: number;
+  /** What the active version was deployed as (`GET …/source` returns it; nodes run JavaScript). */
+  language: "js" | "ts";
   sha256: string;
   vars: Record<string, string>;
+  /** Names only. */
+  secrets: string[];
   limits: ScriptLimits;
   /** When the active version was deployed. */
   createdAt: string;
@@ -61,12 +80,14 @@ export interface ScriptView {
   latestVersion: number;
 }
 
-export function presentScript(active: VersionMeta, summary: ScriptSummary): ScriptView {
+export function presentScript(active: ScriptVersion, summary: ScriptSummary): ScriptView {
   return {
     name: active.name,
     version: active.version,
+    language: active.tsSource === null ? "js" : "ts",
     sha256: active.sha256,
     vars: active.vars,
+    secrets: secretNames(active.secrets),
     limits: active.limits,
     createdAt: iso(active.createdAt),
     updatedAt: iso(summary.updatedAt),

@@ -6,7 +6,11 @@ import { parseQuery } from "../validation.js";
 import { type NameParams, versionParam } from "./params.js";
 import { presentScript, presentStaged, presentSummary, presentVersion, rollout } from "./present.js";
 
-const sourceQuery = z.object({ version: versionParam.optional() });
+const sourceQuery = z.object({
+  version: versionParam.optional(),
+  /** For a TypeScript version: `true` answers the JavaScript nodes run instead of the TypeScript. */
+  compiled: z.enum(["true", "false"]).optional(),
+});
 
 function scriptNotFound(name: string): EdgeError {
   return new EdgeError("EDGE_SCRIPT_NOT_FOUND", `No script named ${name}`);
@@ -43,16 +47,21 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, { store, hu
 
   app.get<{ Params: NameParams }>("/scripts/:name/source", async (request, reply) => {
     const { name } = request.params;
-    const { version } = parseQuery(sourceQuery, request.query);
+    const { version, compiled } = parseQuery(sourceQuery, request.query);
     const found = version === undefined ? await store.getActive(name) : await store.getVersion(name, version);
     if (found === null) {
       if (version === undefined || (await store.getSummary(name)) === null) throw scriptNotFound(name);
       throw new EdgeError("EDGE_VERSION_NOT_FOUND", `Script ${name} has no version ${version}`);
     }
-    return reply
-      .type("application/javascript; charset=utf-8")
-      .header("x-edge-script-version", String(found.version))
-      .header("etag", `"${found.sha256}"`)
-      .send(found.source);
+    const typescript = found.tsSource !== null && compiled !== "true";
+    return (
+      reply
+        .type(typescript ? "application/typescript; charset=utf-8" : "application/javascript; charset=utf-8")
+        .header("x-edge-script-version", String(found.version))
+        .header("x-edge-script-language", found.tsSource === null ? "js" : "ts")
+        // sha256 names the compiled JavaScript; the TypeScript of the same version is another representation.
+        .header("etag", typescript ? `"${found.sha256}-ts"` : `"${found.sha256}"`)
+        .send(typescript ? found.tsSource : found.source)
+    );
   });
 };

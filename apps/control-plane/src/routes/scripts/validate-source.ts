@@ -1,5 +1,6 @@
 import { type BuildResult, build, type Message } from "esbuild";
 import { EdgeError } from "../../errors.js";
+import type { ScriptLanguage } from "./deploy-body.js";
 
 /** How many of esbuild's errors make it into the message: the first usually explains the rest. */
 const MAX_REPORTED = 3;
@@ -16,18 +17,26 @@ function formatMessage(message: Message): string {
 
 /**
  * Parses the script as an ES module without bundling and checks it has a
- * default export (the worker's handler object). Nothing esbuild emits is kept:
- * the store keeps the original source.
+ * default export (the worker's handler object), and returns the JavaScript
+ * nodes will run. JavaScript is returned as given (the store keeps the
+ * original source); TypeScript is compiled (types stripped, nothing bundled)
+ * and esbuild's output is returned.
  */
-export async function validateSource(name: string, source: string): Promise<void> {
+export async function validateSource(
+  name: string,
+  source: string,
+  language: ScriptLanguage = "js",
+): Promise<string> {
   let result: BuildResult<{ metafile: true; write: false }>;
   try {
     result = await build({
-      stdin: { contents: source, loader: "js", sourcefile: `${name}.js` },
+      stdin: { contents: source, loader: language, sourcefile: `${name}.${language}` },
       write: false,
       bundle: false,
       format: "esm",
       metafile: true,
+      // No tsconfig.json lookup: what a deploy compiles to must not depend on the control plane's disk.
+      tsconfigRaw: {},
       logLevel: "silent",
     });
   } catch (error) {
@@ -53,4 +62,9 @@ export async function validateSource(name: string, source: string): Promise<void
       "The script has no default export; export the handler with `export default { fetch }`",
     );
   }
+  if (language === "js") return source;
+  const compiled = result.outputFiles[0]?.text;
+  if (compiled === undefined)
+    throw new EdgeError("EDGE_INTERNAL", "esbuild produced no output for the script");
+  return compiled;
 }
