@@ -21,12 +21,14 @@ interface Service {
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
+  volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
 }
 const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 const edgeNodes = Object.entries(services).filter(([, s]) => s.build?.target === "edge-node");
 const controlPlane = services["control-plane"] as Service;
+const controlPlanes = Object.entries(services).filter(([, s]) => s.build?.target === "control-plane");
 const router = services.router as Service;
 
 describe("deploy/compose", () => {
@@ -47,8 +49,9 @@ describe("deploy/compose", () => {
   });
 
   it("sets only variables the apps actually read", () => {
-    for (const key of Object.keys(controlPlane.environment ?? {}))
-      expect(CONTROL_PLANE_ENV_VARS).toContain(key);
+    for (const [, cp] of controlPlanes) {
+      for (const key of Object.keys(cp.environment ?? {})) expect(CONTROL_PLANE_ENV_VARS).toContain(key);
+    }
     for (const [, s] of edgeNodes) {
       for (const key of Object.keys(s.environment ?? {})) expect(EDGE_NODE_ENV_VARS).toContain(key);
     }
@@ -60,7 +63,12 @@ describe("deploy/compose", () => {
     expect(controlPlane.depends_on?.redis?.condition).toBe("service_healthy");
     const grpcPort = controlPlane.environment?.EDGE_GRPC_ADDRESS?.split(":").pop();
     for (const [name, s] of edgeNodes) {
-      expect(s.environment?.EDGE_CONTROL_PLANE).toBe(`control-plane:${grpcPort}`);
+      // Every replica, so a node fails over when its control plane dies.
+      expect(s.environment?.EDGE_CONTROL_PLANE?.split(",")).toEqual(
+        controlPlanes.map(([cpName]) => `${cpName}:${grpcPort}`),
+      );
+      expect(s.environment?.EDGE_CACHE_DIR).toBeDefined();
+      expect(s.volumes).toContain(`${name}-cache:${s.environment?.EDGE_CACHE_DIR}`);
       const port = s.environment?.EDGE_HTTP_PORT;
       expect(s.ports).toContain(`${port}:${port}`);
       expect(s.environment?.EDGE_PUBLIC_HTTP_ADDRESS).toBe(`${name}:${port}`);
@@ -86,6 +94,16 @@ describe("deploy/compose", () => {
       expect(s.environment?.EDGE_ZONE ?? "localhost").toBe(env.EDGE_ZONE ?? "localhost");
     const pops = edgeNodes.map(([, s]) => s.environment?.EDGE_POP);
     if (env.EDGE_DEFAULT_POP !== undefined) expect(pops).toContain(env.EDGE_DEFAULT_POP);
+  });
+
+  it("runs two control-plane replicas on the same Redis, each with its own id", () => {
+    expect(controlPlanes.length).toBeGreaterThanOrEqual(2);
+    const ids = controlPlanes.map(([, cp]) => cp.environment?.EDGE_CONTROL_PLANE_ID);
+    expect(new Set(ids).size).toBe(controlPlanes.length);
+    for (const [, cp] of controlPlanes) {
+      expect(cp.environment?.EDGE_STORE).toBe("redis://redis:6379");
+      expect(cp.environment?.EDGE_ADMIN_TOKEN).toBe(controlPlane.environment?.EDGE_ADMIN_TOKEN);
+    }
   });
 
   it("keeps Redis durable enough for an acknowledged deploy (AOF, fsync always)", () => {

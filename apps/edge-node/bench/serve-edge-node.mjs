@@ -2,7 +2,9 @@
 // one worker thread per core) serving the bench scripts, fed directly through its ScriptRegistry
 // (no control plane: the agent's connection attempts fail quietly in the background).
 // Prints "port <n>" once listening; stops on SIGTERM.
-import { availableParallelism } from "node:os";
+import { mkdtempSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import { createEdgeNode, loadConfig } from "@edge/edge-node";
 import { createIsolateRunner } from "@edge/isolate-host";
 import { pino } from "pino";
@@ -14,6 +16,8 @@ const config = loadConfig({
   EDGE_HTTP_PORT: "0",
   EDGE_CONTROL_PLANE: "127.0.0.1:9",
   EDGE_LOG_LEVEL: "silent",
+  // A fresh cache: nothing restored from an earlier run may replace the bench scripts.
+  EDGE_CACHE_DIR: mkdtempSync(join(tmpdir(), "edge-bench-")),
   EDGE_MAX_CPU_MS: String(LIMITS.cpuMs),
   EDGE_MAX_MEMORY_MB: String(LIMITS.memoryMb),
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { MetricsReport, NodeMessage, RequestTrace, TailFilter } from "@edge/protocol";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -29,8 +32,10 @@ describe("edge node telemetry against a scripted control plane", () => {
   let cp: ScriptedControlPlane;
   let node: EdgeNode;
   let base: string;
+  let cacheDir: string;
 
   beforeEach(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), "edge-telemetry-"));
     cp = new ScriptedControlPlane();
     const grpcPort = await cp.listen();
     const config = loadConfig({
@@ -40,6 +45,7 @@ describe("edge node telemetry against a scripted control plane", () => {
       EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
       EDGE_METRICS_INTERVAL_MS: "100",
       EDGE_TAIL_FLUSH_MS: "20",
+      EDGE_CACHE_DIR: cacheDir,
     });
     node = createEdgeNode(config, { logger: pino({ level: "silent" }) });
     base = `http://127.0.0.1:${(await node.start()).httpPort}`;
@@ -50,6 +56,7 @@ describe("edge node telemetry against a scripted control plane", () => {
   afterEach(async () => {
     await node.stop();
     await cp.close();
+    rmSync(cacheDir, { recursive: true, force: true });
   });
 
   const get = (path: string, method = "GET") => requestWithHost(base, "chatty.localhost", path, { method });
