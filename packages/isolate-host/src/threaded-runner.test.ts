@@ -18,7 +18,13 @@ describe("a runner with worker threads", () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => runner.run(prepared, hostRequest())));
     expect(results.map(bodyText)).toEqual(Array(8).fill("1 threads /path"));
     const background = await Promise.all(results.map((result) => result.waitUntil));
-    expect(background.map((b) => b.logs.map((line) => line.message))).toEqual(Array(8).fill(["after"]));
+    // On a loaded machine the 5 ms timer may fire before the response is handed over, so the line
+    // lands in the request's logs rather than the background's: either way it is reported once.
+    const lines = results.map((result, i) =>
+      [...result.logs, ...(background[i]?.logs ?? [])].map((line) => line.message),
+    );
+    expect(lines).toEqual(Array(8).fill(["after"]));
+    expect(background.every((b) => b.error === null)).toBe(true);
   });
 
   it("reports compile errors and run errors with their codes", async () => {
