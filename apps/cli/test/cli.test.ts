@@ -81,6 +81,10 @@ describe("edgectl against a control plane API", () => {
     env = { EDGE_API_URL: api.url, EDGE_API_TOKEN: TOKEN };
     writeFileSync(join(dir, "hello.js"), 'export default { fetch() { return new Response("hi"); } };\n');
     writeFileSync(join(dir, "broken.js"), "export default { fetch( {\n");
+    writeFileSync(
+      join(dir, "typed.ts"),
+      'export default { fetch(): Response { return new Response("ts" as string); } };\n',
+    );
   });
 
   afterAll(async () => {
@@ -114,15 +118,40 @@ describe("edgectl against a control plane API", () => {
       rollout: { pops: 0, popsOnVersion: 0, complete: true },
     });
     const versions = await edgectl(["versions", "hello", "--json"], env);
-    expect(JSON.parse(versions.out)[0]).toMatchObject({
-      version: 1,
-      vars: { WHO: "cli", API_KEY: "s3cret" },
-      limits: { cpuMs: 20 },
-    });
+    // The secret went as a secret: stored encrypted, listed by name only.
+    expect(JSON.parse(versions.out)[0]).toEqual(
+      expect.objectContaining({
+        version: 1,
+        vars: { WHO: "cli" },
+        secrets: ["API_KEY"],
+        limits: expect.objectContaining({ cpuMs: 20 }),
+      }),
+    );
+    expect(versions.out).not.toContain("s3cret");
     const table = await edgectl(["versions", "hello"], env);
     expect(table.out).toMatch(/^VERSION\s+CREATED/m);
-    expect(table.out).toContain("API_KEY,WHO");
+    expect(table.out).toMatch(/WHO\s+API_KEY/);
     expect(table.out).not.toContain("s3cret");
+  });
+
+  it("deploys a .ts file as TypeScript and keeps the active version's vars and secrets when given none", async () => {
+    await edgectl(
+      ["deploy", "hello.js", "--name", "typed", "--var", "A=1", "--secret", "K", "--no-wait"],
+      { ...env, K: "v" },
+      dir,
+    );
+    const deployed = await edgectl(
+      ["deploy", "typed.ts", "--name", "typed", "--no-wait", "--json"],
+      env,
+      dir,
+    );
+    expect(deployed.code).toBe(EXIT.OK);
+    const versions = JSON.parse((await edgectl(["versions", "typed", "--json"], env)).out);
+    expect(versions[0]).toMatchObject({ version: 2, vars: { A: "1" }, secrets: ["K"] });
+    const script = await fetch(`${env.EDGE_API_URL}/v1/scripts/typed/source`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(script.headers.get("x-edge-script-language")).toBe("ts");
   });
 
   it("exits 4 with the API's code when the script does not parse, and 2 for a missing secret", async () => {

@@ -23,6 +23,8 @@ export async function startApi() {
     EDGE_ADMIN_TOKEN: TOKEN,
     EDGE_LOG_LEVEL: "silent",
     EDGE_GRPC_ADDRESS: "127.0.0.1:0",
+    // A fixed test key: deploys with --secret need one.
+    EDGE_SECRETS_KEY: "00".repeat(32),
   });
   const logger = pino({ level: "silent" });
   const store = await openStore("memory");

@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       grpcMaxMessageBytes: 64 * 1024 * 1024,
       nodeToken: null,
       grpcTls: null,
+      secretsKey: null,
     });
   });
 

@@ -46,6 +46,8 @@ export type {
   VersionView,
 } from "./routes/scripts/present.js";
 export type { RolloutReply } from "./routes/scripts/rollout.js";
+// Secrets at rest (issue 5): the API seals, the push hub opens.
+export { createSecretBox, DEV_SECRETS_KEY, parseSecretsKey, type SecretBox } from "./secrets/secret-box.js";
 export { openStore } from "./store/index.js";
 export {
   type LogsResult,

@@ -15,10 +15,13 @@ export const deployCommand: Command = {
     "deploy <file> --name <name> [--var K=V]... [--secret K]... [--cpu-ms N] [--memory-mb N] [--wall-ms N]",
   help: [
     "--var K=V        a variable the script reads as env.K (repeatable)",
-    "--secret K       like --var, the value read from the environment variable K (repeatable)",
+    "--secret K       a secret the script reads as env.K, its value read from the environment",
+    "                 variable K (repeatable); stored encrypted, never shown again",
     "--cpu-ms, --memory-mb, --wall-ms   limits of this version",
     "--no-wait        do not wait for the PoPs to run it",
     "--timeout 60s    how long to wait for every connected PoP (exit 7 when it is not reached)",
+    "A .ts/.mts file is deployed as TypeScript (compiled by the control plane).",
+    "Vars and secrets not given are kept from the active version.",
   ],
   positionals: ["file"],
   options: {
@@ -44,6 +47,7 @@ export const deployCommand: Command = {
       throw new CliError("EDGE_CLI_FILE", `cannot read ${file}: ${(error as Error).message}`, EXIT.USAGE);
     }
     const vars: Record<string, string> = {};
+    const secrets: Record<string, string> = {};
     for (const pair of (values.var as string[] | undefined) ?? []) {
       const eq = pair.indexOf("=");
       const key = eq === -1 ? "" : pair.slice(0, eq);
@@ -55,7 +59,7 @@ export const deployCommand: Command = {
       const value = io.env[key];
       if (value === undefined)
         throw usage(`--secret ${key}: set the environment variable ${key} to its value`);
-      vars[key] = value;
+      secrets[key] = value;
     }
     const limits: Record<string, number> = {};
     for (const [flag, key] of [
@@ -74,7 +78,15 @@ export const deployCommand: Command = {
     const deployed = await api.json<{ name: string; version: number; sha256: string; createdAt: string }>(
       "PUT",
       `/v1/scripts/${name}`,
-      { body: { source, vars, ...(Object.keys(limits).length > 0 ? { limits } : {}) } },
+      {
+        body: {
+          source,
+          ...(/\.m?ts$/i.test(file) ? { language: "ts" } : {}),
+          ...(Object.keys(vars).length > 0 ? { vars } : {}),
+          ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+          ...(Object.keys(limits).length > 0 ? { limits } : {}),
+        },
+      },
     );
     if (!ctx.json)
       io.out(`deployed ${deployed.name} v${deployed.version} (sha256 ${deployed.sha256.slice(0, 12)})\n`);

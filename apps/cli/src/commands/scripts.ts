@@ -14,6 +14,8 @@ interface Version {
   version: number;
   sha256: string;
   vars: Record<string, string>;
+  /** Names only. */
+  secrets?: string[];
   limits: { cpuMs: number; memoryMb: number; wallMs: number };
   createdAt: string;
   active: boolean;
@@ -55,15 +57,16 @@ export const versionsCommand: Command = {
     }
     ctx.io.out(
       table(
-        ["VERSION", "", "CREATED", "SHA256", "LIMITS (cpu/mem/wall)", "VARS"],
+        ["VERSION", "", "CREATED", "SHA256", "LIMITS (cpu/mem/wall)", "VARS", "SECRETS"],
         versions.map((v) => [
           `v${v.version}`,
           v.active ? "active" : "",
           ago(v.createdAt),
           v.sha256.slice(0, 12),
           `${v.limits.cpuMs}ms/${v.limits.memoryMb}MB/${v.limits.wallMs}ms`,
-          // Names only: values may be secrets.
+          // Names only: vars can be long, and secrets have no value to show.
           Object.keys(v.vars).sort().join(",") || "-",
+          (v.secrets ?? []).join(",") || "-",
         ]),
       ),
     );

@@ -63,7 +63,9 @@ describe("EDGE_SECRETS_KEY", () => {
     expect(loadConfig({ ...env, EDGE_SECRETS_KEY: KEY.toString("hex") }).secretsKey?.equals(KEY)).toBe(true);
     expect(loadConfig(env).secretsKey).toBeNull();
     expect(() => loadConfig({ ...env, EDGE_SECRETS_KEY: "too-short-secret" })).toThrow(/EDGE_SECRETS_KEY/);
-    expect(() => loadConfig({ ...env, EDGE_SECRETS_KEY: "too-short-secret" })).not.toThrow(/too-short-secret/);
+    expect(() => loadConfig({ ...env, EDGE_SECRETS_KEY: "too-short-secret" })).not.toThrow(
+      /too-short-secret/,
+    );
   });
 
   it("falls back to the public development key only with EDGE_DEV=1", () => {

@@ -29,7 +29,12 @@ function put(h: Harness, url: string, payload: unknown) {
 
 /** Every GET that shows a script or its versions, as raw text. */
 async function everyGet(h: Harness, name: string): Promise<string> {
-  const urls = [`/v1/scripts/${name}`, `/v1/scripts/${name}/versions`, "/v1/scripts", `/v1/scripts/${name}/source`];
+  const urls = [
+    `/v1/scripts/${name}`,
+    `/v1/scripts/${name}/versions`,
+    "/v1/scripts",
+    `/v1/scripts/${name}/source`,
+  ];
   const bodies = await Promise.all(urls.map((url) => h.request({ method: "GET", url })));
   return bodies.map((res) => res.body).join("\n");
 }
@@ -40,7 +45,13 @@ describe("PUT /v1/scripts/:name/vars", () => {
     await put(h, "/v1/scripts/app", { source: HELLO, vars: { A: "1", B: "2" }, limits: { cpuMs: 20 } });
     const res = await put(h, "/v1/scripts/app/vars", { vars: { C: "3" } });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ name: "app", version: 2, vars: { C: "3" }, active: true, secrets: [] });
+    expect(res.json()).toMatchObject({
+      name: "app",
+      version: 2,
+      vars: { C: "3" },
+      active: true,
+      secrets: [],
+    });
     const v1 = await h.store.getVersion("app", 1);
     const v2 = await h.store.getActive("app");
     expect(v2).toMatchObject({ version: 2, source: v1?.source, sha256: v1?.sha256, limits: v1?.limits });
@@ -57,7 +68,9 @@ describe("PUT /v1/scripts/:name/vars", () => {
 
   it("answers 404 for an unknown script and 400 for a body that is neither form", async () => {
     const h = await harness();
-    expect((await put(h, "/v1/scripts/ghost/vars", { vars: {} })).json().error.code).toBe("EDGE_SCRIPT_NOT_FOUND");
+    expect((await put(h, "/v1/scripts/ghost/vars", { vars: {} })).json().error.code).toBe(
+      "EDGE_SCRIPT_NOT_FOUND",
+    );
     await h.deploy("app", HELLO);
     for (const body of [{}, { vars: {}, set: {} }, { vars: { A: 1 } }, { set: { "": "x" } }, { other: 1 }]) {
       const res = await put(h, "/v1/scripts/app/vars", body);
@@ -87,7 +100,11 @@ describe("secrets", () => {
 
   it("are never returned by a GET: the script and its versions show their names only", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { PUBLIC: "yes" }, secrets: { TOKEN: PLAINTEXT, DB: "x" } });
+    await put(h, "/v1/scripts/app", {
+      source: HELLO,
+      vars: { PUBLIC: "yes" },
+      secrets: { TOKEN: PLAINTEXT, DB: "x" },
+    });
     const script = await h.request({ method: "GET", url: "/v1/scripts/app" });
     expect(script.json()).toMatchObject({ vars: { PUBLIC: "yes" }, secrets: ["DB", "TOKEN"] });
     const versions = await h.request({ method: "GET", url: "/v1/scripts/app/versions" });
@@ -130,7 +147,11 @@ describe("secrets", () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ version: 1, vars: { MODE: "one" }, secrets: ["TOKEN"] });
-    expect(await h.store.getActive("app")).toMatchObject({ version: 1, source: HELLO, vars: { MODE: "one" } });
+    expect(await h.store.getActive("app")).toMatchObject({
+      version: 1,
+      source: HELLO,
+      vars: { MODE: "one" },
+    });
   });
 
   it("cannot share a name with a var", async () => {
@@ -138,8 +159,15 @@ describe("secrets", () => {
     await put(h, "/v1/scripts/app", { source: HELLO, vars: { TOKEN: "plain" } });
     const clash = await put(h, "/v1/scripts/app/secrets", { set: { TOKEN: PLAINTEXT } });
     expect(clash.statusCode).toBe(400);
-    expect(clash.json().error).toMatchObject({ code: "EDGE_ENV_CONFLICT", message: expect.stringContaining("TOKEN") });
-    const deploy = await put(h, "/v1/scripts/other", { source: HELLO, vars: { K: "a" }, secrets: { K: "b" } });
+    expect(clash.json().error).toMatchObject({
+      code: "EDGE_ENV_CONFLICT",
+      message: expect.stringContaining("TOKEN"),
+    });
+    const deploy = await put(h, "/v1/scripts/other", {
+      source: HELLO,
+      vars: { K: "a" },
+      secrets: { K: "b" },
+    });
     expect(deploy.json().error.code).toBe("EDGE_ENV_CONFLICT");
     expect(await h.store.getSummary("app")).toMatchObject({ latestVersion: 1 });
   });

@@ -70,8 +70,10 @@ describe("GET /v1/scripts/:name", () => {
     expect(body).toEqual({
       name: "hello",
       version: 2,
+      language: "js",
       sha256: stored?.sha256,
       vars: {},
+      secrets: [],
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
       createdAt: new Date(stored!.createdAt).toISOString(),
       updatedAt: expect.any(String),
@@ -127,6 +129,7 @@ describe("GET /v1/scripts/:name/versions", () => {
       version: 2,
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       vars: {},
+      secrets: [],
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
       createdAt: expect.any(String),
       active: true,
