@@ -16,7 +16,7 @@ const WARM_UP = `
     const body = await request.json();
     const headers = new Headers(request.headers);
     headers.append("x-a", "b");
-    console.log("warm", url.pathname, [...headers].length, env.A);
+    globalThis.console.log("warm", url.pathname, [...headers].length, env.A); // the isolate's console, warmed up
     ctx.waitUntil(Promise.resolve());
     new TextDecoder().decode(new TextEncoder().encode("é€"));
     await new Response("text").text();

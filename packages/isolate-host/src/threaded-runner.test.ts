@@ -54,7 +54,9 @@ describe("a runner with worker threads", () => {
   });
 
   it("carries a whole body's length across the thread boundary when streaming", async () => {
-    const prepared = await runner.prepare(workerScript(`export default { fetch: () => new Response("twelve bytes") }`));
+    const prepared = await runner.prepare(
+      workerScript(`export default { fetch: () => new Response("twelve bytes") }`),
+    );
     const result = await runner.runStreaming(prepared, hostRequest());
     expect(result.response.length).toBe(12);
     const chunks: Uint8Array[] = [];

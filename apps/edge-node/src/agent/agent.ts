@@ -122,7 +122,8 @@ export class Agent {
         );
         this.#startHeartbeat(welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS);
         // Reports the previous stream may not have delivered; the control plane skips duplicates.
-        for (const report of this.#deps.metrics.unacked()) this.#write({ msg: { $case: "metrics", value: report } });
+        for (const report of this.#deps.metrics.unacked())
+          this.#write({ msg: { $case: "metrics", value: report } });
         this.#flushMetrics();
         this.#deps.tail.connected((batch) => this.#write({ msg: { $case: "tail", value: batch } }));
         break;
