@@ -172,6 +172,9 @@ describe("edge node telemetry against a scripted control plane", () => {
     expect(res.text).toContain(
       'edge_request_errors_total{script="chatty",version="2",code="EDGE_SCRIPT_ERROR",pop="fra"} 1',
     );
+    // The request that answered reports its isolate's start time and heap (the one that threw does not).
+    expect(res.text).toContain('edge_isolate_start_seconds_count{script="chatty",version="2",pop="fra"} 1');
+    expect(res.text).toContain('edge_isolate_memory_bytes_count{script="chatty",version="2",pop="fra"} 1');
   });
 
   it("sends unacknowledged reports again after a reconnect, and acknowledged ones never", async () => {

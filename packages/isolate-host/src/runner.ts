@@ -161,6 +161,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
       const module = await session.compileModule(script.source, script.filename, cache);
       const namespace = await session.evaluate(module);
+      const startMs = performance.now() - started;
       const outcome = await session.dispatch(namespace, input, script.vars);
       const context = {
         cpuMs: session.cpuMs(),
@@ -175,7 +176,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
           context,
         );
       }
-      return { script, session, logs, head, started };
+      const heapBytes = session.isolate.getHeapStatisticsSync().used_heap_size;
+      return { script, session, logs, head, started, startMs, heapBytes };
     } catch (err) {
       closeSession(session, script.kind);
       throw err;
@@ -258,7 +260,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     },
 
     async run(prepared, request) {
-      const { script, session, logs, head, started } = await start(prepared, request);
+      const { script, session, logs, head, started, startMs, heapBytes } = await start(prepared, request);
       let body = head.body;
       if (body === null) {
         try {
@@ -283,13 +285,15 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         response: { status: head.status, headers: head.headers, body },
         cpuMs,
         wallMs: performance.now() - started,
+        startMs,
+        heapBytes,
         logs: logs.lines.slice(),
         waitUntil,
       };
     },
 
     async runStreaming(prepared, request) {
-      const { script, session, logs, head, started } = await start(prepared, request);
+      const { script, session, logs, head, started, startMs, heapBytes } = await start(prepared, request);
       const cpuMs = session.cpuMs();
       const logsSent = logs.lines.length;
       const length = head.body?.byteLength ?? null;
@@ -304,6 +308,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         response: { status: head.status, headers: head.headers, length, body },
         cpuMs,
         wallMs: performance.now() - started,
+        startMs,
+        heapBytes,
         logs: logs.lines.slice(),
         waitUntil,
       };

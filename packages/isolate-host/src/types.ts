@@ -46,6 +46,10 @@ export interface RunResult {
   /** CPU time the isolate spent on this request, up to the response. */
   cpuMs: number;
   wallMs: number;
+  /** From the request's start until the script module was evaluated in its fresh isolate (isolate start time). */
+  startMs: number;
+  /** V8 heap in use in the isolate when the response was handed over. */
+  heapBytes: number;
   /** Console output up to the response. */
   logs: LogLine[];
   /**
@@ -85,6 +89,10 @@ export interface StreamingRunResult {
   response: StreamingResponse;
   cpuMs: number;
   wallMs: number;
+  /** As RunResult.startMs. */
+  startMs: number;
+  /** As RunResult.heapBytes. */
+  heapBytes: number;
   logs: LogLine[];
   /** Settles once the body is done (sent, failed or cancelled) and ctx.waitUntil() work has ended. */
   waitUntil: Promise<WaitUntilResult>;

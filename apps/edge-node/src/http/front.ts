@@ -94,6 +94,8 @@ export function createFront(deps: FrontDeps): Front {
     let errorCode: string | null = null;
     let errorMessage: string | null = null;
     let logs = NO_LOGS;
+    let isolateStartMs: number | null = null;
+    let memoryBytes: number | null = null;
     let background: Promise<WaitUntilResult> | null = null;
     try {
       const body = await readBody(req, config.maxRequestBytes);
@@ -107,6 +109,8 @@ export function createFront(deps: FrontDeps): Front {
       const result = await runner.runStreaming(script.prepared, request);
       cpuMs = result.cpuMs;
       logs = result.logs;
+      isolateStartMs = result.startMs;
+      memoryBytes = result.heapBytes;
       status = result.response.status;
       background = result.waitUntil;
       const headers: string[] = [];
@@ -141,8 +145,7 @@ export function createFront(deps: FrontDeps): Front {
         sendError(res, "EDGE_INTERNAL", "internal error", config.pop, versionHeader);
       }
     } finally {
-      // One object per request feeds both the metrics and the tail. The isolate
-      // host does not report isolate start time or heap per run yet.
+      // One object per request feeds both the metrics and the tail.
       const outcome: RequestOutcome = {
         script: name,
         version: script.version,
@@ -156,8 +159,8 @@ export function createFront(deps: FrontDeps): Front {
         errorCode,
         errorMessage,
         logs,
-        isolateStartMs: null,
-        memoryBytes: null,
+        isolateStartMs,
+        memoryBytes,
       };
       if (background === null) observe(outcome);
       // ctx.waitUntil() work runs on after the response: its CPU time, console

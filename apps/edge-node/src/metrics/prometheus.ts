@@ -76,7 +76,7 @@ export function createEdgeRegistry(deps: EdgePrometheusDeps): Registry {
   snapshotSumCount(
     registry,
     "edge_isolate_start_seconds",
-    "Time to start an isolate for a request (when the isolate host reports it)",
+    "Time from the request to the script evaluated in its fresh isolate",
     perVersion<SumCountSample>((m, labels) =>
       m.isolateStarts > 0 ? [{ labels, sum: seconds(m.isolateStartMsTotal), count: m.isolateStarts }] : [],
     ),
@@ -84,7 +84,7 @@ export function createEdgeRegistry(deps: EdgePrometheusDeps): Registry {
   snapshotSumCount(
     registry,
     "edge_isolate_memory_bytes",
-    "Isolate heap after a request (when the isolate host reports it)",
+    "V8 heap in use in the isolate when the response was handed over",
     perVersion<SumCountSample>((m, labels) =>
       m.memorySamples > 0 ? [{ labels, sum: m.memoryBytesTotal, count: m.memorySamples }] : [],
     ),

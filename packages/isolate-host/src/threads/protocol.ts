@@ -46,6 +46,8 @@ export type FromWorker =
       length?: number | null;
       cpuMs: number;
       wallMs: number;
+      startMs: number;
+      heapBytes: number;
       logs: LogLine[];
     }
   | { t: "chunk"; id: number; chunk: Uint8Array | null }

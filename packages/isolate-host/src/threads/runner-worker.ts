@@ -91,6 +91,8 @@ async function handle(message: ToWorker): Promise<void> {
             length,
             cpuMs: result.cpuMs,
             wallMs: result.wallMs,
+            startMs: result.startMs,
+            heapBytes: result.heapBytes,
             logs: result.logs,
           });
           reportWaitUntil(message.id, result.waitUntil);
@@ -107,6 +109,8 @@ async function handle(message: ToWorker): Promise<void> {
               body: bytes,
               cpuMs: result.cpuMs,
               wallMs: result.wallMs,
+              startMs: result.startMs,
+              heapBytes: result.heapBytes,
               logs: result.logs,
             },
             transfer,

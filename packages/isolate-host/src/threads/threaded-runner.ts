@@ -201,6 +201,8 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
         response: { status: head.status, headers: head.headers, body: head.body },
         cpuMs: head.cpuMs,
         wallMs: head.wallMs,
+        startMs: head.startMs,
+        heapBytes: head.heapBytes,
         logs: head.logs,
         waitUntil,
       };
@@ -232,6 +234,8 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
         response: { status: head.status, headers: head.headers, length: head.length ?? null, body },
         cpuMs: head.cpuMs,
         wallMs: head.wallMs,
+        startMs: head.startMs,
+        heapBytes: head.heapBytes,
         logs: head.logs,
         waitUntil,
       };

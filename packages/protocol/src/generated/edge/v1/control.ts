@@ -183,10 +183,10 @@ export interface ScriptMetrics {
   errorsByCode: { [key: string]: number };
   /** Counts per isolate CPU time bucket; bounds are MetricsReport.cpu_bounds_ms, plus one overflow bucket. */
   cpuBuckets: number[];
-  /** Isolate start time (when the isolate host reports it). */
+  /** Isolate start time: from the request to the script evaluated in its fresh isolate. */
   isolateStarts: number;
   isolateStartMsTotal: number;
-  /** Isolate heap after the request (when the isolate host reports it): sum and number of samples. */
+  /** Isolate heap in use when the response was handed over: sum and number of samples. */
   memorySamples: number;
   memoryBytesTotal: number;
 }
