@@ -35,6 +35,7 @@ describe("loadConfig", () => {
       nodeToken: null,
       grpcTls: null,
       secretsKey: null,
+      routing: { geoMmdb: null, geoCidrFile: null, defaultPop: null, loadPenaltyKm: 0, maxInFlight: 0 },
     });
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { isRoutingError, loadRoutingSettings, ROUTING_ENV_VARS, type RoutingSettings } from "@edge/routing";
 import { z } from "zod";
 import { EdgeError } from "./errors.js";
 import { DEV_SECRETS_KEY, parseSecretsKey } from "./secrets/secret-box.js";
@@ -65,6 +66,8 @@ export interface Config {
   grpcTls: GrpcTls | null;
   /** AES-256-GCM key for secrets at rest (32 bytes); null: setting secrets is refused. */
   secretsKey: Buffer | null;
+  /** How `GET /v1/route` locates clients and ranks nodes (the router's own variables, `@edge/routing`). */
+  routing: RoutingSettings;
 }
 
 export interface GrpcTls {
@@ -131,7 +134,10 @@ const envSchema = z.object({
 type Env = z.infer<typeof envSchema>;
 
 /** Every environment variable the control plane reads (the compose file is checked against this). */
-export const CONTROL_PLANE_ENV_VARS: readonly string[] = Object.keys(envSchema.shape);
+export const CONTROL_PLANE_ENV_VARS: readonly string[] = [
+  ...Object.keys(envSchema.shape),
+  ...ROUTING_ENV_VARS,
+];
 
 function invalid(variable: string, problem: string): EdgeError {
   return new EdgeError("EDGE_INVALID_CONFIG", `Invalid configuration: ${variable}: ${problem}`);
@@ -199,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeToken: e.EDGE_NODE_TOKEN ?? null,
     grpcTls: loadTls(e),
     secretsKey: secretsKey(e.EDGE_SECRETS_KEY, dev),
+    routing: routingSettings(env),
   };
 }
 
@@ -246,5 +253,14 @@ function readPem(variable: string, path: string): Buffer {
     return readFileSync(path);
   } catch (error) {
     throw invalid(variable, `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function routingSettings(env: NodeJS.ProcessEnv): RoutingSettings {
+  try {
+    return loadRoutingSettings(env);
+  } catch (err) {
+    if (isRoutingError(err)) throw new EdgeError("EDGE_INVALID_CONFIG", err.message, { cause: err });
+    throw err;
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fastify from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config.js";
 import type { NodeView } from "../push/types.js";
 import { type Harness, recordingHub, startHarness } from "../test-harness.js";
 import { type RouteExplainOptions, routeRoutes } from "./route.js";
@@ -50,12 +51,10 @@ afterAll(() => {
 afterEach(async () => {
   await current?.close();
   current = undefined;
-  for (const key of ROUTING_VARS) delete process.env[key];
 });
 
 async function harness(env: Partial<Record<(typeof ROUTING_VARS)[number], string>> = {}): Promise<Harness> {
-  Object.assign(process.env, env);
-  current = await startHarness();
+  current = await startHarness({ env: env as Record<string, string> });
   current.hub.nodeList = cluster();
   return current;
 }
@@ -159,11 +158,10 @@ describe("GET /v1/route", () => {
     expect(res.statusCode).toBe(401);
   });
 
-  it("stops the app from starting when the routing configuration is bad", async () => {
-    process.env.EDGE_GEO_CIDR_FILE = join(dir, "missing.json");
-    // The plugin alone, on a bare fastify: its registration is what must fail.
+  it("refuses a configuration whose routing data cannot be read, naming the file", async () => {
     const app = fastify();
-    app.register(routeRoutes, { hub: recordingHub() } as unknown as RouteExplainOptions);
+    const config = loadConfig({ EDGE_ADMIN_TOKEN: "t", EDGE_GEO_CIDR_FILE: join(dir, "missing.json") });
+    app.register(routeRoutes, { hub: recordingHub(), config } as unknown as RouteExplainOptions);
     try {
       await expect(app.ready()).rejects.toMatchObject({
         code: "EDGE_INVALID_CONFIG",

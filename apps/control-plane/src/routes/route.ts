@@ -3,7 +3,6 @@ import {
   chooseNode,
   type GeoSource,
   isRoutingError,
-  loadRoutingSettings,
   openGeoSources,
   parseIp,
   type RoutingSettings,
@@ -22,7 +21,7 @@ export interface RoutingContext {
 }
 
 export interface RouteExplainOptions extends RouteDeps {
-  /** Given by tests; otherwise read once, at registration, from the routing variables (`@edge/routing`). */
+  /** Given by tests; otherwise opened once, at registration, from `config.routing`. */
   routing?: RoutingContext;
 }
 
@@ -50,9 +49,8 @@ const routeQuery = z
   )
   .refine((q) => (q.lat === undefined) === (q.lon === undefined), "lat and lon go together");
 
-async function routingFromEnv(): Promise<RoutingContext> {
+async function routingFrom(settings: RoutingSettings): Promise<RoutingContext> {
   try {
-    const settings = loadRoutingSettings(process.env);
     return { settings, sources: await openGeoSources(settings) };
   } catch (err) {
     throw isRoutingError(err) ? new EdgeError("EDGE_INVALID_CONFIG", err.message, { cause: err }) : err;
@@ -71,7 +69,7 @@ type ExplainedLocation = Omit<ClientLocation, "source"> & { source: ClientLocati
  * (the router answers 503 `EDGE_NO_HEALTHY_NODE` in that case).
  */
 export const routeRoutes: FastifyPluginAsync<RouteExplainOptions> = async (app, options) => {
-  const routing = options.routing ?? (await routingFromEnv());
+  const routing = options.routing ?? (await routingFrom(options.config.routing));
   const { settings, sources } = routing;
 
   app.get("/route", async (request) => {
