@@ -1,7 +1,3 @@
-import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS } from "@edge/protocol";
-import { collectDefaultMetrics, Registry } from "prom-client";
-import type { NodeView } from "../push/types.js";
-import type { LifetimeEntry, MetricsAggregator } from "./aggregator.js";
 import {
   type HistogramSample,
   type Sample,
@@ -11,7 +7,11 @@ import {
   snapshotGauge,
   snapshotHistogram,
   snapshotSumCount,
-} from "./snapshot-metric.js";
+} from "@edge/prometheus";
+import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS } from "@edge/protocol";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { NodeView } from "../push/types.js";
+import type { LifetimeEntry, MetricsAggregator } from "./aggregator.js";
 
 export interface ControlPlanePrometheusDeps {
   metrics: Pick<MetricsAggregator, "lifetime" | "nodes" | "pendingRows" | "flushFailures">;

@@ -1,7 +1,3 @@
-import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
-import { collectDefaultMetrics, Registry } from "prom-client";
-import type { MetricsCollector } from "./collector.js";
-import type { NodeStatsSampler } from "./node-stats.js";
 import {
   type HistogramSample,
   type Sample,
@@ -11,7 +7,11 @@ import {
   snapshotGauge,
   snapshotHistogram,
   snapshotSumCount,
-} from "./snapshot-metric.js";
+} from "@edge/prometheus";
+import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { MetricsCollector } from "./collector.js";
+import type { NodeStatsSampler } from "./node-stats.js";
 
 export interface EdgePrometheusDeps {
   pop: string;

@@ -1,0 +1,14 @@
+/**
+ * @edge/prometheus — metrics whose values are read from the caller's own
+ * totals when Prometheus scrapes, shared by the control plane and edge nodes.
+ */
+export {
+  type HistogramSample,
+  type Sample,
+  type SumCountSample,
+  seconds,
+  snapshotCounter,
+  snapshotGauge,
+  snapshotHistogram,
+  snapshotSumCount,
+} from "./snapshot-metric.js";
