@@ -2,6 +2,12 @@
  * @edge/prometheus — metrics whose values are read from the caller's own
  * totals when Prometheus scrapes, shared by the control plane and edge nodes.
  */
+
+export {
+  registerScriptVersionMetrics,
+  type ScriptVersionFigures,
+  type ScriptVersionSeries,
+} from "./script-version-metrics.js";
 export {
   type HistogramSample,
   type Sample,

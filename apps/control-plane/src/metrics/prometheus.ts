@@ -1,26 +1,14 @@
-import {
-  type HistogramSample,
-  type Sample,
-  type SumCountSample,
-  seconds,
-  snapshotCounter,
-  snapshotGauge,
-  snapshotHistogram,
-  snapshotSumCount,
-} from "@edge/prometheus";
+import { registerScriptVersionMetrics, seconds, snapshotCounter, snapshotGauge } from "@edge/prometheus";
 import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS } from "@edge/protocol";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { NodeView } from "../push/types.js";
-import type { LifetimeEntry, MetricsAggregator } from "./aggregator.js";
+import type { MetricsAggregator } from "./aggregator.js";
 
 export interface ControlPlanePrometheusDeps {
   metrics: Pick<MetricsAggregator, "lifetime" | "nodes" | "pendingRows" | "flushFailures">;
   nodes: () => NodeView[];
   tail: { readonly sessionCount: number; readonly droppedTotal: number };
 }
-
-const LATENCY_BOUNDS_S = LATENCY_BOUNDS_MS.map(seconds);
-const CPU_BOUNDS_S = CPU_BOUNDS_MS.map(seconds);
 
 /**
  * The control plane's `GET /metrics`: the fleet's figures since this process
@@ -32,63 +20,11 @@ const CPU_BOUNDS_S = CPU_BOUNDS_MS.map(seconds);
 export function createControlPlaneRegistry(deps: ControlPlanePrometheusDeps): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const perVersion =
-    <T>(pick: (e: LifetimeEntry, labels: { pop: string; script: string; version: number }) => T[]) =>
-    () =>
-      [...deps.metrics.lifetime()].flatMap((e) =>
-        pick(e, { pop: e.pop, script: e.script, version: e.version }),
-      );
-
-  snapshotCounter(
-    registry,
-    "edge_requests_total",
-    "Requests served, by PoP, script version and status class",
-    perVersion<Sample>((e, labels) =>
-      Object.entries(e.statusClasses).map(([cls, value]) => ({
-        labels: { ...labels, status_class: cls },
-        value,
-      })),
-    ),
-  );
-  snapshotCounter(
-    registry,
-    "edge_request_errors_total",
-    "Requests that ended in an edge error, by PoP, script version and code",
-    perVersion<Sample>((e, labels) =>
-      Object.entries(e.errorsByCode).map(([code, value]) => ({ labels: { ...labels, code }, value })),
-    ),
-  );
-  snapshotHistogram(
-    registry,
-    "edge_request_duration_seconds",
-    "Time from request to response at the node",
-    perVersion<HistogramSample>((e, labels) => [
-      { labels, bounds: LATENCY_BOUNDS_S, counts: e.latencyBuckets, sum: seconds(e.latencyMsTotal) },
-    ]),
-  );
-  snapshotHistogram(
-    registry,
-    "edge_isolate_cpu_seconds",
-    "CPU time the isolate spent per request",
-    perVersion<HistogramSample>((e, labels) => [
-      { labels, bounds: CPU_BOUNDS_S, counts: e.cpuBuckets, sum: seconds(e.cpuMsTotal) },
-    ]),
-  );
-  snapshotSumCount(
-    registry,
-    "edge_isolate_start_seconds",
-    "Time to start an isolate for a request (when the isolate host reports it)",
-    perVersion<SumCountSample>((e, labels) =>
-      e.isolateStarts > 0 ? [{ labels, sum: seconds(e.isolateStartMsTotal), count: e.isolateStarts }] : [],
-    ),
-  );
-  snapshotSumCount(
-    registry,
-    "edge_isolate_memory_bytes",
-    "Isolate heap after a request (when the isolate host reports it)",
-    perVersion<SumCountSample>((e, labels) =>
-      e.memorySamples > 0 ? [{ labels, sum: e.memoryBytesTotal, count: e.memorySamples }] : [],
-    ),
+  registerScriptVersionMetrics(registry, { latencyMs: LATENCY_BOUNDS_MS, cpuMs: CPU_BOUNDS_MS }, () =>
+    [...deps.metrics.lifetime()].map((e) => ({
+      labels: { pop: e.pop, script: e.script, version: e.version },
+      figures: e,
+    })),
   );
 
   const perNode = (read: (n: ReturnType<typeof nodeList>[number]) => number) => () =>

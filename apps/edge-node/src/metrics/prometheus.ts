@@ -1,14 +1,5 @@
-import {
-  type HistogramSample,
-  type Sample,
-  type SumCountSample,
-  seconds,
-  snapshotCounter,
-  snapshotGauge,
-  snapshotHistogram,
-  snapshotSumCount,
-} from "@edge/prometheus";
-import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
+import { registerScriptVersionMetrics, seconds, snapshotCounter, snapshotGauge } from "@edge/prometheus";
+import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS } from "@edge/protocol";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { MetricsCollector } from "./collector.js";
 import type { NodeStatsSampler } from "./node-stats.js";
@@ -21,9 +12,6 @@ export interface EdgePrometheusDeps {
   tail: { readonly sessionCount: number; readonly droppedTotal: number };
 }
 
-const LATENCY_BOUNDS_S = LATENCY_BOUNDS_MS.map(seconds);
-const CPU_BOUNDS_S = CPU_BOUNDS_MS.map(seconds);
-
 /**
  * The node's Prometheus registry (`GET /metrics` on a host outside the zone).
  * Every series carries `pop`; per-script series add `script` and `version`.
@@ -33,61 +21,11 @@ export function createEdgeRegistry(deps: EdgePrometheusDeps): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ pop: deps.pop });
   collectDefaultMetrics({ register: registry });
-  const perVersion =
-    <T>(pick: (m: ScriptMetrics, labels: { script: string; version: number }) => T[]) =>
-    () =>
-      [...deps.collector.lifetime()].flatMap((m) => pick(m, { script: m.script, version: m.version }));
-
-  snapshotCounter(
-    registry,
-    "edge_requests_total",
-    "Requests served, by script version and status class",
-    perVersion<Sample>((m, labels) =>
-      Object.entries(m.statusClasses).map(([cls, value]) => ({
-        labels: { ...labels, status_class: cls },
-        value,
-      })),
-    ),
-  );
-  snapshotCounter(
-    registry,
-    "edge_request_errors_total",
-    "Requests that ended in an edge error, by script version and code",
-    perVersion<Sample>((m, labels) =>
-      Object.entries(m.errorsByCode).map(([code, value]) => ({ labels: { ...labels, code }, value })),
-    ),
-  );
-  snapshotHistogram(
-    registry,
-    "edge_request_duration_seconds",
-    "Time from request to response at the node",
-    perVersion<HistogramSample>((m, labels) => [
-      { labels, bounds: LATENCY_BOUNDS_S, counts: m.latencyBuckets, sum: seconds(m.latencyMsTotal) },
-    ]),
-  );
-  snapshotHistogram(
-    registry,
-    "edge_isolate_cpu_seconds",
-    "CPU time the isolate spent per request",
-    perVersion<HistogramSample>((m, labels) => [
-      { labels, bounds: CPU_BOUNDS_S, counts: m.cpuBuckets, sum: seconds(m.cpuMsTotal) },
-    ]),
-  );
-  snapshotSumCount(
-    registry,
-    "edge_isolate_start_seconds",
-    "Time from the request to the script evaluated in its fresh isolate",
-    perVersion<SumCountSample>((m, labels) =>
-      m.isolateStarts > 0 ? [{ labels, sum: seconds(m.isolateStartMsTotal), count: m.isolateStarts }] : [],
-    ),
-  );
-  snapshotSumCount(
-    registry,
-    "edge_isolate_memory_bytes",
-    "V8 heap in use in the isolate when the response was handed over",
-    perVersion<SumCountSample>((m, labels) =>
-      m.memorySamples > 0 ? [{ labels, sum: m.memoryBytesTotal, count: m.memorySamples }] : [],
-    ),
+  registerScriptVersionMetrics(registry, { latencyMs: LATENCY_BOUNDS_MS, cpuMs: CPU_BOUNDS_MS }, () =>
+    [...deps.collector.lifetime()].map((m) => ({
+      labels: { script: m.script, version: m.version },
+      figures: m,
+    })),
   );
   const nodeGauge = (name: string, help: string, read: () => number) =>
     snapshotGauge(registry, name, help, () => [{ labels: {}, value: read() }]);
