@@ -1,20 +1,8 @@
+import type { TraceView } from "@edge/control-plane";
 import { ms } from "../format.js";
 
-/** A request as the API shows it in the tail and the log history. */
-export interface Trace {
-  time: string;
-  script: string;
-  version: number;
-  pop: string;
-  nodeId: string;
-  method: string;
-  url: string;
-  status: number;
-  cpuMs: number;
-  wallMs: number;
-  error: { code: string; message: string } | null;
-  logs: Array<{ time: string; level: string; message: string }>;
-}
+/** A request as the API shows it in the tail and the log history: the control plane's own type. */
+export type Trace = TraceView;
 
 /** One line per request, then its console lines and its exception, indented. */
 export function traceLines(t: Trace): string {
