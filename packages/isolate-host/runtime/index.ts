@@ -14,6 +14,7 @@ import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
 import { fetch } from "./fetch.js";
 import { Headers } from "./headers.js";
 import { complete, type HostCall, type HostPost, setHost } from "./host.js";
+import { type LazyLoad, setLazyLoader } from "./lazy.js";
 import { navigator, performance } from "./performance.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
@@ -109,10 +110,11 @@ Object.defineProperty(globalThis, "__edgeInit", {
   configurable: true,
   enumerable: false,
   writable: false,
-  value: (log: LogSink, call: HostCall, post: HostPost): RuntimeEntry => {
+  value: (log: LogSink, call: HostCall, post: HostPost, load: LazyLoad): RuntimeEntry => {
     delete (globalThis as Record<string, unknown>).__edgeInit;
     setLogSink(log);
     setHost(call, post);
+    setLazyLoader(load);
     return { dispatch, validate, pull, cancel, settle, complete, fire };
   },
 });

@@ -1,5 +1,4 @@
 /** esbuild turns these into lazily evaluated bundled modules. */
-declare function require(id: "web-streams-polyfill"): typeof import("web-streams-polyfill");
 declare function require(id: "event-target-shim"): typeof import("event-target-shim");
 declare function require(id: "@ungap/structured-clone"): unknown;
 

@@ -1,8 +1,10 @@
 /**
  * Web streams from web-streams-polyfill (based on the WHATWG reference
- * implementation), loaded on first use: a script that never touches a
- * stream never pays for loading it.
+ * implementation), a separate bundle loaded on first use (runtime/lazy.ts):
+ * a script that never touches a stream never pays for loading it.
  */
+import { loadLazy } from "./lazy.js";
+
 type Polyfill = typeof import("web-streams-polyfill");
 export type ReadableStream = InstanceType<Polyfill["ReadableStream"]>;
 export type StreamReader = import("web-streams-polyfill").ReadableStreamDefaultReader<unknown>;
@@ -10,7 +12,7 @@ export type StreamReader = import("web-streams-polyfill").ReadableStreamDefaultR
 let loaded: Polyfill | null = null;
 
 export function webStreams(): Polyfill {
-  loaded ??= require("web-streams-polyfill");
+  loaded ??= loadLazy<Polyfill>("streams");
   return loaded;
 }
 

@@ -1,10 +1,12 @@
 /**
  * URL and URLSearchParams come from the WHATWG reference implementation
- * (whatwg-url), bundled in. Loading it (with tr46's Unicode tables) costs
- * milliseconds per isolate, so it is loaded on first use: a script that never
- * touches URLs never pays for it.
+ * (whatwg-url). Loading it (with tr46's Unicode tables) costs milliseconds
+ * per isolate, so it is a separate bundle loaded on first use (runtime/lazy.ts):
+ * a script that never touches URLs never pays for it.
  */
-type WhatwgUrl = typeof import("whatwg-url");
+import { loadLazy } from "./lazy.js";
+
+type WhatwgUrl = Pick<typeof import("whatwg-url"), "URL" | "URLSearchParams">;
 
 let loaded: WhatwgUrl | null = null;
 
@@ -14,6 +16,6 @@ export function loadedWhatwgUrl(): WhatwgUrl | null {
 }
 
 export function whatwgUrl(): WhatwgUrl {
-  loaded ??= require("whatwg-url");
+  loaded ??= loadLazy<WhatwgUrl>("url");
   return loaded;
 }

@@ -26,5 +26,4 @@ declare module "whatwg-url" {
 }
 
 /** esbuild turns these into lazily evaluated bundled modules. */
-declare function require(id: "whatwg-url"): typeof import("whatwg-url");
 declare function require(id: "tr46"): unknown;

@@ -1,6 +1,7 @@
-// Bundles runtime/ (the code that runs inside every isolate) into one classic
-// script, runtime-dist/runtime.js, which the host loads into its V8 snapshot.
-import { readFile } from "node:fs/promises";
+// Bundles runtime/ (the code that runs inside every isolate) into classic
+// scripts: runtime-dist/runtime.js, which every fresh isolate runs, and the
+// parts loaded on first use (runtime-dist/lazy-*.js, see runtime/lazy.ts).
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,12 +71,11 @@ const tr46FastPath = {
   },
 };
 
-await build({
+await mkdir(`${root}runtime-dist`, { recursive: true });
+
+const common = {
   absWorkingDir: root,
-  entryPoints: ["runtime/index.ts"],
-  outfile: "runtime-dist/runtime.js",
   bundle: true,
-  format: "iife",
   platform: "neutral",
   mainFields: ["main", "module"],
   target: "es2022",
@@ -84,4 +84,31 @@ await build({
   inject: ["runtime/text-encoding.ts"],
   plugins: [snapshotSafeWebidl, jsonViaParse, tr46FastPath],
   logLevel: "warning",
-});
+  write: false,
+};
+
+/** The core every isolate runs: a classic script. */
+const core = await build({ ...common, entryPoints: ["runtime/index.ts"], format: "iife" });
+await writeFile(`${root}runtime-dist/runtime.js`, core.outputFiles[0].text);
+
+/**
+ * A lazily loaded part (runtime/lazy.ts): a script whose completion value is
+ * its entry's exports, so the host hands them to the runtime without a global.
+ */
+const LAZY_GLOBAL = "__edgeLazyExports";
+for (const name of ["url", "streams"]) {
+  const lazy = await build({
+    ...common,
+    entryPoints: [`runtime/lazy/${name}.ts`],
+    format: "iife",
+    globalName: LAZY_GLOBAL,
+  });
+  const text = lazy.outputFiles[0].text;
+  const declaration = `var ${LAZY_GLOBAL} = `;
+  const at = text.indexOf(declaration);
+  if (at < 0) throw new Error(`esbuild output for lazy part ${name} has no '${declaration}'`);
+  await writeFile(
+    `${root}runtime-dist/lazy-${name}.js`,
+    text.slice(0, at) + text.slice(at + declaration.length),
+  );
+}

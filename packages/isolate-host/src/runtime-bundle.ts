@@ -1,25 +1,46 @@
 import { readFileSync } from "node:fs";
 
 /**
- * The in-isolate runtime, bundled from runtime/ by scripts/bundle-runtime.mjs.
- * Resolved from this module's own location, which is one level below the
- * package root both as src/ (tests) and as dist/ (built).
+ * The in-isolate runtime, bundled from runtime/ by scripts/bundle-runtime.mjs:
+ * the core every isolate runs and the parts it loads on first use
+ * (runtime/lazy.ts). Resolved from this module's own location, which is one
+ * level below the package root both as src/ (tests) and as dist/ (built).
  */
-const BUNDLE_URL = new URL("../runtime-dist/runtime.js", import.meta.url);
+const DIST = new URL("../runtime-dist/", import.meta.url);
 
 export const RUNTIME_FILENAME = "edge-runtime.js";
 
-let cached: string | null = null;
+/** The lazily loaded parts, by the name runtime/lazy.ts asks for. */
+export const LAZY_PARTS = ["url", "streams"] as const;
+export type LazyPart = (typeof LAZY_PARTS)[number];
 
-export function readRuntimeBundle(): string {
-  if (cached !== null) return cached;
+export interface RuntimeBundle {
+  core: string;
+  lazy: Record<LazyPart, string>;
+}
+
+let cached: RuntimeBundle | null = null;
+
+export function readRuntimeBundle(): RuntimeBundle {
+  cached ??= {
+    core: readDist("runtime.js"),
+    lazy: { url: readDist("lazy-url.js"), streams: readDist("lazy-streams.js") },
+  };
+  return cached;
+}
+
+export function lazyFilename(part: LazyPart): string {
+  return `edge-runtime-${part}.js`;
+}
+
+function readDist(file: string): string {
+  const url = new URL(file, DIST);
   try {
-    cached = readFileSync(BUNDLE_URL, "utf8");
+    return readFileSync(url, "utf8");
   } catch (err) {
     throw new Error(
-      `isolate-host runtime bundle missing at ${BUNDLE_URL.pathname}; build it with \`npm run build -w @edge/isolate-host\``,
+      `isolate-host runtime bundle missing at ${url.pathname}; build it with \`npm run build -w @edge/isolate-host\``,
       { cause: err },
     );
   }
-  return cached;
 }

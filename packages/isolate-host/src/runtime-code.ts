@@ -1,15 +1,16 @@
 import ivm from "isolated-vm";
 import type { Logger } from "pino";
-import { RUNTIME_FILENAME, readRuntimeBundle } from "./runtime-bundle.js";
+import { LAZY_PARTS, lazyFilename, RUNTIME_FILENAME, readRuntimeBundle } from "./runtime-bundle.js";
 
 /**
  * Exercises the runtime's common paths once, so the functions they compile are
- * in the V8 code cache that every fresh isolate then loads instead of
- * compiling them again on its first request.
+ * in the V8 code caches that every fresh isolate then loads instead of
+ * compiling them again on its first request. `__edgeInit` takes the lazy
+ * loader as its fourth argument (here the throwaway isolate's `__load`).
  */
 const WARM_UP = `
 (async () => {
-  const entry = globalThis.__edgeInit(() => true);
+  const entry = globalThis.__edgeInit(() => true, undefined, undefined, globalThis.__load);
   const module = { default: { async fetch(request, env, ctx) {
     const url = new URL(request.url);
     url.searchParams.set("q", "1");
@@ -20,6 +21,8 @@ const WARM_UP = `
     ctx.waitUntil(Promise.resolve());
     new TextDecoder().decode(new TextEncoder().encode("é€"));
     await new Response("text").text();
+    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("s")); c.close(); } });
+    await new Response(stream.pipeThrough(new TransformStream())).text();
     new Request("https://example.com/", { method: "POST", body: "x" });
     return Response.json({ body, q: url.searchParams.get("q") }, { status: 201, headers: { "x-b": "c" } });
   } } };
@@ -30,41 +33,63 @@ const WARM_UP = `
 })()
 `;
 
+interface Code {
+  source: string;
+  filename: string;
+  cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+}
+
 /**
- * The runtime bundle plus its V8 code cache. Each fresh isolate compiles the
- * bundle from the cache and runs it (instead of a V8 startup snapshot, which is
- * unusable with isolated-vm 5 on Node 20: see README).
+ * The runtime bundles plus their V8 code caches. Each fresh isolate compiles
+ * the core from its cache and runs it (instead of a V8 startup snapshot, which
+ * is unusable with isolated-vm 5 on Node 20: see README); the lazy parts are
+ * compiled and run in an isolate only when its request first needs them.
  */
 export class RuntimeCode {
-  readonly #source: string;
-  readonly #cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  readonly #core: Code;
+  readonly #lazy: ReadonlyMap<string, Code>;
 
-  private constructor(source: string, cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined) {
-    this.#source = source;
-    this.#cachedData = cachedData;
+  private constructor(core: Code, lazy: ReadonlyMap<string, Code>) {
+    this.#core = core;
+    this.#lazy = lazy;
   }
 
-  /** Loads the bundle and builds its warm code cache in a throwaway isolate. */
+  /** Loads the bundles and builds their warm code caches in a throwaway isolate. */
   static async create(logger: Logger): Promise<RuntimeCode> {
-    const source = readRuntimeBundle();
+    const bundle = readRuntimeBundle();
     const started = performance.now();
+    const cold = new RuntimeCode(
+      { source: bundle.core, filename: RUNTIME_FILENAME, cachedData: undefined },
+      new Map(
+        LAZY_PARTS.map((part) => [
+          part,
+          { source: bundle.lazy[part], filename: lazyFilename(part), cachedData: undefined },
+        ]),
+      ),
+    );
     const isolate = new ivm.Isolate({ memoryLimit: 64 });
     try {
       const context = await isolate.createContext();
-      const script = await isolate.compileScript(source, { filename: RUNTIME_FILENAME });
-      await script.run(context);
+      await cold.install(isolate, context);
+      await context.global.set("__load", cold.loader(isolate, context));
       await context.eval(WARM_UP, { promise: true, timeout: 5_000 });
       // Compiling the same source again hits V8's per-isolate compilation
       // cache, so the produced data includes every function warmed up above.
-      const warm = await isolate.compileScript(source, {
-        filename: RUNTIME_FILENAME,
-        produceCachedData: true,
-      });
+      const warm = async (code: Code): Promise<Code> => {
+        const script = await isolate.compileScript(code.source, {
+          filename: code.filename,
+          produceCachedData: true,
+        });
+        return { ...code, cachedData: (script as ivm.Script & ivm.CachedDataResult).cachedData };
+      };
+      const core = await warm(cold.#core);
+      const lazy = new Map<string, Code>();
+      for (const [part, code] of cold.#lazy) lazy.set(part, await warm(code));
       logger.debug(
-        { ms: Math.round(performance.now() - started), bundleBytes: source.length },
-        "runtime code cache built",
+        { ms: Math.round(performance.now() - started), coreBytes: bundle.core.length },
+        "runtime code caches built",
       );
-      return new RuntimeCode(source, (warm as ivm.Script & ivm.CachedDataResult).cachedData);
+      return new RuntimeCode(core, lazy);
     } catch (err) {
       // A runtime that cannot warm up cannot serve requests either: surface it.
       throw new Error("isolate-host runtime failed to load in an isolate", { cause: err });
@@ -75,14 +100,33 @@ export class RuntimeCode {
 
   /** Installs the runtime's globals into a fresh context. */
   async install(isolate: ivm.Isolate, context: ivm.Context): Promise<void> {
-    const script = await isolate.compileScript(this.#source, {
-      filename: RUNTIME_FILENAME,
-      ...(this.#cachedData === undefined ? {} : { cachedData: this.#cachedData }),
-    });
+    const script = await isolate.compileScript(this.#core.source, options(this.#core));
     await script.run(context, { release: true });
   }
 
-  release(): void {
-    this.#cachedData?.release();
+  /**
+   * The runtime's lazy loader for one isolate (the fourth argument of
+   * `__edgeInit`): runs the named part in the isolate, synchronously while the
+   * isolate waits, and hands back its exports. A plain function inside the
+   * isolate; only names of known parts load anything.
+   */
+  loader(isolate: ivm.Isolate, context: ivm.Context): ivm.Callback {
+    return new ivm.Callback((name: unknown) => {
+      const code = typeof name === "string" ? this.#lazy.get(name) : undefined;
+      if (code === undefined) throw new Error(`No runtime part named ${String(name)}`);
+      const script = isolate.compileScriptSync(code.source, options(code));
+      return script.runSync(context, { reference: true, release: true }).derefInto();
+    });
   }
+
+  release(): void {
+    this.#core.cachedData?.release();
+    for (const code of this.#lazy.values()) code.cachedData?.release();
+  }
+}
+
+function options(code: Code): ivm.ScriptOrigin & ivm.CachedDataOptions {
+  return code.cachedData === undefined
+    ? { filename: code.filename }
+    : { filename: code.filename, cachedData: code.cachedData };
 }

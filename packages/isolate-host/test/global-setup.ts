@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bundle = `${root}runtime-dist/runtime.js`;
+const bundles = ["runtime.js", "lazy-url.js", "lazy-streams.js"].map((file) => `${root}runtime-dist/${file}`);
 const workerEntry = `${root}dist/threads/runner-worker.js`;
 
 /** Newest modification time of the files under `dir`. */
@@ -26,7 +26,7 @@ function staleAgainst(output: string, sources: string): boolean {
  * older than its sources.
  */
 export default function setup(): void {
-  if (staleAgainst(bundle, "runtime")) {
+  if (bundles.some((bundle) => staleAgainst(bundle, "runtime"))) {
     execFileSync(process.execPath, ["scripts/bundle-runtime.mjs"], { cwd: root, stdio: "inherit" });
   }
   if (staleAgainst(workerEntry, "src")) {
