@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isolateFloor } from "../../../packages/isolate-host/bench/isolate-floor.mjs";
 import { SCRIPTS, VARS } from "../../../packages/isolate-host/bench/scripts.mjs";
 import { load } from "./load.mjs";
 
@@ -162,6 +163,18 @@ try {
       console.log(`  ${"".padEnd(16)} ours/workerd: ${((100 * row.ours.rps) / row.workerd.rps).toFixed(1)}%`);
   }
   if (workerdNote) console.log(workerdNote);
+  // What no fresh-isolate-per-request design on isolated-vm can beat on this machine, even with
+  // nothing run in the isolate and no HTTP: isolate + context creation and disposal alone.
+  const floor = await isolateFloor(availableParallelism());
+  const hello = rows.find((row) => row.name === "hello-world");
+  console.log(
+    `\n  floor: bare isolated-vm new Isolate() + createContext() + dispose() on ${availableParallelism()} threads, nothing else: ${floor.toFixed(0)}/s`,
+  );
+  if (hello?.workerd) {
+    console.log(
+      `         = ${((100 * floor) / hello.workerd.rps).toFixed(1)}% of workerd's hello-world; ours reaches ${((100 * hello.ours.rps) / floor).toFixed(0)}% of the floor`,
+    );
+  }
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });

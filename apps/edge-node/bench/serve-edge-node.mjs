@@ -20,9 +20,17 @@ const config = loadConfig({
   EDGE_CACHE_DIR: mkdtempSync(join(tmpdir(), "edge-bench-")),
   EDGE_MAX_CPU_MS: String(LIMITS.cpuMs),
   EDGE_MAX_MEMORY_MB: String(LIMITS.memoryMb),
+  ...(process.env.EDGE_ISOLATE_CONCURRENCY
+    ? { EDGE_ISOLATE_CONCURRENCY: process.env.EDGE_ISOLATE_CONCURRENCY }
+    : {}),
 });
 const logger = pino({ level: "silent" });
-const runner = createIsolateRunner({ maxLimits: config.maxLimits, logger, threads });
+const runner = createIsolateRunner({
+  maxLimits: config.maxLimits,
+  logger,
+  threads,
+  admission: config.admission,
+});
 const node = createEdgeNode(config, { logger, runner });
 const upserts = Object.entries(SCRIPTS).map(([name, { source }], i) => ({
   name: name.replace(/[^a-z0-9-]/g, "-"),

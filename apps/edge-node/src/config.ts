@@ -42,6 +42,8 @@ const schema = z.object({
     .default(64 * 1024 * 1024),
   EDGE_RECONNECT_MAX_MS: z.coerce.number().int().min(100).default(30_000),
   EDGE_ISOLATE_THREADS: z.coerce.number().int().min(0).max(256).optional(),
+  EDGE_ISOLATE_CONCURRENCY: z.coerce.number().int().min(1).max(4096).optional(),
+  EDGE_MAX_QUEUED_REQUESTS: z.coerce.number().int().min(0).default(1024),
   EDGE_MAX_SUBREQUESTS: int(50),
   EDGE_FETCH_FORBIDDEN: z.string().optional(),
 });
@@ -85,6 +87,11 @@ export interface EdgeNodeConfig {
   reconnectMaxMs: number;
   /** Worker threads that build and run isolates (`EDGE_ISOLATE_THREADS`, default: one per core; 0: main thread). */
   isolateThreads: number;
+  /**
+   * Requests starting in isolates at once (`EDGE_ISOLATE_CONCURRENCY`, default: two per core) and
+   * requests waiting for that (`EDGE_MAX_QUEUED_REQUESTS`, default 1024) before EDGE_OVERLOADED.
+   */
+  admission: { concurrency: number; maxQueue: number };
   /** Outbound fetch() of scripts: subrequests per request, and targets they may never reach. */
   fetch: { maxSubrequests: number; forbiddenTargets: string[] };
 }
@@ -144,6 +151,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     grpcMaxMessageBytes: e.EDGE_GRPC_MAX_MESSAGE_BYTES,
     reconnectMaxMs: e.EDGE_RECONNECT_MAX_MS,
     isolateThreads: e.EDGE_ISOLATE_THREADS ?? availableParallelism(),
+    admission: {
+      concurrency: e.EDGE_ISOLATE_CONCURRENCY ?? 2 * availableParallelism(),
+      maxQueue: e.EDGE_MAX_QUEUED_REQUESTS,
+    },
     fetch: {
       maxSubrequests: e.EDGE_MAX_SUBREQUESTS,
       // By default scripts may not reach the control plane (nor, below, this node's own front).

@@ -36,6 +36,7 @@ export function createEdgeNode(
       maxLimits: config.maxLimits,
       logger,
       threads: config.isolateThreads,
+      admission: config.admission,
       fetch: {
         maxSubrequests: config.fetch.maxSubrequests,
         forbiddenTargets: [...config.fetch.forbiddenTargets, ...ownAddresses(config)],

@@ -4,13 +4,14 @@
 //     for every request (implemented here only), for hello-world and url+json+crypto.
 //  2. run() throughput, on the calling thread and with worker threads on every core.
 //  3. Memory per live in-flight isolate, and how many fit in 1 GiB.
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, loadavg } from "node:os";
 import { fetchPolicy } from "../dist/fetch/fetch-options.js";
 import { HostBridge } from "../dist/host-bridge.js";
 import { createIsolateRunner } from "../dist/index.js";
 import { LogCollector } from "../dist/log-collector.js";
+import { RuntimeCode } from "../dist/runtime-code.js";
+import { isolateFloor } from "./isolate-floor.mjs";
 import { LIMITS, SCRIPTS, VARS } from "./scripts.mjs";
 
 const require = createRequire(import.meta.url);
@@ -22,6 +23,8 @@ const THROUGHPUT_RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 1500);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 200);
 const GAP_MS = 10;
 const CORES = availableParallelism();
+
+const runtimeCode = await RuntimeCode.create((await import("pino")).pino({ level: "silent" }));
 
 const hostRequest = ({ method, path, headers, body }) => ({
   method,
@@ -65,9 +68,13 @@ async function time(runs, once, gapMs = 0) {
 async function reusedIsolate(source) {
   const isolate = new ivm.Isolate({ memoryLimit: LIMITS.memoryMb });
   const context = await isolate.createContext();
-  const runtime = readFileSync(new URL("../runtime-dist/runtime.js", import.meta.url), "utf8");
-  await (await isolate.compileScript(runtime)).run(context);
-  const bridge = new HostBridge(new LogCollector(), fetchPolicy(), { complete() {}, fire() {}, charge() {} });
+  await runtimeCode.install(isolate, context);
+  const bridge = new HostBridge(new LogCollector(), fetchPolicy(), {
+    complete() {},
+    fire() {},
+    charge() {},
+    waiting() {},
+  });
   const init = await context.global.get("__edgeInit", { reference: true });
   const entry = await init.apply(
     undefined,
@@ -75,6 +82,7 @@ async function reusedIsolate(source) {
       new ivm.Callback((level, message) => bridge.log(level, message)),
       new ivm.Callback((op, a, b, c) => bridge.call(op, a, b, c)),
       new ivm.Callback((op, a, b) => bridge.post(op, a, b), { ignored: true }),
+      runtimeCode.loader(isolate, context),
     ],
     { result: { reference: true } },
   );
@@ -183,12 +191,14 @@ async function inFlightMemory() {
 
 /** V8's own figures for isolates as run() builds them (runtime + script loaded, URL and crypto used). */
 async function heapPerIsolate() {
-  const runtime = readFileSync(new URL("../runtime-dist/runtime.js", import.meta.url), "utf8");
   const held = [];
+  const noop = new ivm.Callback(() => true);
   for (let i = 0; i < 50; i++) {
     const isolate = new ivm.Isolate({ memoryLimit: LIMITS.memoryMb });
     const context = await isolate.createContext();
-    await (await isolate.compileScript(runtime)).run(context);
+    await runtimeCode.install(isolate, context);
+    const init = await context.global.get("__edgeInit", { reference: true });
+    await init.apply(undefined, [noop, noop, noop, runtimeCode.loader(isolate, context)]);
     await context.eval(
       `new URL("https://x.example/?a=1").searchParams.get("a"); new TextEncoder().encode(JSON.stringify({ a: [1] }))`,
     );
@@ -233,6 +243,10 @@ try {
     console.log(`${"".padEnd(16)} script CPU per fresh run (isolate.cpuTime): ${ms(cpuPerRun)}\n`);
   }
   console.log("(2) run() throughput, fresh isolate per request");
+  const floor = await isolateFloor(CORES);
+  console.log(
+    `  floor: bare new Isolate() + createContext() + dispose(), nothing run: ${floor.toFixed(0)}/s on ${CORES} threads`,
+  );
   for (const name of Object.keys(SCRIPTS)) {
     const local = await throughput(pooled, 4, THROUGHPUT_RUNS, name);
     const threads = await throughput(threaded, 4 * CORES, THROUGHPUT_RUNS, name);

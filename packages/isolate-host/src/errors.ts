@@ -2,8 +2,8 @@ import type { LogLine } from "./types.js";
 
 /**
  * Errors a run can end with. Each has a stable code and the HTTP status an edge
- * node answers with. They are all the script's doing ("user errors"); a failure
- * of the host itself is rethrown as is.
+ * node answers with. All but EDGE_OVERLOADED are the script's doing ("user
+ * errors"); a failure of the host itself is rethrown as is.
  */
 export const RUN_ERRORS = {
   EDGE_SCRIPT_ERROR: { status: 500, message: "The script threw an exception" },
@@ -15,6 +15,8 @@ export const RUN_ERRORS = {
   EDGE_WALL_LIMIT: { status: 504, message: "The script exceeded its wall-clock time limit" },
   EDGE_SUBREQUEST_LIMIT: { status: 503, message: "The script made more subrequests than it may" },
   EDGE_RESPONSE_TOO_LARGE: { status: 502, message: "A response was larger than the size limit" },
+  // The one code that is not the script's doing: too many requests are waiting for an isolate.
+  EDGE_OVERLOADED: { status: 503, message: "The node has too many requests waiting to run" },
 } as const;
 
 export type RunErrorCode = keyof typeof RUN_ERRORS;

@@ -9,6 +9,8 @@ export interface IsolateCalls {
   fire(id: number): void;
   /** Host time spent on the script's behalf (hashing), charged to its CPU budget. */
   charge(ms: number): void;
+  /** The script started waiting on the host (a timer or a subrequest). */
+  waiting(): void;
 }
 
 const HASHES = new Set(["sha1", "sha256", "sha384", "sha512"]);
@@ -57,8 +59,8 @@ export class HostBridge {
     return this.#budget.used;
   }
 
-  log(level: unknown, message: unknown): boolean {
-    return this.#logs.add(level, message);
+  log(level: unknown, message: unknown, time?: number): boolean {
+    return this.#logs.add(level, message, time);
   }
 
   /** Synchronous operations: the isolate waits for the result. */
@@ -106,12 +108,14 @@ export class HostBridge {
     switch (op) {
       case "timer":
         this.#setTimer(a, b);
+        this.#calls.waiting();
         return;
       case "clearTimer":
         this.#clearTimer(a);
         return;
       case "fetch":
         this.#startFetch(a, b);
+        this.#calls.waiting();
         return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();

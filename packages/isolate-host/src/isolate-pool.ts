@@ -1,93 +1,112 @@
 import type { Logger } from "pino";
 import type { WarmIsolate } from "./warm-isolate.js";
 
-/** What an isolate is built for: its memory limit (fixed at creation) and whether URL support is preloaded. */
-export interface IsolateKind {
-  memoryMb: number;
-  preloadUrl: boolean;
+/** Scripts whose isolates are kept ready at once; the least recently used one gives way. */
+const DEFAULT_MAX_KEYS = 16;
+
+type Build = () => Promise<WarmIsolate>;
+
+interface Entry {
+  idle: WarmIsolate[];
+  building: number;
 }
 
-/** At most this many kinds keep isolates ready; others are built on demand. */
-const MAX_POOLED_KINDS = 4;
-
-type Build = (kind: IsolateKind) => Promise<WarmIsolate>;
-
 /**
- * A few isolates built ahead of time, per kind, so that a request does not
- * wait for isolate creation and runtime loading, the bulk of a fresh
- * isolate's cost. Each is handed out once, to one request, and never returns:
- * every request still gets a brand-new isolate that has never run script code.
+ * Isolates built ahead of time, per hot script, so that a request does not
+ * wait for isolate creation, runtime loading and the script's top-level code.
+ * Each is handed out once, to one request, and never returns: every request
+ * still gets a brand-new isolate that has never served another.
  */
 export class IsolatePool {
   readonly #size: number;
-  readonly #build: Build;
+  readonly #maxKeys: number;
   readonly #logger: Logger;
-  readonly #idle = new Map<string, WarmIsolate[]>();
-  readonly #building = new Map<string, number>();
+  /** In least- to most-recently used order (Map iteration order, refreshed on use). */
+  readonly #entries = new Map<string, Entry>();
   #disposed = false;
 
-  constructor(size: number, build: Build, logger: Logger) {
+  constructor(size: number, logger: Logger, maxKeys = DEFAULT_MAX_KEYS) {
     this.#size = size;
-    this.#build = build;
+    this.#maxKeys = maxKeys;
     this.#logger = logger;
   }
 
-  /**
-   * An isolate built ahead of time when one is ready, else one built now;
-   * built now, it skips preloading, which the script then does lazily if needed.
-   */
-  async acquire(kind: IsolateKind): Promise<WarmIsolate> {
-    return this.#idle.get(keyOf(kind))?.pop() ?? this.#build({ ...kind, preloadUrl: false });
+  /** An isolate built ahead of time for this key, if one is ready. */
+  take(key: string): WarmIsolate | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#touch(key, entry);
+    return entry.idle.pop();
   }
 
   /**
-   * Starts building isolates of this kind until `size` are ready or underway.
-   * Call it when a request is done, not when it starts: creating an isolate
-   * blocks the event loop for a few milliseconds.
+   * Starts building isolates for this key until `size` are ready or underway.
+   * Call it when a request is done, not when it starts: building an isolate
+   * takes the thread for a few milliseconds.
    */
-  fill(kind: IsolateKind): void {
+  fill(key: string, build: Build): void {
     if (this.#disposed || this.#size === 0) return;
-    const key = keyOf(kind);
-    if (!this.#idle.has(key)) {
-      if (this.#idle.size >= MAX_POOLED_KINDS) return;
-      this.#idle.set(key, []);
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = { idle: [], building: 0 };
+      this.#entries.set(key, entry);
+      this.#evict();
     }
-    const idle = this.#idle.get(key)!;
-    let building = this.#building.get(key) ?? 0;
-    for (; idle.length + building < this.#size; building++) {
+    for (; entry.idle.length + entry.building < this.#size; entry.building++) {
       // One per event-loop turn, so requests get in between.
-      setImmediate(() => this.#buildInto(kind, key, idle));
+      const target = entry;
+      setImmediate(() => this.#buildInto(key, target, build));
     }
-    this.#building.set(key, building);
+  }
+
+  /** Drops a key's ready isolates (its script is gone). */
+  forget(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    for (const warm of entry.idle.splice(0)) warm.isolate.dispose();
+  }
+
+  /** Isolates ready right now, over all keys. */
+  get ready(): number {
+    let count = 0;
+    for (const entry of this.#entries.values()) count += entry.idle.length;
+    return count;
   }
 
   dispose(): void {
     this.#disposed = true;
-    for (const idle of this.#idle.values()) for (const warm of idle.splice(0)) warm.isolate.dispose();
+    for (const key of [...this.#entries.keys()]) this.forget(key);
   }
 
-  #buildInto(kind: IsolateKind, key: string, idle: WarmIsolate[]): void {
-    const done = (): void => {
-      this.#building.set(key, (this.#building.get(key) ?? 1) - 1);
-    };
-    if (this.#disposed) {
-      done();
+  #touch(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+  }
+
+  #evict(): void {
+    while (this.#entries.size > this.#maxKeys) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.forget(oldest);
+    }
+  }
+
+  #buildInto(key: string, entry: Entry, build: Build): void {
+    if (this.#disposed || this.#entries.get(key) !== entry) {
+      entry.building--;
       return;
     }
-    this.#build(kind).then(
+    build().then(
       (warm) => {
-        done();
-        if (this.#disposed) warm.isolate.dispose();
-        else idle.push(warm);
+        entry.building--;
+        // Forgotten or evicted meanwhile: nobody will take it.
+        if (this.#disposed || this.#entries.get(key) !== entry) warm.isolate.dispose();
+        else entry.idle.push(warm);
       },
       (err: unknown) => {
-        done();
-        this.#logger.warn({ err, kind }, "could not build an isolate ahead of time");
+        entry.building--;
+        this.#logger.debug({ err, key }, "could not build an isolate ahead of time");
       },
     );
   }
-}
-
-function keyOf(kind: IsolateKind): string {
-  return `${kind.memoryMb}:${kind.preloadUrl}`;
 }

@@ -33,6 +33,8 @@ export class IsolateSession {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
   readonly bridge: HostBridge;
+  /** The script module's namespace when the isolate was built with its top-level code run; null otherwise. */
+  readonly namespace: ivm.Reference<Record<string, unknown>> | null;
   readonly #limits: ScriptLimits;
   readonly #logs: LogCollector;
   readonly #entry: ivm.Reference<Record<string, unknown>>;
@@ -44,12 +46,14 @@ export class IsolateSession {
   #rejectKilled!: (err: Error) => void;
   readonly #killed$: Promise<never>;
   #cpuTimer: NodeJS.Timeout | undefined;
+  #onWait: (() => void) | null = null;
   #wallTimer: NodeJS.Timeout | undefined;
 
   /** Takes over a warm isolate and starts the limit clocks. */
   constructor(warm: WarmIsolate, limits: ScriptLimits, logs: LogCollector, fetch: FetchPolicy) {
     this.isolate = warm.isolate;
     this.context = warm.context;
+    this.namespace = warm.namespace;
     this.#entry = warm.entry;
     this.#limits = limits;
     this.#logs = logs;
@@ -58,6 +62,11 @@ export class IsolateSession {
       fire: (id) => this.#callIn("fire", [id]),
       charge: (ms) => {
         this.#hostMs += ms;
+      },
+      waiting: () => {
+        const listener = this.#onWait;
+        this.#onWait = null;
+        listener?.();
       },
     });
     warm.attach(this.bridge);
@@ -76,6 +85,11 @@ export class IsolateSession {
     const end = this.#cpuAtEnd ?? (this.isolate.isDisposed ? this.#cpuBaseline : this.isolate.cpuTime);
     const nanos = end - this.#cpuBaseline;
     return Number(nanos / 1000n) / 1000 + this.#hostMs;
+  }
+
+  /** Calls `listener` once, the first time the script waits on the host (a timer or a subrequest). */
+  onFirstWait(listener: () => void): void {
+    this.#onWait = listener;
   }
 
   get limits(): ScriptLimits {

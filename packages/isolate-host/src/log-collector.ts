@@ -11,8 +11,8 @@ export class LogCollector {
   #chars = 0;
   #full = false;
 
-  /** Records one line; false once the caps are reached, so the runtime can stop sending. */
-  add(level: unknown, message: unknown): boolean {
+  /** Records one line (written at `time`, default now); false once the caps are reached, so the runtime can stop sending. */
+  add(level: unknown, message: unknown, time = Date.now()): boolean {
     if (this.#full) return false;
     let text = typeof message === "string" ? message : String(message);
     if (text.length > LOG_CAPS.maxLineChars) text = text.slice(0, LOG_CAPS.maxLineChars);
@@ -29,7 +29,7 @@ export class LogCollector {
     this.lines.push({
       level: typeof level === "string" && LEVELS.has(level) ? (level as LogLevel) : "log",
       message: text,
-      time: Date.now(),
+      time,
     });
     return true;
   }

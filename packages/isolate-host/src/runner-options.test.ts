@@ -30,6 +30,48 @@ describe("isolate building", () => {
     expect(results.map(bodyText)).toEqual(Array(6).fill("1 /path"));
   });
 
+  it("a pre-built isolate ran the script's top-level code before the request, and its console output reaches that request", async () => {
+    const prepared = await pooled.prepare(
+      workerScript(
+        `console.log("top-level"); export default { fetch: (req) => new Response(new URL(req.url).pathname) }`,
+      ),
+    );
+    // Bounded wait for the pool to fill: a request whose top-level line predates it took a pre-built isolate.
+    let ranAhead = false;
+    for (let attempt = 0; attempt < 50 && !ranAhead; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = Date.now();
+      const result = await pooled.run(prepared, hostRequest());
+      expect(bodyText(result)).toBe("/path");
+      expect(result.logs.map((line) => line.message)).toEqual(["top-level"]);
+      ranAhead = result.logs[0]!.time < before;
+    }
+    expect(ranAhead).toBe(true);
+  });
+
+  it("top-level code that needs the host (randomness, timers) runs per request and still works", async () => {
+    const random = await pooled.prepare(
+      workerScript(`const id = crypto.randomUUID();
+        export default { fetch: () => new Response(id) }`),
+    );
+    const timer = await pooled.prepare(
+      workerScript(`let fired = false;
+        setTimeout(() => { fired = true; }, 0);
+        export default { async fetch() {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return new Response(String(fired));
+        } }`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(bodyText(await pooled.run(random, hostRequest())));
+      expect(bodyText(await pooled.run(timer, hostRequest()))).toBe("true");
+    }
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(3);
+  });
+
   it("a script that does not mention URL can still use it", async () => {
     const prepared = await pooled.prepare(
       workerScript(

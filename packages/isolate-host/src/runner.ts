@@ -1,8 +1,9 @@
 import type ivm from "isolated-vm";
 import { type Logger, pino } from "pino";
+import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
-import { type IsolateKind, IsolatePool } from "./isolate-pool.js";
+import { IsolatePool } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
 import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
 import { LogCollector } from "./log-collector.js";
@@ -19,7 +20,13 @@ import type {
   WaitUntilResult,
   WorkerScript,
 } from "./types.js";
-import { createWarmIsolate } from "./warm-isolate.js";
+import {
+  createScriptIsolate,
+  createWarmIsolate,
+  HostUsedEarlyError,
+  type IsolateKind,
+  type WarmIsolate,
+} from "./warm-isolate.js";
 
 export interface PreparedScript {
   readonly name: string;
@@ -32,10 +39,10 @@ export interface IsolateRunnerOptions {
   maxLimits?: ScriptLimits;
   logger?: Logger;
   /**
-   * Isolates kept built ahead of time per kind (memory limit, URL preloaded),
-   * runtime loaded and never used, so requests skip isolate creation. Each
-   * still serves one request only. 0 builds every isolate on the request path.
-   * Default 2.
+   * Isolates kept built ahead of time per hot script (runtime loaded, the
+   * script's top-level code run, never used by a request), so requests skip
+   * isolate creation and module evaluation. Each still serves one request
+   * only. 0 builds every isolate on the request path. Default 2.
    */
   warmIsolates?: number;
   /** Limits on scripts' outbound fetch() (subrequests, timeout, size, forbidden targets). */
@@ -48,6 +55,8 @@ export interface IsolateRunnerOptions {
    * calling thread. Default 0. `availableParallelism()` uses every core.
    */
   threads?: number;
+  /** How many requests may start in isolates at once, and how many may wait (see admission.ts). */
+  admission?: Partial<AdmissionOptions>;
 }
 
 export interface IsolateRunner {
@@ -67,12 +76,27 @@ export interface IsolateRunner {
 
 /** What run() needs about a prepared version; kept off the public object so callers cannot forge it. */
 interface Compiled {
+  /** Its isolates' key in the pool. */
+  key: string;
   source: string;
   filename: string;
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
   vars: Record<string, string>;
   limits: ScriptLimits;
   kind: IsolateKind;
+  startupMs: number;
+  /** False once building its isolates ahead of time failed for good (see buildAhead). */
+  warmable: boolean;
+  /** Ahead-of-time builds that failed in a row; past MAX_BUILD_FAILURES the script stops being warmed. */
+  failures: number;
+}
+
+/** Ahead-of-time builds of one script that may fail in a row (e.g. top-level code slowed by load) before it is only built on demand. */
+const MAX_BUILD_FAILURES = 3;
+
+/** Bound on a script's top-level code when run ahead of time: its CPU limit, with room for a busy machine. */
+function startupMs(limits: ScriptLimits): number {
+  return Math.min(limits.wallMs, Math.max(1_000, limits.cpuMs * 10));
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -93,6 +117,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const compiled = new WeakMap<PreparedScript, Compiled>();
   const live = new Set<IsolateSession>();
+  const { concurrency, maxQueue } = admissionOf(options);
+  const admission = new Admission(concurrency, maxQueue);
   let runtime: Promise<RuntimeCode> | null = null;
   let disposed = false;
 
@@ -104,22 +130,50 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     return runtime;
   }
 
-  const pool = new IsolatePool(
-    Math.max(0, Math.floor(options.warmIsolates ?? 2)),
-    async (kind) => createWarmIsolate(await runtimeCode(), kind, logger),
-    logger,
-  );
+  const pool = new IsolatePool(Math.max(0, Math.floor(options.warmIsolates ?? 2)), logger);
+  // A prepared version nobody holds any more needs no ready isolates.
+  const unused = new FinalizationRegistry<string>((key) => pool.forget(key));
+  let nextKey = 1;
+
+  /** Builds one isolate for the script with its top-level code run; gives up warming it after repeated failures. */
+  async function buildAhead(script: Compiled): Promise<WarmIsolate> {
+    try {
+      const warm = await createScriptIsolate(await runtimeCode(), script, logger);
+      script.failures = 0;
+      return warm;
+    } catch (err) {
+      script.failures++;
+      if (err instanceof HostUsedEarlyError || script.failures >= MAX_BUILD_FAILURES) {
+        script.warmable = false;
+        pool.forget(script.key);
+        logger.debug({ err, key: script.key }, "script isolates are built on demand only");
+      }
+      throw err;
+    }
+  }
+
+  function fillFor(script: Compiled): void {
+    if (script.warmable) pool.fill(script.key, () => buildAhead(script));
+  }
 
   function assertOpen(): void {
     if (disposed) throw new Error("The isolate runner has been disposed");
   }
 
+  /**
+   * A session on an isolate built ahead of time for the script when one is
+   * ready, else on one built now; built now, it skips preloading, which the
+   * script then does lazily if needed.
+   */
   async function openSession(
     kind: IsolateKind,
     limits: ScriptLimits,
     logs: LogCollector,
+    script?: Compiled,
   ): Promise<IsolateSession> {
-    const warm = await pool.acquire(kind);
+    const ready = script?.warmable === true ? pool.take(script.key) : undefined;
+    const warm =
+      ready ?? (await createWarmIsolate(await runtimeCode(), { ...kind, preloadUrl: false }, logger));
     if (disposed) {
       warm.isolate.dispose();
       assertOpen();
@@ -133,12 +187,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
    * Stops the session's clocks now; disposes the isolate and refills the pool
    * right after the caller has its result, as both block the event loop.
    */
-  function closeSession(session: IsolateSession, kind: IsolateKind): void {
+  function closeSession(session: IsolateSession, script: Compiled | null): void {
     session.stop();
     setImmediate(() => {
       live.delete(session);
       session.dispose();
-      pool.fill(kind);
+      if (script !== null) fillFor(script);
     });
   }
 
@@ -156,11 +210,23 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     const started = performance.now();
     const input = isolateRequest(request);
     const logs = new LogCollector();
-    const session = await openSession(script.kind, script.limits, logs);
+    const leave = await admission.enter();
+    let session: IsolateSession;
     try {
-      const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
-      const module = await session.compileModule(script.source, script.filename, cache);
-      const namespace = await session.evaluate(module);
+      session = await openSession(script.kind, script.limits, logs, script);
+    } catch (err) {
+      leave();
+      throw err;
+    }
+    session.onFirstWait(leave);
+    try {
+      let namespace = session.namespace;
+      if (namespace === null) {
+        const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
+        namespace = await session.evaluate(
+          await session.compileModule(script.source, script.filename, cache),
+        );
+      }
       const startMs = performance.now() - started;
       const outcome = await session.dispatch(namespace, input, script.vars);
       const context = {
@@ -179,8 +245,10 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const heapBytes = session.isolate.getHeapStatisticsSync().used_heap_size;
       return { script, session, logs, head, started, startMs, heapBytes };
     } catch (err) {
-      closeSession(session, script.kind);
+      closeSession(session, script);
       throw err;
+    } finally {
+      leave();
     }
   }
 
@@ -191,7 +259,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
    */
   async function background(
     session: IsolateSession,
-    kind: IsolateKind,
+    script: Compiled,
     logs: LogCollector,
     pending: { bodyDone: Promise<void>; waitUntil: number; logsSent: number; started: number },
   ): Promise<WaitUntilResult> {
@@ -204,7 +272,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       if (err instanceof RunError) error = err;
       else logger.warn({ err }, "background work of a request failed in the host");
     } finally {
-      closeSession(session, kind);
+      closeSession(session, script);
     }
     return {
       cpuMs: session.cpuMs(),
@@ -235,6 +303,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(script.source) };
       // Top-level console output during validation is not part of any request.
       const session = await openSession(kind, limits, new LogCollector());
+      let entry: Compiled | null = null;
       try {
         const module = await session.compileModule(script.source, filename, { produceCachedData: true });
         if (module.dependencySpecifiers.length > 0) {
@@ -251,11 +320,25 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
           version: script.version,
           limits,
         });
-        compiled.set(prepared, { source: script.source, filename, cachedData, vars, limits, kind });
+        entry = {
+          key: `script-${nextKey++}`,
+          source: script.source,
+          filename,
+          cachedData,
+          vars,
+          limits,
+          kind,
+          startupMs: startupMs(limits),
+          warmable: true,
+          failures: 0,
+        };
+        compiled.set(prepared, entry);
+        unused.register(prepared, entry.key);
         logger.debug({ script: script.name, version: script.version }, "script prepared");
         return prepared;
       } finally {
-        closeSession(session, kind);
+        // Once this isolate is gone, the first ones for the new version are built.
+        closeSession(session, entry);
       }
     },
 
@@ -266,7 +349,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         try {
           body = await readWholeBody(reader(session, logs), maxResponseBytes);
         } catch (err) {
-          closeSession(session, script.kind);
+          closeSession(session, script);
           throw err;
         }
       }
@@ -274,8 +357,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const logsSent = logs.lines.length;
       const waitUntil =
         head.waitUntil === 0
-          ? settledNow(session, script.kind, logs, started)
-          : background(session, script.kind, logs, {
+          ? settledNow(session, script, logs, started)
+          : background(session, script, logs, {
               bodyDone: Promise.resolve(),
               waitUntil: head.waitUntil,
               logsSent,
@@ -298,7 +381,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const logsSent = logs.lines.length;
       const length = head.body?.byteLength ?? null;
       const { body, done } = streamBody(head.body, reader(session, logs), maxResponseBytes);
-      const waitUntil = background(session, script.kind, logs, {
+      const waitUntil = background(session, script, logs, {
         bodyDone: done,
         waitUntil: head.waitUntil,
         logsSent,
@@ -331,11 +414,11 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   /** The common case: nothing runs after the response, so the isolate goes right away. */
   function settledNow(
     session: IsolateSession,
-    kind: IsolateKind,
+    script: Compiled,
     logs: LogCollector,
     started: number,
   ): Promise<WaitUntilResult> {
-    closeSession(session, kind);
+    closeSession(session, script);
     return Promise.resolve({
       cpuMs: session.cpuMs(),
       wallMs: performance.now() - started,

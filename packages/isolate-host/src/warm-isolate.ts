@@ -1,31 +1,65 @@
 import ivm from "isolated-vm";
 import type { Logger } from "pino";
 import { type HostBridge, hostError } from "./host-bridge.js";
-import type { IsolateKind } from "./isolate-pool.js";
 import type { RuntimeCode } from "./runtime-code.js";
 
+/** What an isolate is built for: its memory limit (fixed at creation) and whether URL support is preloaded. */
+export interface IsolateKind {
+  memoryMb: number;
+  preloadUrl: boolean;
+}
+
 /**
- * A brand-new isolate with the runtime installed and no script code yet: the
- * part of a request's isolate that does not depend on the request, so it can
- * be built ahead of time (see IsolatePool).
+ * A brand-new isolate with the runtime installed and, when built ahead of
+ * time for a script (createScriptIsolate), that script's module evaluated:
+ * the part of a request's isolate that does not depend on the request. It has
+ * never served a request.
  */
 export interface WarmIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
   /** The runtime's entry points (runtime/index.ts RuntimeEntry), taken before any script code exists. */
   readonly entry: ivm.Reference<Record<string, unknown>>;
-  /** Where the runtime's host functions go; set once the isolate serves a request. */
+  /** The script module's namespace when its top-level code already ran; null otherwise. */
+  readonly namespace: ivm.Reference<Record<string, unknown>> | null;
+  /** Where the runtime's host functions go from now on; console lines written before are handed over. */
   attach(bridge: HostBridge): void;
+}
+
+/** A script version as createScriptIsolate needs it. */
+export interface WarmScript {
+  source: string;
+  filename: string;
+  cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  kind: IsolateKind;
+  /** Wall-clock bound on the module's top-level code while building ahead of time. */
+  startupMs: number;
 }
 
 /** Loads whatwg-url and warms the URL parser, for scripts that use URLs (see usesUrl). */
 const PRELOAD_URL = `new URL("https://warm.example/a?b=c").searchParams.get("b")`;
 
+/** Console lines kept from top-level code until a request takes the isolate. */
+const MAX_EARLY_LOGS = 64;
+
+/** Top-level code asked the host for something only a request may use (timers, randomness, fetch…). */
+export class HostUsedEarlyError extends Error {
+  constructor() {
+    super("The script's top-level code uses host services, so it is evaluated per request");
+  }
+}
+
+interface Built extends WarmIsolate {
+  /** True once code called a host function before a bridge was attached. */
+  hostUsedEarly(): boolean;
+  setNamespace(namespace: ivm.Reference<Record<string, unknown>>): void;
+}
+
 export async function createWarmIsolate(
   runtime: RuntimeCode,
   kind: IsolateKind,
   logger: Logger,
-): Promise<WarmIsolate> {
+): Promise<Built> {
   const isolate = new ivm.Isolate({
     memoryLimit: kind.memoryMb,
     onCatastrophicError: (message) => logger.fatal({ message }, "isolated-vm catastrophic error"),
@@ -33,37 +67,90 @@ export async function createWarmIsolate(
   try {
     const context = await isolate.createContext();
     await runtime.install(isolate, context);
-    if (kind.preloadUrl) await context.eval(PRELOAD_URL, { timeout: 5_000 });
     let bridge: HostBridge | null = null;
+    let early: Array<[unknown, unknown, number]> | null = [];
+    let usedEarly = false;
     // Callbacks become plain functions in the isolate: arguments and results are copied, and
-    // they offer no path to host objects. They stay inert until a request's bridge is attached.
-    const log = new ivm.Callback((level: unknown, message: unknown) => bridge?.log(level, message) ?? false);
+    // they offer no path to host objects. Before a request's bridge is attached they only
+    // record that top-level code wanted the host.
+    const log = new ivm.Callback((level: unknown, message: unknown) => {
+      if (bridge !== null) return bridge.log(level, message);
+      if (early === null || early.length >= MAX_EARLY_LOGS) return false;
+      early.push([level, message, Date.now()]);
+      return true;
+    });
     const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown) => {
-      if (bridge === null) throw hostError("The host is not available here");
+      if (bridge === null) {
+        usedEarly = true;
+        throw hostError("The host is not available here");
+      }
       return bridge.call(op, a, b, c);
     });
     const post = new ivm.Callback(
       (op: unknown, a: unknown, b: unknown) => {
-        bridge?.post(op, a, b);
+        if (bridge === null) usedEarly = true;
+        else bridge.post(op, a, b);
       },
       { ignored: true },
     );
     // __edgeInit deletes itself: once taken here, scripts cannot reach the runtime's entry points.
     const init = context.global.getSync("__edgeInit", { reference: true }) as ivm.Reference;
-    const entry = init.applySync(undefined, [log, call, post], {
+    const entry = init.applySync(undefined, [log, call, post, runtime.loader(isolate, context)], {
       result: { reference: true },
     }) as ivm.Reference;
     init.release();
+    // After __edgeInit: loading URL support needs the runtime's lazy loader.
+    if (kind.preloadUrl) await context.eval(PRELOAD_URL, { timeout: 5_000 });
+    let namespace: ivm.Reference<Record<string, unknown>> | null = null;
     return {
       isolate,
       context,
       entry,
+      get namespace() {
+        return namespace;
+      },
       attach(next) {
         bridge = next;
+        for (const [level, message, time] of early ?? []) next.log(level, message, time);
+        early = null;
+      },
+      hostUsedEarly: () => usedEarly,
+      setNamespace(value) {
+        namespace = value;
       },
     };
   } catch (err) {
     isolate.dispose();
+    throw err;
+  }
+}
+
+/**
+ * A fresh isolate with the script's module compiled (from its code cache) and
+ * its top-level code run, ready for one request's fetch handler. Fails, and
+ * disposes the isolate, when the top-level code needs the host (its timers or
+ * randomness belong to a request) or outlasts `startupMs`.
+ */
+export async function createScriptIsolate(
+  runtime: RuntimeCode,
+  script: WarmScript,
+  logger: Logger,
+): Promise<WarmIsolate> {
+  const warm = await createWarmIsolate(runtime, script.kind, logger);
+  try {
+    const module = await warm.isolate.compileModule(script.source, {
+      filename: script.filename,
+      ...(script.cachedData === undefined ? {} : { cachedData: script.cachedData }),
+    });
+    await module.instantiate(warm.context, (specifier) => {
+      throw new Error(`Cannot resolve import '${specifier}'`);
+    });
+    await module.evaluate({ timeout: script.startupMs });
+    if (warm.hostUsedEarly()) throw new HostUsedEarlyError();
+    warm.setNamespace(module.namespace);
+    return warm;
+  } catch (err) {
+    warm.isolate.dispose();
     throw err;
   }
 }

@@ -131,6 +131,8 @@ export function createFront(deps: FrontDeps): Front {
     } catch (err) {
       if (isRunError(err)) {
         ({ cpuMs, logs, status, code: errorCode, message: errorMessage } = err);
+        // Not the script's fault: the client may simply come back.
+        if (err.code === "EDGE_OVERLOADED") res.setHeader("retry-after", "1");
         sendJson(res, err.status, errorBody(err.code, err.message), config.pop, versionHeader);
       } else if (err instanceof BodyTooLargeError) {
         status = FRONT_ERRORS.EDGE_BODY_TOO_LARGE;

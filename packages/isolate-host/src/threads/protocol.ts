@@ -1,3 +1,4 @@
+import type { AdmissionOptions } from "../admission.js";
 import type { RunErrorCode } from "../errors.js";
 import type { FetchOptions } from "../fetch/fetch-options.js";
 import type { HostRequest, LogLine, ScriptLimits, WorkerScript } from "../types.js";
@@ -8,6 +9,7 @@ export interface WorkerOptions {
   warmIsolates: number | undefined;
   fetch: FetchOptions | undefined;
   maxResponseBytes: number | undefined;
+  admission: AdmissionOptions;
   logLevel: string;
 }
 

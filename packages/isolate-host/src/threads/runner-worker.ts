@@ -33,6 +33,7 @@ const runner = createIsolateRunner({
   warmIsolates: options.warmIsolates,
   fetch: options.fetch,
   maxResponseBytes: options.maxResponseBytes,
+  admission: options.admission,
   logger: pino({ level: options.logLevel }, logStream),
   threads: 0,
 });

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { type Logger, pino } from "pino";
+import { admissionOf } from "../admission.js";
 import type { RunError } from "../errors.js";
 import type { IsolateRunner, IsolateRunnerOptions, PreparedScript } from "../runner.js";
 import type { HostRequest, RunResult, StreamingRunResult, WaitUntilResult, WorkerScript } from "../types.js";
@@ -127,6 +128,11 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     warmIsolates: options.warmIsolates,
     fetch: options.fetch,
     maxResponseBytes: options.maxResponseBytes,
+    // Each thread admits its share of the node's slots.
+    admission: {
+      concurrency: Math.max(1, Math.ceil(admissionOf(options).concurrency / threads)),
+      maxQueue: Math.ceil(admissionOf(options).maxQueue / threads),
+    },
     logLevel: logger.level,
   };
   const pool = Array.from({ length: threads }, (_, i) => new RunnerThread(workerOptions, logger, i));
