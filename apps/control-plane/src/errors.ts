@@ -43,6 +43,11 @@ export const ERROR_CODES = {
     kind: "user",
     message: "That version is already active: deploy another version gradually",
   },
+  EDGE_CONFLICT: {
+    status: 409,
+    kind: "user",
+    message: "The script kept changing while this change was applied; retry",
+  },
   EDGE_NO_ROLLOUT: { status: 409, kind: "user", message: "The script has no gradual rollout in progress" },
   EDGE_ENV_CONFLICT: {
     status: 400,

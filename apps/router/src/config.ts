@@ -12,24 +12,30 @@ import { RouterConfigError } from "./errors.js";
  * Every environment variable the router reads, parsed once at start-up (the
  * routing ones, shared with the control plane, come from `@edge/routing`).
  *
- * | Variable                        | Default                      | Meaning                                        |
- * |---------------------------------|------------------------------|------------------------------------------------|
- * | `EDGE_ROUTER_HOST`              | `127.0.0.1`                  | HTTP entry bind host                           |
- * | `EDGE_ROUTER_PORT`              | `8000`                       | HTTP entry port (`0`: any free port)           |
- * | `EDGE_DNS_HOST`                 | `127.0.0.1`                  | DNS bind host (UDP and TCP)                    |
- * | `EDGE_DNS_PORT`                 | `5353`                       | DNS port, UDP and TCP (`0`: any free port)     |
- * | `EDGE_DNS_TTL`                  | `20`                         | TTL of A/AAAA answers, seconds                 |
- * | `EDGE_DNS_NS_NAME`              | `ns.<zone>`                  | the zone's NS (and SOA MNAME)                  |
- * | `EDGE_ZONE`                     | `localhost`                  | scripts are `<script>.<zone>`                  |
- * | `EDGE_API_URL`                  | `http://127.0.0.1:8080`      | the control plane's HTTP API                   |
- * | `EDGE_ADMIN_TOKEN`              | required (dev token if `EDGE_DEV=1`) | bearer token for `GET /v1/nodes`      |
- * | `EDGE_DEV`                      | `0`                          | `1`: allow the development token               |
- * | `EDGE_ROUTER_POLL_MS`           | `1000`                       | how often the node view is refreshed           |
- * | `EDGE_ROUTER_POLL_TIMEOUT_MS`   | `3000`                       | how long one refresh may take                  |
- * | `EDGE_ROUTER_CONNECT_TIMEOUT_MS`| `2000`                       | connecting to a PoP longer than this: next one |
- * | `EDGE_ROUTER_TRUSTED_PROXIES`   | none                         | IPs/CIDRs whose `X-Forwarded-For` is believed  |
- * | `EDGE_ROUTER_REDIRECT_URL`      | `http://{hostname}:{port}{path}` | `?redirect` Location template              |
- * | `EDGE_LOG_LEVEL`                | `info`                       | pino level                                     |
+ * | Variable                          | Default                              | Meaning                                                             |
+ * |-----------------------------------|--------------------------------------|---------------------------------------------------------------------|
+ * | `EDGE_ROUTER_HOST`                | `127.0.0.1`                          | HTTP entry bind host                                                |
+ * | `EDGE_ROUTER_PORT`                | `8000`                               | HTTP entry port (`0`: any free port)                                |
+ * | `EDGE_DNS_HOST`                   | `127.0.0.1`                          | DNS bind host (UDP and TCP)                                         |
+ * | `EDGE_DNS_PORT`                   | `5353`                               | DNS port, UDP and TCP (`0`: any free port)                          |
+ * | `EDGE_DNS_TTL`                    | `20`                                 | TTL of A/AAAA answers, seconds                                      |
+ * | `EDGE_DNS_NS_NAME`                | `ns.<zone>`                          | the zone's NS (and SOA MNAME)                                       |
+ * | `EDGE_ZONE`                       | `localhost`                          | scripts are `<script>.<zone>`                                       |
+ * | `EDGE_API_URL`                    | `http://127.0.0.1:8080`              | the control plane's HTTP API                                        |
+ * | `EDGE_ADMIN_TOKEN`                | required (dev token if `EDGE_DEV=1`) | bearer token for `GET /v1/nodes`                                    |
+ * | `EDGE_DEV`                        | `0`                                  | `1`: allow the development token                                    |
+ * | `EDGE_ROUTER_POLL_MS`             | `1000`                               | how often the node view is refreshed                                |
+ * | `EDGE_ROUTER_POLL_TIMEOUT_MS`     | `3000`                               | how long one refresh may take                                       |
+ * | `EDGE_ROUTER_CONNECT_TIMEOUT_MS`  | `2000`                               | connecting to a PoP longer than this: next one                      |
+ * | `EDGE_ROUTER_RESPONSE_TIMEOUT_MS` | `10000`                              | waiting on a PoP's response head this long: retry if safe, else 504 |
+ * | `EDGE_ROUTER_HOLD_DOWN_MS`        | `10000`                              | a PoP that was unreachable or timed out is passed over this long    |
+ * | `EDGE_ROUTER_TRUSTED_PROXIES`     | none                                 | IPs/CIDRs whose `X-Forwarded-For` is believed                       |
+ * | `EDGE_ROUTER_REDIRECT_URL`        | `http://{hostname}:{port}{path}`     | `?redirect` Location template                                       |
+ * | `EDGE_LOG_LEVEL`                  | `info`                               | pino level                                                          |
+ *
+ * "Waiting on a PoP" is the time the router has the whole request (or a body
+ * chunk the PoP will not take) and no response head: a slow client upload
+ * does not count against the PoP. `EDGE_ROUTER_HOLD_DOWN_MS=0` turns hold-down off.
  */
 export interface RouterConfig {
   httpHost: string;
@@ -45,6 +51,8 @@ export interface RouterConfig {
   pollIntervalMs: number;
   pollTimeoutMs: number;
   connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  holdDownMs: number;
   trustedProxies: TrustedProxies;
   redirectUrl: string;
   logLevel: string;
@@ -92,6 +100,8 @@ const schema = z.object({
   EDGE_ROUTER_POLL_MS: integer(1000, 50),
   EDGE_ROUTER_POLL_TIMEOUT_MS: integer(3000, 50),
   EDGE_ROUTER_CONNECT_TIMEOUT_MS: integer(2000, 1),
+  EDGE_ROUTER_RESPONSE_TIMEOUT_MS: integer(10_000, 1),
+  EDGE_ROUTER_HOLD_DOWN_MS: integer(10_000, 0),
   EDGE_ROUTER_TRUSTED_PROXIES: z.string().default(""),
   EDGE_ROUTER_REDIRECT_URL: z
     .string()
@@ -152,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
     pollIntervalMs: e.EDGE_ROUTER_POLL_MS,
     pollTimeoutMs: e.EDGE_ROUTER_POLL_TIMEOUT_MS,
     connectTimeoutMs: e.EDGE_ROUTER_CONNECT_TIMEOUT_MS,
+    responseTimeoutMs: e.EDGE_ROUTER_RESPONSE_TIMEOUT_MS,
+    holdDownMs: e.EDGE_ROUTER_HOLD_DOWN_MS,
     trustedProxies,
     redirectUrl: e.EDGE_ROUTER_REDIRECT_URL,
     logLevel: e.EDGE_LOG_LEVEL,

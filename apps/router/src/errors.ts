@@ -8,6 +8,10 @@ export const ROUTER_ERRORS = {
     status: 502,
     message: "The chosen PoP could not be reached, nor the next nearest",
   },
+  EDGE_UPSTREAM_TIMEOUT: {
+    status: 504,
+    message: "The chosen PoP did not answer in time, and the request could not be sent elsewhere",
+  },
   EDGE_UNKNOWN_HOST: { status: 404, message: "The host is not <script>.<zone>" },
   EDGE_BAD_REQUEST: { status: 400, message: "The request target is malformed" },
   EDGE_INVALID_CONFIG: { status: 500, message: "Invalid configuration" },

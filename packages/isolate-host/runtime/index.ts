@@ -8,7 +8,7 @@
 import { atob, btoa } from "./base64.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { CryptoKey, crypto } from "./crypto.js";
-import { cancel, dispatch, pull, settle, validate } from "./dispatch.js";
+import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
 import { DOMException } from "./dom-exception.js";
 import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
 import { fetch } from "./fetch.js";
@@ -98,6 +98,7 @@ for (const name of ["AbortController", "AbortSignal"] as const)
 
 export interface RuntimeEntry {
   dispatch: typeof dispatch;
+  rehearse: typeof rehearse;
   validate: typeof validate;
   pull: typeof pull;
   cancel: typeof cancel;
@@ -115,6 +116,6 @@ Object.defineProperty(globalThis, "__edgeInit", {
     setLogSink(log);
     setHost(call, post);
     setLazyLoader(load);
-    return { dispatch, validate, pull, cancel, settle, complete, fire };
+    return { dispatch, rehearse, validate, pull, cancel, settle, complete, fire };
   },
 });

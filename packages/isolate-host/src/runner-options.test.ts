@@ -72,6 +72,18 @@ describe("isolate building", () => {
     expect(new Set(ids).size).toBe(3);
   });
 
+  it("an isolate built ahead of time (runtime rehearsed) shows the script the same globals as one built on demand", async () => {
+    const source = `export default { fetch: () => Response.json(Object.getOwnPropertyNames(globalThis).sort()) }`;
+    const onDemand = bodyText(
+      await unpooled.run(await unpooled.prepare(workerScript(source)), hostRequest()),
+    );
+    const prepared = await pooled.prepare(workerScript(source));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ahead = [];
+    for (let i = 0; i < 3; i++) ahead.push(bodyText(await pooled.run(prepared, hostRequest())));
+    expect(ahead).toEqual([onDemand, onDemand, onDemand]);
+  });
+
   it("a script that does not mention URL can still use it", async () => {
     const prepared = await pooled.prepare(
       workerScript(

@@ -160,11 +160,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     if (disposed) throw new Error("The isolate runner has been disposed");
   }
 
-  /**
-   * A session on an isolate built ahead of time for the script when one is
-   * ready, else on one built now; built now, it skips preloading, which the
-   * script then does lazily if needed.
-   */
+  /** A session on an isolate built ahead of time for the script when one is ready, else on one built now. */
   async function openSession(
     kind: IsolateKind,
     limits: ScriptLimits,
@@ -172,8 +168,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     script?: Compiled,
   ): Promise<IsolateSession> {
     const ready = script?.warmable === true ? pool.take(script.key) : undefined;
-    const warm =
-      ready ?? (await createWarmIsolate(await runtimeCode(), { ...kind, preloadUrl: false }, logger));
+    const warm = ready ?? (await createWarmIsolate(await runtimeCode(), kind, logger));
     if (disposed) {
       warm.isolate.dispose();
       assertOpen();

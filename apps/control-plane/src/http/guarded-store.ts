@@ -42,6 +42,7 @@ const METHODS: Record<keyof Store, true> = {
   watch: true,
   saveNodeStates: true,
   listNodeStates: true,
+  pruneNodeStates: true,
   ping: true,
   close: true,
 };

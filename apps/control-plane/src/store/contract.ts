@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from "vitest";
-import type { NewVersion, NodeState, Store } from "./types.js";
+import { conditionalPutContract } from "./contract-if-active.js";
+import { nodeStateContract } from "./contract-node-states.js";
+import type { NewVersion, Store } from "./types.js";
 
 /**
  * The behaviour every `Store` implementation must show. Each test gets a fresh,
@@ -12,6 +14,16 @@ export interface StoreFixture {
   store: Store;
   reopen?: () => Promise<Store>;
   cleanup: () => Promise<void>;
+}
+
+/** What the contract's parts in other files (`contract-*.ts`) see of the current test's fixture. */
+export interface ContractContext {
+  /** The fresh store of the running test. */
+  store(): Store;
+  /** A second Store on the same data, or a skipped test when the implementation has none. */
+  reopen(ctx: TestContext): Promise<Store>;
+  /** Whether `reopen` works for this implementation. */
+  canReopen(): boolean;
 }
 
 export function storeContract(name: string, make: () => Promise<StoreFixture>): void {
@@ -464,54 +476,20 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       }
     });
 
-    it("saves node states by id, keeping the one last seen latest, without moving the revision", async (ctx) => {
-      const before = await store.revision();
-      await store.saveNodeStates([nodeState("b-1", { pop: "b" }), nodeState("a-1", { configVersion: 3 })]);
-      await store.saveNodeStates([nodeState("b-1", { pop: "b", lastSeenMs: 2_000, nackCount: 2 })]);
-      // A replica that lost the node late reports older news: ignored.
-      await store.saveNodeStates([nodeState("b-1", { connected: false, lastSeenMs: 1_500 })]);
-      await store.saveNodeStates([]);
-      expect(await store.listNodeStates()).toEqual([
-        nodeState("a-1", { configVersion: 3 }),
-        nodeState("b-1", { pop: "b", lastSeenMs: 2_000, nackCount: 2 }),
-      ]);
-      expect(await store.revision()).toBe(before);
-      if (fixture.reopen) expect(await (await reopen(ctx)).listNodeStates()).toHaveLength(2);
-    });
-
     it("answers ping while open, rejects it after close, and tolerates a second close", async () => {
       await expect(store.ping()).resolves.toBeUndefined();
       await store.close();
       await expect(store.ping()).rejects.toThrow();
       await expect(store.close()).resolves.toBeUndefined();
     });
+
+    const context: ContractContext = { store: () => store, reopen, canReopen: () => !!fixture.reopen };
+    conditionalPutContract(context);
+    nodeStateContract(context);
   });
 }
 
 const LIMITS = { cpuMs: 50, memoryMb: 128, wallMs: 30_000 };
-
-function nodeState(id: string, overrides: Partial<NodeState> = {}): NodeState {
-  return {
-    id,
-    pop: "fra",
-    lat: 50.1,
-    lon: 8.7,
-    httpAddress: "127.0.0.1:8101",
-    agentVersion: "test",
-    controlPlaneId: "cp-1",
-    connected: true,
-    lastSeenMs: 1_000,
-    configVersion: 1,
-    releases: { hello: "2", app: "3+4@10" },
-    parked: { broken: "5" },
-    nackCount: 1,
-    lastNack: { script: "broken", version: 5, error: "SyntaxError", at: 900 },
-    failingChecks: [],
-    lastAckHadErrors: false,
-    inFlight: 0,
-    ...overrides,
-  };
-}
 
 /** Counts a watch's onChange calls; `atLeast` waits (boundedly) for a count. */
 function watchCount(store: Store) {

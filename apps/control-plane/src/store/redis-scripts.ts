@@ -13,7 +13,7 @@ export interface LuaScript {
   sha1: string;
 }
 
-function lua(source: string): LuaScript {
+export function lua(source: string): LuaScript {
   return { lua: source, sha1: createHash("sha1").update(source).digest("hex") };
 }
 
@@ -57,12 +57,16 @@ end
  * KEYS: script hash, versions zset, scripts set, revision, changes.
  * ARGV: version key prefix, name, sha256, source, vars JSON, limits JSON, now,
  * activate ('1' or '0'; a script with no active version is activated anyway),
- * sealed secrets JSON, '1' when a TypeScript source follows (else '0'), TypeScript source.
- * Returns { version, revision }. Activating ends any rollout.
+ * sealed secrets JSON, '1' when a TypeScript source follows (else '0'), TypeScript source,
+ * the active version the put is conditional on ('0': not live; '': unconditional).
+ * Returns { version, revision }, or { 0, active version or 0 } when the condition
+ * failed and nothing was written. Activating ends any rollout.
  */
 export const PUT_VERSION = lua(`${CHANGED}
+local active = redis.call('HGET', KEYS[1], 'active') or '0'
+if ARGV[12] ~= '' and active ~= ARGV[12] then return { 0, tonumber(active) } end
 local version = tonumber(redis.call('HGET', KEYS[1], 'latest') or '0') + 1
-local live = redis.call('HEXISTS', KEYS[1], 'active') == 1
+local live = active ~= '0'
 if not live then
   redis.call('HSET', KEYS[1], 'createdAt', ARGV[7])
 end
@@ -138,21 +142,6 @@ redis.call('HDEL', KEYS[1], 'active', 'createdAt', 'updatedAt', ${ROLLOUT_FIELDS
 redis.call('SREM', KEYS[3], ARGV[2])
 changed(KEYS[4], KEYS[5], 'delete', ARGV[2], 0)
 return 1
-`);
-
-/**
- * KEYS: nodes hash. ARGV: id, JSON state, lastSeenMs, repeated. A state older
- * (by lastSeenMs) than the stored one is skipped: a replica that lost a node
- * late must not overwrite what the replica now serving it saved.
- */
-export const SAVE_NODE_STATES = lua(`
-for i = 1, #ARGV, 3 do
-  local current = redis.call('HGET', KEYS[1], ARGV[i])
-  if not current or cjson.decode(current).lastSeenMs <= tonumber(ARGV[i + 2]) then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  end
-end
-return 0
 `);
 
 /** What a version hash holds, in the order the snapshot (and `readVersion`) read it. */

@@ -3,24 +3,23 @@ import type { Logger } from "pino";
 import { EdgeError, isEdgeError } from "../errors.js";
 import {
   decodeLimits,
-  decodeNodeState,
   decodePops,
   decodeSecrets,
   decodeVars,
   decodeVersion,
-  encodeNodeState,
   encodePops,
   encodeVersion,
   isVersionNumber,
   storedInt,
 } from "./codec.js";
+import { activeChanged } from "./conflict.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
+import { redisNodeStates } from "./redis-nodes.js";
 import {
   DELETE_SCRIPT,
   FINISH_ROLLOUT,
   PUT_VERSION,
   runScript,
-  SAVE_NODE_STATES,
   SET_ACTIVE,
   SNAPSHOT,
   SNAPSHOT_FIELDS_PER_SCRIPT,
@@ -87,6 +86,8 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
     return versionFrom(name, version, fields);
   };
 
+  const nodes = redisNodeStates(redis, keys.nodes);
+
   const readSummary = async (name: string): Promise<ScriptSummary | null> =>
     toSummary(name, await redis.hmget(keys.script(name), ...SUMMARY_FIELDS));
 
@@ -110,9 +111,13 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
             encoded.secretsJson,
             encoded.tsSource === null ? "0" : "1",
             encoded.tsSource ?? "",
+            options.ifActive === undefined ? "" : String(options.ifActive ?? 0),
           ],
         );
-        const [version] = reply as [number, number];
+        const [version, detail] = reply as [number, number];
+        if (version === 0) {
+          throw activeChanged(name, options.ifActive ?? null, detail === 0 ? null : detail);
+        }
         return decodeVersion(name, storedInt(version, "version"), { ...encoded, createdAt: now });
       }),
 
@@ -228,20 +233,9 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
 
     watch: (handlers) => watchChanges(redis, keys.changes, handlers, log),
 
-    saveNodeStates: (states) =>
-      guard(async () => {
-        if (states.length === 0) return;
-        const args = states.flatMap((state) => [state.id, encodeNodeState(state), state.lastSeenMs]);
-        await runScript(redis, SAVE_NODE_STATES, [keys.nodes], args);
-      }),
-
-    listNodeStates: () =>
-      guard(async () => {
-        const all = await redis.hgetall(keys.nodes);
-        return Object.keys(all)
-          .sort(byName)
-          .map((id) => decodeNodeState(all[id]!));
-      }),
+    saveNodeStates: (states) => guard(() => nodes.save(states)),
+    listNodeStates: () => guard(() => nodes.list()),
+    pruneNodeStates: (lastSeenBefore) => guard(() => nodes.prune(lastSeenBefore)),
 
     ping: () =>
       guard(async () => {

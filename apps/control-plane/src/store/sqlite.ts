@@ -4,21 +4,21 @@ import Database from "better-sqlite3";
 import { EdgeError, isEdgeError } from "../errors.js";
 import {
   decodeLimits,
-  decodeNodeState,
   decodePops,
   decodeSecrets,
   decodeVars,
   decodeVersion,
-  encodeNodeState,
   encodePops,
   encodeVersion,
   isVersionNumber,
 } from "./codec.js";
+import { activeChanged } from "./conflict.js";
+import { sqliteNodeStates } from "./sqlite-nodes.js";
 import { prepareDatabase } from "./sqlite-schema.js";
 import { pollRevision } from "./sqlite-watch.js";
 import type {
   NewVersion,
-  NodeState,
+  PutOptions,
   RolloutTarget,
   ScriptRollout,
   ScriptSummary,
@@ -145,13 +145,6 @@ export function createSqliteStore(path: string): Store {
        FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.rollout_version
        WHERE s.deleted = 0 AND s.rollout_version IS NOT NULL ORDER BY s.name`,
     ),
-    // A replica that lost a node late must not overwrite what the replica now serving it saved.
-    saveNode: nodeDb.prepare(
-      `INSERT INTO nodes (id, state_json, last_seen_ms) VALUES (?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET state_json = excluded.state_json, last_seen_ms = excluded.last_seen_ms
-       WHERE excluded.last_seen_ms >= nodes.last_seen_ms`,
-    ),
-    nodes: nodeDb.prepare<[], { state_json: string }>("SELECT state_json FROM nodes ORDER BY id"),
     deleteVersions: db.prepare("DELETE FROM versions WHERE name = ?"),
     markDeleted: db.prepare(
       `UPDATE scripts SET deleted = 1, active_version = NULL, rollout_version = NULL, rollout_percent = NULL,
@@ -168,13 +161,20 @@ export function createSqliteStore(path: string): Store {
     return row && row.deleted === 0 ? row : undefined;
   };
 
+  const nodes = sqliteNodeStates(nodeDb);
+
   const put = db.transaction(
-    (name: string, input: NewVersion, now: number, activate: boolean): ScriptVersion => {
+    (name: string, input: NewVersion, now: number, options: PutOptions): ScriptVersion => {
       const existing = sql.script.get(name);
+      if (options.ifActive !== undefined) {
+        // Under the write lock (IMMEDIATE): no other writer can move the active version before the insert.
+        const active = existing?.deleted === 0 ? existing.active_version : null;
+        if (active !== options.ifActive) throw activeChanged(name, options.ifActive, active);
+      }
       const version = (existing?.latest_version ?? 0) + 1;
       const encoded = encodeVersion(input);
       sql.insertVersion.run({ name, version, now, ...encoded });
-      if (activate || !existing || existing.deleted === 1) {
+      if (options.activate !== false || !existing || existing.deleted === 1) {
         sql.upsertScript.run({ name, version, now });
         sql.clearRollout.run(now, name);
       } else {
@@ -216,10 +216,6 @@ export function createSqliteStore(path: string): Store {
     },
   );
 
-  const saveNodes = nodeDb.transaction((states: NodeState[]) => {
-    for (const state of states) sql.saveNode.run(state.id, encodeNodeState(state), state.lastSeenMs);
-  });
-
   const remove = db.transaction((name: string, now: number): boolean => {
     if (!liveScript(name)) return false;
     sql.deleteVersions.run(name);
@@ -239,7 +235,7 @@ export function createSqliteStore(path: string): Store {
 
   return {
     putVersion: (name, input, now = Date.now(), options = {}) =>
-      run(() => put.immediate(name, input, now, options.activate ?? true)),
+      run(() => put.immediate(name, input, now, options)),
     getActive: (name) => run(() => nullable(sql.active.get(name), toVersion)),
     getVersion: (name, version) =>
       run(() => (isVersionNumber(version) ? nullable(sql.version.get(name, version), toVersion) : null)),
@@ -255,8 +251,9 @@ export function createSqliteStore(path: string): Store {
     snapshot: () => run(() => snapshot.deferred()),
     revision: () => run(readRevision),
     watch: (handlers) => pollRevision(readRevision, handlers),
-    saveNodeStates: (states) => run(() => saveNodes.immediate(states)),
-    listNodeStates: () => run(() => sql.nodes.all().map((row) => decodeNodeState(row.state_json))),
+    saveNodeStates: (states) => run(() => nodes.save(states)),
+    listNodeStates: () => run(() => nodes.list()),
+    pruneNodeStates: (lastSeenBefore) => run(() => nodes.prune(lastSeenBefore)),
     ping: () => run(() => void db.prepare("SELECT 1").get()),
     close: async () => {
       if (nodeDb.open) nodeDb.close();

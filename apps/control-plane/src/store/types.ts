@@ -143,12 +143,21 @@ export interface WatchHandlers {
 export interface PutOptions {
   /** Default true. False stores the version without activating it (for a gradual rollout), unless the script has no active version yet. */
   activate?: boolean;
+  /**
+   * Compare-and-set for a version derived from the active one (new vars on its
+   * code): store it only if the active version is still this one (null: the
+   * script is still not live), else reject with `EDGE_CONFLICT` and store
+   * nothing. Versions are immutable, so the same active number means the same
+   * settings. Unset: no check.
+   */
+  ifActive?: number | null;
 }
 
 export interface Store {
   /**
    * Stores a new immutable version (previous latest + 1, never reusing a number,
-   * even after the script was deleted) and makes it active.
+   * even after the script was deleted) and makes it active. Rejects with
+   * `EDGE_CONFLICT` when `options.ifActive` no longer holds.
    */
   putVersion(name: string, input: NewVersion, now?: number, options?: PutOptions): Promise<ScriptVersion>;
   /** The active version of a live script, or null if there is none. */
@@ -181,6 +190,12 @@ export interface Store {
   saveNodeStates(states: NodeState[]): Promise<void>;
   /** Every node state any replica saved. */
   listNodeStates(): Promise<NodeState[]>;
+  /**
+   * Removes the states of nodes last heard from before `lastSeenBefore` (epoch
+   * ms), whatever their `connected` flag says (a replica that died leaves its
+   * nodes `connected`). Resolves with how many it removed.
+   */
+  pruneNodeStates(lastSeenBefore: number): Promise<number>;
   /** Throws if the backing store cannot be reached (used by /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

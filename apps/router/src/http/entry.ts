@@ -1,20 +1,26 @@
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
-import { type Candidate, CLIENT_GEO_HEADER, clientIpOf, type TrustedProxies } from "@edge/routing";
+import { CLIENT_GEO_HEADER, clientIpOf, type TrustedProxies } from "@edge/routing";
 import type { Logger } from "pino";
-import { errorBody, ROUTER_ERRORS, type RouterErrorCode } from "../errors.js";
-import { authorityOf, type HostPort, parseHostPort } from "../node-address.js";
 import type { NodeViewSource } from "../node-view/types.js";
 import type { Decide } from "../route-decider.js";
+import { forwardWithRetry } from "./forward.js";
 import { endToEndHeaders, headerText } from "./headers.js";
+import { createHoldDown } from "./hold-down.js";
 import { pathWithoutRedirect, redirectLocation } from "./redirect.js";
-import { type Attempt, forwardOnce } from "./upstream.js";
+import { sendError, sendJson } from "./reply.js";
+import { orderTargets } from "./targets.js";
+import type { Attempt } from "./upstream.js";
 import { hostnameOf, scriptLabelOf } from "./zone-host.js";
 
 export interface HttpEntryOptions {
   zone: string;
   trustedProxies: TrustedProxies;
   connectTimeoutMs: number;
+  /** `EDGE_ROUTER_RESPONSE_TIMEOUT_MS`: how long a PoP may keep the router waiting for its response head. */
+  responseTimeoutMs: number;
+  /** `EDGE_ROUTER_HOLD_DOWN_MS`: how long a PoP that was unreachable or timed out is passed over. */
+  holdDownMs: number;
   /** `EDGE_ROUTER_REDIRECT_URL`. */
   redirectUrl: string;
   decide: Decide;
@@ -34,58 +40,24 @@ export const RETRIED_FROM_HEADER = "x-edge-retried-from";
 export const CLIENT_LOCATION_HEADER = "x-edge-client-location";
 export const ROUTE_NOTE_HEADER = "x-edge-route-note";
 
-// Requests that may be sent twice when the PoP failed after the connection was made.
-const REPLAYABLE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-  });
-  res.end(text);
-}
-
-function sendError(
-  res: ServerResponse,
-  code: RouterErrorCode,
-  message?: string,
-  headers: Record<string, string> = {},
-) {
-  sendJson(res, ROUTER_ERRORS[code].status, errorBody(code, message), headers);
-}
-
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers["content-length"];
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
-/** The ranked candidates whose address can be used, best first. */
-function usableTargets(candidates: readonly Candidate[]): Array<{ candidate: Candidate; target: HostPort }> {
-  return candidates.flatMap((candidate) => {
-    const target = candidate.rank === null ? null : parseHostPort(candidate.httpAddress);
-    return target === null ? [] : [{ candidate, target }];
-  });
-}
-
 /**
  * The HTTP entry point: `Host: <script>.<zone>` is proxied to the nearest
  * healthy PoP (method, headers and body streamed both ways), or redirected
- * there with `?redirect`. If the PoP fails before its response starts, the
- * request is tried once more on the next nearest. `GET /healthz` on any other
- * host answers for the router.
+ * there with `?redirect`. If the PoP fails before its response starts
+ * (unreachable, or no response head within `responseTimeoutMs`), the request
+ * is tried once more on the next nearest when that is safe, and the PoP is
+ * held down for `holdDownMs`. `GET /healthz` on any other host answers for
+ * the router.
  */
 export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
   const log = options.logger.child({ component: "http-entry" });
   const agent = new Agent({ keepAlive: true });
+  const holdDown = createHoldDown(options.holdDownMs);
 
   function health(res: ServerResponse): void {
     const snapshot = options.view.current();
@@ -95,6 +67,7 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
       healthy: snapshot.nodes.filter((n) => n.status === "healthy").length,
       viewAgeMs: snapshot.fetchedAt === null ? null : Date.now() - snapshot.fetchedAt,
       lastError: snapshot.lastError,
+      heldDown: holdDown.list(),
     });
   }
 
@@ -120,12 +93,16 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
       geoHeader: Array.isArray(geo) ? geo.join(",") : geo,
       ip: client.ip,
     });
-    const notes = client.note === null ? location.notes : [client.note, ...location.notes];
+    const { targets, passedOver } = orderTargets(choice.candidates, holdDown);
+    const notes = [
+      ...(client.note === null ? [] : [client.note]),
+      ...location.notes,
+      ...passedOver.map(({ candidate, reason }) => `${candidate.id} (${candidate.pop}) held down: ${reason}`),
+    ];
     const routeHeaders: Record<string, string> = { [CLIENT_LOCATION_HEADER]: location.source ?? "unknown" };
     if (notes.length > 0) routeHeaders[ROUTE_NOTE_HEADER] = headerText(notes.join("; "));
     const reqLog = log.child({ script, client: client.ip?.text ?? null, located: location.source });
 
-    const targets = usableTargets(choice.candidates);
     const first = targets[0];
     if (first === undefined) {
       reqLog.warn({ summary: choice.summary }, "no healthy node");
@@ -176,16 +153,6 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
       "http",
     ];
     const body = hasBody(req) ? req : null;
-    const forward = (target: HostPort) =>
-      forwardOnce({
-        target,
-        method: req.method ?? "GET",
-        path,
-        headers,
-        body,
-        connectTimeoutMs: options.connectTimeoutMs,
-        agent,
-      });
 
     let inFlight: Attempt["upstream"] | null = null;
     res.once("close", () => {
@@ -193,36 +160,25 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
       if (!res.writableFinished) inFlight?.destroy();
     });
 
-    let attempt = await forward(first.target);
-    inFlight = attempt.upstream;
-    let servedBy = first;
-    let retriedFrom: string | null = null;
-    const second = targets[1];
-    if (!attempt.ok && second !== undefined && !res.destroyed) {
-      const replayable = !attempt.connected || (body === null && REPLAYABLE_METHODS.has(req.method ?? ""));
-      if (replayable) {
-        reqLog.warn(
-          { err: attempt.error, failed: first.candidate.id, next: second.candidate.id },
-          "PoP failed before responding: retrying on the next nearest",
-        );
-        retriedFrom = first.candidate.pop;
-        servedBy = second;
-        attempt = await forward(second.target);
-        inFlight = attempt.upstream;
-      }
-    }
+    const forwarded = await forwardWithRetry({
+      targets,
+      method: req.method ?? "GET",
+      path,
+      headers,
+      body,
+      connectTimeoutMs: options.connectTimeoutMs,
+      responseTimeoutMs: options.responseTimeoutMs,
+      agent,
+      holdDown,
+      log: reqLog,
+      clientGone: () => res.destroyed,
+      onAttempt: (upstream) => {
+        inFlight = upstream;
+      },
+    });
+    if (!forwarded.ok) return sendError(res, forwarded.code, forwarded.message, routeHeaders);
 
-    if (!attempt.ok) {
-      reqLog.warn({ err: attempt.error, node: servedBy.candidate.id }, "PoP unreachable");
-      return sendError(
-        res,
-        "EDGE_UPSTREAM_UNREACHABLE",
-        `The PoP ${servedBy.candidate.pop} (${authorityOf(servedBy.target)}) could not be reached${retriedFrom ? `, nor ${retriedFrom} before it` : ""}`,
-        routeHeaders,
-      );
-    }
-
-    const { response } = attempt;
+    const { response, servedBy, retriedFrom } = forwarded;
     const out = endToEndHeaders(response.rawHeaders, response.headers);
     out.push(ROUTED_TO_HEADER, servedBy.candidate.pop);
     if (retriedFrom !== null) out.push(RETRIED_FROM_HEADER, retriedFrom);

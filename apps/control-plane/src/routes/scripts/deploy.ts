@@ -8,6 +8,7 @@ import { JAVASCRIPT_TYPES, parseDeployBody, TYPESCRIPT_TYPES } from "./deploy-bo
 import { checkEnvNames, secretSealer } from "./env-settings.js";
 import type { NameParams } from "./params.js";
 import { iso } from "./present.js";
+import { retryOnConflict } from "./retry-conflict.js";
 import { validateSource } from "./validate-source.js";
 
 export interface DeployReply {
@@ -24,7 +25,9 @@ const deployQuery = z.object({ activate: z.enum(["true", "false"]).optional() })
  * `PUT /scripts/:name`: validate (and compile TypeScript), store a new version,
  * make it active (unless `?activate=false`; a script's first version is always
  * active), then tell the hub. Vars and secrets the deploy does not name are
- * kept from the active version, so a code deploy leaves settings alone.
+ * kept from the active version, so a code deploy leaves settings alone (put
+ * only if that version is still active, else re-read: a concurrent settings
+ * change is kept, not overwritten).
  * Registered in its own context so only this route accepts a raw source body
  * (capped at exactly `EDGE_MAX_SCRIPT_BYTES`).
  */
@@ -41,25 +44,21 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     const input = parseDeployBody(request, config);
     const source = await validateSource(name, input.source, input.language);
     const sha256 = createHash("sha256").update(source, "utf8").digest("hex");
-    const previous =
-      input.vars === undefined || input.secrets === undefined ? await store.getActive(name) : null;
-    const vars = input.vars ?? previous?.vars ?? {};
-    const secrets =
-      input.secrets !== undefined ? secretSealer(config, name)(input.secrets) : (previous?.secrets ?? {});
-    checkEnvNames(vars, secrets);
-    const stored = await store.putVersion(
-      name,
-      {
-        sha256,
-        source,
-        tsSource: input.language === "ts" ? input.source : null,
-        vars,
-        secrets,
-        limits: input.limits,
-      },
-      Date.now(),
-      { activate },
-    );
+    const inherits = input.vars === undefined || input.secrets === undefined;
+    const sealed = input.secrets === undefined ? undefined : secretSealer(config, name)(input.secrets);
+    const stored = await retryOnConflict(name, async () => {
+      const previous = inherits ? await store.getActive(name) : null;
+      const vars = input.vars ?? previous?.vars ?? {};
+      const secrets = sealed ?? previous?.secrets ?? {};
+      checkEnvNames(vars, secrets);
+      const tsSource = input.language === "ts" ? input.source : null;
+      return store.putVersion(
+        name,
+        { sha256, source, tsSource, vars, secrets, limits: input.limits },
+        Date.now(),
+        inherits ? { activate, ifActive: previous?.version ?? null } : { activate },
+      );
+    });
     request.log.info(
       { script: name, version: stored.version, sha256, language: input.language, activate },
       "script deployed",

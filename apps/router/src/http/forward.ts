@@ -1,0 +1,117 @@
+import type { Agent, ClientRequest, IncomingMessage } from "node:http";
+import type { Logger } from "pino";
+import { authorityOf } from "../node-address.js";
+import type { HoldDown } from "./hold-down.js";
+import type { Target } from "./targets.js";
+import { type Attempt, forwardOnce } from "./upstream.js";
+
+type Failed = Extract<Attempt, { ok: false }>;
+
+/**
+ * Methods replayed after the PoP got the request but failed to answer. Only
+ * safe methods (RFC 9110 §9.2.1): a frozen PoP may thaw and still run the
+ * first copy, so the second must be harmless. PUT and DELETE are idempotent
+ * on paper, but a script need not honour that, so they are not replayed.
+ */
+const REPLAYABLE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export interface ForwardRequest {
+  /** Best first; the first is tried, then the second at most once. Never empty. */
+  targets: readonly Target[];
+  method: string;
+  path: string;
+  headers: string[];
+  body: IncomingMessage | null;
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  agent: Agent;
+  holdDown: HoldDown;
+  log: Logger;
+  /** The client went away: failures after that say nothing about the PoP. */
+  clientGone(): boolean;
+  /** Each attempt's request, so a client that goes away can cancel it. */
+  onAttempt(upstream: ClientRequest): void;
+}
+
+export type Forwarded =
+  | { ok: true; response: IncomingMessage; servedBy: Target; retriedFrom: string | null }
+  | { ok: false; code: "EDGE_UPSTREAM_TIMEOUT" | "EDGE_UPSTREAM_UNREACHABLE"; message: string };
+
+/** Why a failed request may not go to another PoP, or `null` when it may. */
+function notReplayable(failed: Failed, req: ForwardRequest): string | null {
+  // Nothing reached the PoP: the body is untouched and nothing can run twice.
+  if (failed.failure === "connect") return null;
+  // The body is streamed, not buffered: once started, it is gone.
+  if (req.body !== null) return "its body was already sent to that PoP";
+  if (!REPLAYABLE_METHODS.has(req.method)) return `a ${req.method} is not safe to send twice`;
+  return null;
+}
+
+function whatHappened(failed: Failed, req: ForwardRequest): string {
+  if (failed.failure === "timeout") return `did not answer within ${req.responseTimeoutMs} ms`;
+  if (failed.failure === "broken") return "closed the connection before answering";
+  return "could not be reached";
+}
+
+/**
+ * Sends the request to the first target; if that fails before its response
+ * starts and the request may be replayed, once more to the second. A target
+ * that could not be reached or did not answer in time is held down. Never
+ * rejects.
+ */
+export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> {
+  const tryTarget = async (to: Target): Promise<Attempt> => {
+    const result = await forwardOnce({
+      target: to.target,
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body: req.body,
+      connectTimeoutMs: req.connectTimeoutMs,
+      responseTimeoutMs: req.responseTimeoutMs,
+      agent: req.agent,
+      onRequest: req.onAttempt,
+    });
+    // A connection that broke after it was made is not held against the PoP: a kept-alive
+    // socket the PoP closed at the same moment looks just like that, and the PoP is fine.
+    if (!result.ok && result.failure !== "broken" && !req.clientGone()) {
+      req.holdDown.hold(to.key, `${whatHappened(result, req)} (${result.error.message})`);
+    }
+    return result;
+  };
+
+  const [first, second] = req.targets;
+  if (first === undefined) throw new Error("forwardWithRetry needs at least one target");
+  const firstAttempt = await tryTarget(first);
+  if (firstAttempt.ok) {
+    return { ok: true, response: firstAttempt.response, servedBy: first, retriedFrom: null };
+  }
+
+  const why = notReplayable(firstAttempt, req);
+  if (why === null && second !== undefined && !req.clientGone()) {
+    req.log.warn(
+      { err: firstAttempt.error, failure: firstAttempt.failure, failed: first.candidate.id, next: second.candidate.id },
+      "PoP failed before responding: retrying on the next nearest",
+    );
+    const secondAttempt = await tryTarget(second);
+    if (secondAttempt.ok) {
+      return {
+        ok: true,
+        response: secondAttempt.response,
+        servedBy: second,
+        retriedFrom: first.candidate.pop,
+      };
+    }
+    return failure(second, secondAttempt, req, `, nor ${first.candidate.pop} before it`);
+  }
+  return failure(first, firstAttempt, req, why !== null && second !== undefined ? `; not retried: ${why}` : "");
+}
+
+function failure(at: Target, failed: Failed, req: ForwardRequest, tail: string): Forwarded {
+  req.log.warn({ err: failed.error, failure: failed.failure, node: at.candidate.id }, "PoP failed");
+  return {
+    ok: false,
+    code: failed.failure === "timeout" ? "EDGE_UPSTREAM_TIMEOUT" : "EDGE_UPSTREAM_UNREACHABLE",
+    message: `The PoP ${at.candidate.pop} (${authorityOf(at.target)}) ${whatHappened(failed, req)}${tail}`,
+  };
+}
