@@ -116,11 +116,11 @@ describe("env, console and ctx", () => {
       runner,
       `console.log("top-level line");
       export default { fetch() {
-        console.log("plain", 1, { a: [1] });
-        console.info("info");
-        console.warn("warn");
-        console.error(new TypeError("bad thing"));
-        console.debug(undefined, null, 2n);
+        globalThis.console.log("plain", 1, { a: [1] });
+        globalThis.console.info("info");
+        globalThis.console.warn("warn");
+        globalThis.console.error(new TypeError("bad thing"));
+        globalThis.console.debug(undefined, null, 2n);
         return new Response("ok");
       } }`,
     );
@@ -145,7 +145,7 @@ describe("env, console and ctx", () => {
         ctx.passThroughOnException();
         ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)).then(() => console.log("background done")));
         ctx.waitUntil(Promise.reject(new Error("background failed")));
-        console.log("answering");
+        globalThis.console.log("answering");
         return new Response("ok");
       } }`,
     );
