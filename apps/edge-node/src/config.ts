@@ -31,6 +31,7 @@ const schema = z.object({
   EDGE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   EDGE_CACHE_DIR: z.string().min(1).optional(),
   EDGE_NODE_TOKEN: z.string().min(1).optional(),
+  EDGE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   EDGE_CONTROL_PLANE_CA: z.string().min(1).optional(),
   EDGE_CONTROL_PLANE_TLS_NAME: z.string().min(1).optional(),
   EDGE_NODE_TLS_CERT: z.string().min(1).optional(),
@@ -81,6 +82,8 @@ export interface EdgeNodeConfig {
   cacheDir: string;
   /** Enrolment token sent on Connect; null: none. */
   nodeToken: string | null;
+  /** Bearer token `GET /metrics` requires (`EDGE_METRICS_TOKEN`); null: open, for a private network. */
+  metricsToken: string | null;
   /** PEM contents; null: plaintext gRPC. */
   controlPlaneTls: ControlPlaneTls | null;
   grpcMaxMessageBytes: number;
@@ -147,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     controlPlaneAddresses,
     cacheDir: e.EDGE_CACHE_DIR ?? join(".data", "edge-cache", nodeId),
     nodeToken: e.EDGE_NODE_TOKEN ?? null,
+    metricsToken: e.EDGE_METRICS_TOKEN ?? null,
     controlPlaneTls: loadTls(e),
     grpcMaxMessageBytes: e.EDGE_GRPC_MAX_MESSAGE_BYTES,
     reconnectMaxMs: e.EDGE_RECONNECT_MAX_MS,

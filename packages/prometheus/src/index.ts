@@ -1,8 +1,10 @@
 /**
  * @edge/prometheus — metrics whose values are read from the caller's own
- * totals when Prometheus scrapes, shared by the control plane and edge nodes.
+ * totals when Prometheus scrapes, and the scrape's bearer-token check, shared
+ * by the control plane and edge nodes.
  */
 
+export { scrapeAuthorizer } from "./scrape-auth.js";
 export {
   registerScriptVersionMetrics,
   type ScriptVersionFigures,

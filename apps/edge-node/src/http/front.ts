@@ -6,6 +6,7 @@ import {
   type LogLine,
   type WaitUntilResult,
 } from "@edge/isolate-host";
+import { scrapeAuthorizer } from "@edge/prometheus";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
 import { errorBody, FRONT_ERRORS, type FrontErrorCode } from "../errors.js";
@@ -47,6 +48,7 @@ const HOP_BY_HOP = new Set(["content-length", "transfer-encoding", "connection",
 export function createFront(deps: FrontDeps): Front {
   const { config, registry, runner, metrics, tail } = deps;
   const log = deps.logger.child({ component: "front" });
+  const scrapeAllowed = scrapeAuthorizer(config.metricsToken);
   let inFlight = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -54,7 +56,8 @@ export function createFront(deps: FrontDeps): Front {
     const name = scriptNameFromHost(req.headers.host, config.zone);
     if (name === null) {
       if (req.url === "/metrics" && req.method === "GET") {
-        await sendPrometheus(res, deps.prometheus, config.pop);
+        if (scrapeAllowed(req.headers.authorization)) await sendPrometheus(res, deps.prometheus, config.pop);
+        else sendError(res, "EDGE_UNAUTHORIZED", "GET /metrics needs the metrics bearer token", config.pop);
         return;
       }
       if (req.url === "/healthz") {
