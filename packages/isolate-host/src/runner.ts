@@ -3,13 +3,12 @@ import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
-import { IsolatePool } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
+import { type CompiledScript, IsolateSupply } from "./isolate-supply.js";
 import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
 import { LogCollector } from "./log-collector.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
-import { RuntimeCode } from "./runtime-code.js";
 import { copyVars, isolateRequest, scriptFilename, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
@@ -20,13 +19,7 @@ import type {
   WaitUntilResult,
   WorkerScript,
 } from "./types.js";
-import {
-  createScriptIsolate,
-  createWarmIsolate,
-  HostUsedEarlyError,
-  type IsolateKind,
-  type WarmIsolate,
-} from "./warm-isolate.js";
+import type { IsolateKind } from "./warm-isolate.js";
 
 export interface PreparedScript {
   readonly name: string;
@@ -74,31 +67,6 @@ export interface IsolateRunner {
   dispose(): void;
 }
 
-/** What run() needs about a prepared version; kept off the public object so callers cannot forge it. */
-interface Compiled {
-  /** Its isolates' key in the pool. */
-  key: string;
-  source: string;
-  filename: string;
-  cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
-  vars: Record<string, string>;
-  limits: ScriptLimits;
-  kind: IsolateKind;
-  startupMs: number;
-  /** False once building its isolates ahead of time failed for good (see buildAhead). */
-  warmable: boolean;
-  /** Ahead-of-time builds that failed in a row; past MAX_BUILD_FAILURES the script stops being warmed. */
-  failures: number;
-}
-
-/** Ahead-of-time builds of one script that may fail in a row (e.g. top-level code slowed by load) before it is only built on demand. */
-const MAX_BUILD_FAILURES = 3;
-
-/** Bound on a script's top-level code when run ahead of time: its CPU limit, with room for a busy machine. */
-function startupMs(limits: ScriptLimits): number {
-  return Math.min(limits.wallMs, Math.max(1_000, limits.cpuMs * 10));
-}
-
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 export function createIsolateRunner(options: IsolateRunnerOptions = {}): IsolateRunner {
@@ -115,46 +83,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const logger = (options.logger ?? pino({ level: "silent" })).child({ component: "isolate-host" });
   const fetch: FetchPolicy = fetchPolicy(options.fetch);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const compiled = new WeakMap<PreparedScript, Compiled>();
+  const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
   const { concurrency, maxQueue } = admissionOf(options);
   const admission = new Admission(concurrency, maxQueue);
-  let runtime: Promise<RuntimeCode> | null = null;
+  const supply = new IsolateSupply(options.warmIsolates ?? 2, logger);
   let disposed = false;
-
-  function runtimeCode(): Promise<RuntimeCode> {
-    runtime ??= RuntimeCode.create(logger).catch((err: unknown) => {
-      runtime = null; // let a later call retry
-      throw err;
-    });
-    return runtime;
-  }
-
-  const pool = new IsolatePool(Math.max(0, Math.floor(options.warmIsolates ?? 2)), logger);
-  // A prepared version nobody holds any more needs no ready isolates.
-  const unused = new FinalizationRegistry<string>((key) => pool.forget(key));
-  let nextKey = 1;
-
-  /** Builds one isolate for the script with its top-level code run; gives up warming it after repeated failures. */
-  async function buildAhead(script: Compiled): Promise<WarmIsolate> {
-    try {
-      const warm = await createScriptIsolate(await runtimeCode(), script, logger);
-      script.failures = 0;
-      return warm;
-    } catch (err) {
-      script.failures++;
-      if (err instanceof HostUsedEarlyError || script.failures >= MAX_BUILD_FAILURES) {
-        script.warmable = false;
-        pool.forget(script.key);
-        logger.debug({ err, key: script.key }, "script isolates are built on demand only");
-      }
-      throw err;
-    }
-  }
-
-  function fillFor(script: Compiled): void {
-    if (script.warmable) pool.fill(script.key, () => buildAhead(script));
-  }
 
   function assertOpen(): void {
     if (disposed) throw new Error("The isolate runner has been disposed");
@@ -165,10 +99,9 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     kind: IsolateKind,
     limits: ScriptLimits,
     logs: LogCollector,
-    script?: Compiled,
+    script?: CompiledScript,
   ): Promise<IsolateSession> {
-    const ready = script?.warmable === true ? pool.take(script.key) : undefined;
-    const warm = ready ?? (await createWarmIsolate(await runtimeCode(), kind, logger));
+    const warm = await supply.take(kind, script);
     if (disposed) {
       warm.isolate.dispose();
       assertOpen();
@@ -182,16 +115,16 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
    * Stops the session's clocks now; disposes the isolate and refills the pool
    * right after the caller has its result, as both block the event loop.
    */
-  function closeSession(session: IsolateSession, script: Compiled | null): void {
+  function closeSession(session: IsolateSession, script: CompiledScript | null): void {
     session.stop();
     setImmediate(() => {
       live.delete(session);
       session.dispose();
-      if (script !== null) fillFor(script);
+      if (script !== null) supply.refill(script);
     });
   }
 
-  function compiledOf(prepared: PreparedScript): Compiled {
+  function compiledOf(prepared: PreparedScript): CompiledScript {
     const script = compiled.get(prepared);
     if (script === undefined)
       throw new TypeError("run() needs a PreparedScript returned by this runner's prepare()");
@@ -254,7 +187,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
    */
   async function background(
     session: IsolateSession,
-    script: Compiled,
+    script: CompiledScript,
     logs: LogCollector,
     pending: { bodyDone: Promise<void>; waitUntil: number; logsSent: number; started: number },
   ): Promise<WaitUntilResult> {
@@ -298,7 +231,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(script.source) };
       // Top-level console output during validation is not part of any request.
       const session = await openSession(kind, limits, new LogCollector());
-      let entry: Compiled | null = null;
+      let entry: CompiledScript | null = null;
       try {
         const module = await session.compileModule(script.source, filename, { produceCachedData: true });
         if (module.dependencySpecifiers.length > 0) {
@@ -315,20 +248,15 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
           version: script.version,
           limits,
         });
-        entry = {
-          key: `script-${nextKey++}`,
+        entry = supply.compiled(prepared, {
           source: script.source,
           filename,
           cachedData,
           vars,
           limits,
           kind,
-          startupMs: startupMs(limits),
-          warmable: true,
-          failures: 0,
-        };
+        });
         compiled.set(prepared, entry);
-        unused.register(prepared, entry.key);
         logger.debug({ script: script.name, version: script.version }, "script prepared");
         return prepared;
       } finally {
@@ -398,18 +326,14 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       disposed = true;
       for (const session of live) session.kill("shutdown");
       live.clear();
-      pool.dispose();
-      void runtime?.then(
-        (code) => code.release(),
-        () => {},
-      );
+      supply.dispose();
     },
   };
 
   /** The common case: nothing runs after the response, so the isolate goes right away. */
   function settledNow(
     session: IsolateSession,
-    script: Compiled,
+    script: CompiledScript,
     logs: LogCollector,
     started: number,
   ): Promise<WaitUntilResult> {
