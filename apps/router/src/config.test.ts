@@ -17,6 +17,8 @@ describe("router configuration", () => {
       adminToken: "t",
       pollIntervalMs: 1000,
       connectTimeoutMs: 2000,
+      responseTimeoutMs: 10_000,
+      holdDownMs: 10_000,
       redirectUrl: "http://{hostname}:{port}{path}",
       routing: { geoMmdb: null, geoCidrFile: null, defaultPop: null, loadPenaltyKm: 0, maxInFlight: 0 },
     });
@@ -58,6 +60,13 @@ describe("router configuration", () => {
     expect(() => loadConfig({ EDGE_ADMIN_TOKEN: "t", EDGE_ROUTING_LOAD_PENALTY_KM: "-3" })).toThrow(
       /EDGE_ROUTING_LOAD_PENALTY_KM/,
     );
+    expect(() =>
+      loadConfig({
+        EDGE_ADMIN_TOKEN: "t",
+        EDGE_ROUTER_RESPONSE_TIMEOUT_MS: "0",
+        EDGE_ROUTER_HOLD_DOWN_MS: "-1",
+      }),
+    ).toThrow(/EDGE_ROUTER_RESPONSE_TIMEOUT_MS: .*EDGE_ROUTER_HOLD_DOWN_MS/);
     expect(() => loadConfig({ EDGE_ADMIN_TOKEN: "t", EDGE_ROUTER_REDIRECT_URL: "http://x/" })).toThrow(
       /\{path\}/,
     );
@@ -65,7 +74,14 @@ describe("router configuration", () => {
 
   it("lists every variable it reads, the shared routing ones included", () => {
     expect(ROUTER_ENV_VARS).toEqual(
-      expect.arrayContaining(["EDGE_ROUTER_PORT", "EDGE_DNS_PORT", "EDGE_ZONE", ...ROUTING_ENV_VARS]),
+      expect.arrayContaining([
+        "EDGE_ROUTER_PORT",
+        "EDGE_DNS_PORT",
+        "EDGE_ZONE",
+        "EDGE_ROUTER_RESPONSE_TIMEOUT_MS",
+        "EDGE_ROUTER_HOLD_DOWN_MS",
+        ...ROUTING_ENV_VARS,
+      ]),
     );
   });
 });

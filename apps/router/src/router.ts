@@ -61,6 +61,8 @@ export function createRouter(config: RouterConfig, deps: RouterDeps): Router {
         zone: config.zone,
         trustedProxies: config.trustedProxies,
         connectTimeoutMs: config.connectTimeoutMs,
+        responseTimeoutMs: config.responseTimeoutMs,
+        holdDownMs: config.holdDownMs,
         redirectUrl: config.redirectUrl,
         decide,
         view,

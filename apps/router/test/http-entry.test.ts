@@ -212,6 +212,20 @@ describe("the router's HTTP entry", () => {
     expect(JSON.parse(res.body)).toMatchObject({ pop: "fra", method: "POST", body: "keep me" });
   });
 
+  it("holds a PoP that refused down, so the next request goes straight to the next nearest", async () => {
+    const dead = await refusedPort();
+    view.nodes = healthyCluster().map((n) =>
+      n.pop === "sin" ? { ...n, httpAddress: `127.0.0.1:${dead}` } : n,
+    );
+    const headers = { ...host(), "x-edge-client-geo": geo("singapore") };
+    expect((await send(port, { headers })).headers["x-edge-retried-from"]).toBe("sin");
+    const next = await send(port, { headers });
+    expect(next.status).toBe(201);
+    expect(next.headers["x-edge-routed-to"]).toBe("fra");
+    expect(next.headers["x-edge-retried-from"]).toBeUndefined();
+    expect(next.headers["x-edge-route-note"]).toBe("sin-1 (sin) held down: could not be reached");
+  });
+
   it("answers 502 EDGE_UPSTREAM_UNREACHABLE when the next nearest refuses too", async () => {
     const [a, b] = [await refusedPort(), await refusedPort()];
     view.nodes = [

@@ -10,7 +10,7 @@ import {
   request,
   type Server,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import type { RoutingNode } from "@edge/routing";
 
 export const CITIES = {
@@ -37,7 +37,7 @@ export interface FakePop {
   address: string;
   port: number;
   seen: SeenRequest[];
-  /** Lets the `/stream` response finish (it sends its first chunk at once). */
+  /** Lets the `/stream` response finish (it sends its first chunk at once) and `/hold` start. */
   release(): void;
   close(): Promise<void>;
 }
@@ -53,8 +53,9 @@ function readAll(req: IncomingMessage): Promise<string> {
 
 /**
  * A stand-in PoP. `/stream` sends "first\n" and waits for `release()`;
- * `/echo-stream` streams the request body straight back; anything else
- * answers JSON describing the request.
+ * `/hold` sends nothing at all until `release()` (a live node whose script is
+ * slow); `/echo-stream` streams the request body straight back; anything
+ * else answers JSON describing the request.
  */
 export async function startFakePop(pop: string, host = "127.0.0.1"): Promise<FakePop> {
   const seen: SeenRequest[] = [];
@@ -69,6 +70,14 @@ export async function startFakePop(pop: string, host = "127.0.0.1"): Promise<Fak
       res.write("first\n");
       await released;
       res.end("second\n");
+      return;
+    }
+    if (req.url === "/hold") {
+      const body = await readAll(req);
+      seen.push({ method: req.method ?? "", url: req.url, headers: req.headers, body });
+      await released;
+      res.writeHead(200, { "content-type": "text/plain", "x-edge-pop": pop });
+      res.end("late\n");
       return;
     }
     if (req.url === "/echo-stream") {
@@ -104,6 +113,38 @@ export async function startFakePop(pop: string, host = "127.0.0.1"): Promise<Fak
     async close() {
       release();
       server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface FrozenPop {
+  address: string;
+  /** Connections accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A frozen PoP: accepts TCP connections (as the kernel does for a SIGSTOPped
+ * or wedged process) and never reads past its buffer nor writes a byte.
+ */
+export async function startFrozenPop(host = "127.0.0.1"): Promise<FrozenPop> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createTcpServer((socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `${host}:${port}`,
+    connections: () => accepted,
+    async close() {
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -7,6 +7,7 @@ import type { Decide } from "../route-decider.js";
 import { forwardWithRetry } from "./forward.js";
 import { endToEndHeaders, headerText } from "./headers.js";
 import { createHoldDown } from "./hold-down.js";
+import { createLivenessProbe } from "./liveness-probe.js";
 import { pathWithoutRedirect, redirectLocation } from "./redirect.js";
 import { sendError, sendJson } from "./reply.js";
 import { orderTargets } from "./targets.js";
@@ -51,13 +52,15 @@ function hasBody(req: IncomingMessage): boolean {
  * there with `?redirect`. If the PoP fails before its response starts
  * (unreachable, or no response head within `responseTimeoutMs`), the request
  * is tried once more on the next nearest when that is safe, and the PoP is
- * held down for `holdDownMs`. `GET /healthz` on any other host answers for
- * the router.
+ * held down for `holdDownMs` (unless a timed-out PoP still answers its health
+ * check). `GET /healthz` on any other host answers for the router.
  */
 export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
   const log = options.logger.child({ component: "http-entry" });
   const agent = new Agent({ keepAlive: true });
   const holdDown = createHoldDown(options.holdDownMs);
+  // A live node answers its health check as fast as it accepts a connection.
+  const probe = createLivenessProbe(options.connectTimeoutMs);
 
   function health(res: ServerResponse): void {
     const snapshot = options.view.current();
@@ -170,6 +173,7 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
       responseTimeoutMs: options.responseTimeoutMs,
       agent,
       holdDown,
+      probe,
       log: reqLog,
       clientGone: () => res.destroyed,
       onAttempt: (upstream) => {
@@ -212,6 +216,7 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      probe.close();
       agent.destroy();
     },
   };

@@ -2,6 +2,7 @@ import type { Agent, ClientRequest, IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import { authorityOf } from "../node-address.js";
 import type { HoldDown } from "./hold-down.js";
+import type { LivenessProbe } from "./liveness-probe.js";
 import type { Target } from "./targets.js";
 import { type Attempt, forwardOnce } from "./upstream.js";
 
@@ -26,6 +27,7 @@ export interface ForwardRequest {
   responseTimeoutMs: number;
   agent: Agent;
   holdDown: HoldDown;
+  probe: LivenessProbe;
   log: Logger;
   /** The client went away: failures after that say nothing about the PoP. */
   clientGone(): boolean;
@@ -45,6 +47,22 @@ function notReplayable(failed: Failed, req: ForwardRequest): string | null {
   if (req.body !== null) return "its body was already sent to that PoP";
   if (!REPLAYABLE_METHODS.has(req.method)) return `a ${req.method} is not safe to send twice`;
   return null;
+}
+
+/**
+ * Held down at once, so the requests that follow do not wait too; lifted when
+ * the node still answers its health check: then only this request was slow
+ * (a script waiting on its origin), and the node must keep its traffic.
+ */
+function checkAlive(to: Target, release: () => void, req: ForwardRequest): void {
+  void req.probe.alive(to.target).then((alive) => {
+    if (alive) {
+      release();
+      req.log.info({ node: to.candidate.id }, "PoP was slow to answer but is alive: not held down");
+    } else {
+      req.log.warn({ node: to.candidate.id }, "PoP does not answer its health check either: held down");
+    }
+  });
 }
 
 function whatHappened(failed: Failed, req: ForwardRequest): string {
@@ -75,7 +93,8 @@ export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> 
     // A connection that broke after it was made is not held against the PoP: a kept-alive
     // socket the PoP closed at the same moment looks just like that, and the PoP is fine.
     if (!result.ok && result.failure !== "broken" && !req.clientGone()) {
-      req.holdDown.hold(to.key, `${whatHappened(result, req)} (${result.error.message})`);
+      const release = req.holdDown.hold(to.key, whatHappened(result, req));
+      if (result.failure === "timeout") checkAlive(to, release, req);
     }
     return result;
   };
@@ -90,7 +109,12 @@ export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> 
   const why = notReplayable(firstAttempt, req);
   if (why === null && second !== undefined && !req.clientGone()) {
     req.log.warn(
-      { err: firstAttempt.error, failure: firstAttempt.failure, failed: first.candidate.id, next: second.candidate.id },
+      {
+        err: firstAttempt.error,
+        failure: firstAttempt.failure,
+        failed: first.candidate.id,
+        next: second.candidate.id,
+      },
       "PoP failed before responding: retrying on the next nearest",
     );
     const secondAttempt = await tryTarget(second);
@@ -104,7 +128,12 @@ export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> 
     }
     return failure(second, secondAttempt, req, `, nor ${first.candidate.pop} before it`);
   }
-  return failure(first, firstAttempt, req, why !== null && second !== undefined ? `; not retried: ${why}` : "");
+  return failure(
+    first,
+    firstAttempt,
+    req,
+    why !== null && second !== undefined ? `; not retried: ${why}` : "",
+  );
 }
 
 function failure(at: Target, failed: Failed, req: ForwardRequest, tail: string): Forwarded {

@@ -5,8 +5,11 @@
  * catches up later (a frozen node misses its heartbeats); this covers the gap.
  */
 export interface HoldDown {
-  /** Passes `key` over from now for the hold time (`0`: never). */
-  hold(key: string, reason: string): void;
+  /**
+   * Passes `key` over from now for the hold time (`0`: never). Returns a
+   * function that lifts this hold early (not a later one for the same key).
+   */
+  hold(key: string, reason: string): () => void;
   /** Why `key` is held down, or `null` when it is not (any more). */
   reasonFor(key: string): string | null;
   /** What is held down now, for `/healthz`. */
@@ -21,9 +24,13 @@ export function createHoldDown(holdMs: number, now: () => number = Date.now): Ho
   };
   return {
     hold(key, reason) {
-      if (holdMs <= 0) return;
+      if (holdMs <= 0) return () => {};
       prune();
-      held.set(key, { until: now() + holdMs, reason });
+      const entry = { until: now() + holdMs, reason };
+      held.set(key, entry);
+      return () => {
+        if (held.get(key) === entry) held.delete(key);
+      };
     },
     reasonFor(key) {
       const entry = held.get(key);

@@ -139,7 +139,10 @@ export function forwardOnce(options: ForwardOptions): Promise<Attempt> {
     upstream.on("response", (response) => settle({ ok: true, response, upstream }));
     upstream.on("error", (error) => fail(connected ? "broken" : "connect", error));
     upstream.on("close", () =>
-      fail(connected ? "broken" : "connect", new Error(`${target.host}:${target.port} closed the connection`)),
+      fail(
+        connected ? "broken" : "connect",
+        new Error(`${target.host}:${target.port} closed the connection`),
+      ),
     );
   });
 }
