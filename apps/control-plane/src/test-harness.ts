@@ -70,7 +70,7 @@ export function telemetryDeps(hub: PushHub, metrics?: MetricsSource, config?: Co
 export interface Harness {
   app: FastifyInstance;
   store: Store;
-  /** The SQLite file behind `store`, for tests that check the stored bytes. */
+  /** The SQLite file behind `store` (unless a store was given), for tests that check the stored bytes. */
   dbPath: string;
   hub: RecordingHub;
   config: Config;
@@ -84,17 +84,25 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  options: { env?: Record<string, string>; metrics?: MetricsSource; hub?: RecordingHub } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  metrics?: MetricsSource;
+  hub?: RecordingHub;
+  /** Default: a fresh SQLite file at `dbPath`, closed by `close()`; a given store is left open. */
+  store?: Store;
+  /** What the app sees of the store, built on the real one (`Harness.store` stays the real one). */
+  wrapStore?: (store: Store) => Store;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "edge-cp-api-"));
   const config = loadConfig({ EDGE_ADMIN_TOKEN: TEST_TOKEN, EDGE_LOG_LEVEL: "silent", ...options.env });
   const dbPath = join(dir, "control-plane.db");
-  const store = createSqliteStore(dbPath);
+  const store = options.store ?? createSqliteStore(dbPath);
   const hub = options.hub ?? recordingHub();
   const telemetry = telemetryDeps(hub, options.metrics, config);
   const app = await buildApp(config, {
-    store,
+    store: options.wrapStore ? options.wrapStore(store) : store,
     hub,
     metrics: telemetry.metrics,
     tail: telemetry.tail,
@@ -123,7 +131,7 @@ export async function startHarness(
     async close() {
       await app.close();
       await telemetry.aggregator.close();
-      await store.close();
+      if (options.store === undefined) await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

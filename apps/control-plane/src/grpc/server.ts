@@ -15,6 +15,8 @@ export interface GrpcServerConfig {
   /** `host:port` to bind; port 0 picks a free port. */
   grpcAddress: string;
   nodeTimeoutMs: number;
+  /** A node silent this long is forgotten (default 24 h). */
+  nodeRetentionMs?: number;
   controlPlaneId: string;
   /** Change batching window (default 100 ms). */
   pushBatchMs?: number;
@@ -75,6 +77,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
     logger,
     controlPlaneId: config.controlPlaneId,
     nodeTimeoutMs: config.nodeTimeoutMs,
+    ...(config.nodeRetentionMs !== undefined ? { nodeRetentionMs: config.nodeRetentionMs } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(config.pushBatchMs !== undefined ? { batchMs: config.pushBatchMs } : {}),
     ...(config.grpcMaxMessageBytes !== undefined ? { maxMessageBytes: config.grpcMaxMessageBytes } : {}),

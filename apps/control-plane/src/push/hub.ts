@@ -17,6 +17,11 @@ export interface PushHubOptions {
   logger: Logger;
   controlPlaneId: string;
   nodeTimeoutMs: number;
+  /**
+   * A node not heard from for this long is forgotten, here and in the store
+   * (default 24 h); one that reconnects simply reappears.
+   */
+  nodeRetentionMs?: number;
   /** Telemetry (metrics, tail, logs) riding on the node streams; the hub only forwards. */
   telemetry?: NodeTelemetryHooks;
   /** Change batching window (default 100 ms): a burst of changes costs one push per window. */
@@ -36,6 +41,12 @@ export interface ConnectHub extends PushHub {
   /** Stops pushing and ends every stream with UNAVAILABLE, so nodes reconnect elsewhere. */
   close(): Promise<void>;
 }
+
+/** Default `nodeRetentionMs`. */
+export const DEFAULT_NODE_RETENTION_MS = 24 * 3_600_000;
+
+/** Forgotten nodes are swept at most this often (more often for a retention below 40 minutes). */
+const NODE_SWEEP_EVERY_MS = 10 * 60_000;
 
 /** Room left in a message for everything but the resources (nonce, names, framing). */
 const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
@@ -73,6 +84,10 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   let latest: DesiredConfig | null = null;
   let helloRead: Promise<DesiredConfig> | null = null;
   let lastProblems = "";
+  const nodeRetentionMs = options.nodeRetentionMs ?? DEFAULT_NODE_RETENTION_MS;
+  const sweepEveryMs = Math.min(NODE_SWEEP_EVERY_MS, Math.ceil(nodeRetentionMs / 4));
+  // The first share run sweeps at once: a replica starting after an outage cleans up first.
+  let lastSweep = Number.NEGATIVE_INFINITY;
 
   const readDesired = async (): Promise<DesiredConfig> => {
     // Secrets are opened here and travel as env entries; a script whose secrets do not open is withheld.
@@ -93,8 +108,24 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     return desired;
   };
 
+  // Every replica sweeps the store as well as itself: a replica that died left its nodes behind.
+  const sweep = async (): Promise<void> => {
+    if (now() - lastSweep < sweepEveryMs) return;
+    lastSweep = now();
+    const cutoff = lastSweep - nodeRetentionMs;
+    const local = registry.prune(cutoff);
+    const removed = await store.pruneNodeStates(cutoff);
+    if (local.length > 0 || removed > 0) {
+      logger.info(
+        { nodes: local, fromStore: removed, retentionMs: nodeRetentionMs },
+        "forgot nodes silent past the retention",
+      );
+    }
+  };
+
   const share = new Coalescer(
     async () => {
+      await sweep();
       const states = registry.takeStatesToShare(now(), heartbeatIntervalMs);
       try {
         await store.saveNodeStates(states);

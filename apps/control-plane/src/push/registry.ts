@@ -108,6 +108,21 @@ export class NodeRegistry {
     }
   }
 
+  /**
+   * Forgets the nodes with no stream here that were last heard from before
+   * `lastSeenBefore`; returns their ids. A node that reconnects is attached anew.
+   * (Other replicas' nodes come from the store, which the caller prunes too.)
+   */
+  prune(lastSeenBefore: number): string[] {
+    const pruned: string[] = [];
+    for (const [id, record] of this.records) {
+      if (record.session !== null || record.lastSeenMs >= lastSeenBefore) continue;
+      this.records.delete(id);
+      pruned.push(id);
+    }
+    return pruned;
+  }
+
   /** Replaces what is known of other replicas' nodes. */
   setShared(states: NodeState[]): void {
     this.remote = new Map(states.map((state) => [state.id, state]));
