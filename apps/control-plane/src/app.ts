@@ -60,7 +60,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const routeDeps: RouteDeps = { config, store, hub: deps.hub, metrics: deps.metrics, tail: deps.tail };
 
   await app.register(healthRoutes, { store });
-  await app.register(prometheusRoutes, { prometheus: deps.prometheus });
+  await app.register(prometheusRoutes, { prometheus: deps.prometheus, token: config.metricsToken });
   await app.register(
     async (v1) => {
       v1.addHook("onRequest", bearerAuth(config.adminToken));

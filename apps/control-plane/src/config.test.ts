@@ -18,6 +18,7 @@ describe("loadConfig", () => {
     expect(loadConfig({ EDGE_ADMIN_TOKEN: "s3cret" })).toEqual({
       dev: false,
       adminToken: "s3cret",
+      metricsToken: null,
       store: "sqlite:.data/control-plane.db",
       apiHost: "127.0.0.1",
       apiPort: 8080,

@@ -14,6 +14,7 @@ import type { ScriptLimits } from "./store/types.js";
  * |--------------------------|---------------------------------|------------------------------------------------|
  * | `EDGE_DEV`               | `0`                             | `1`: development mode (see `EDGE_ADMIN_TOKEN`) |
  * | `EDGE_ADMIN_TOKEN`       | required; `dev-admin-token` if `EDGE_DEV=1` | bearer token for `/v1/*`           |
+ * | `EDGE_METRICS_TOKEN`     | unset (open)                    | bearer token `GET /metrics` requires (16+ chars) |
  * | `EDGE_STORE`             | `sqlite:.data/control-plane.db` | `sqlite:<path>`, `redis://...` or `memory`     |
  * | `EDGE_API_HOST`          | `127.0.0.1`                     | HTTP API bind host                             |
  * | `EDGE_API_PORT`          | `8080`                          | HTTP API port (`0`: any free port)             |
@@ -44,6 +45,8 @@ import type { ScriptLimits } from "./store/types.js";
 export interface Config {
   dev: boolean;
   adminToken: string;
+  /** Bearer token `GET /metrics` requires; null: open, for a private network. */
+  metricsToken: string | null;
   /** Store spec for `openStore`: `sqlite:<path>`, a `redis://` URL, or `memory`. */
   store: string;
   apiHost: string;
@@ -102,6 +105,7 @@ const nonEmpty = (defaultValue: string) =>
 const envSchema = z.object({
   EDGE_DEV: z.enum(["0", "1", "true", "false"]).default("0"),
   EDGE_ADMIN_TOKEN: z.string().trim().min(1, "must not be empty").optional(),
+  EDGE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   // The spec's forms are checked by `openStore`, which owns them (sqlite:, redis://, memory, ...).
   EDGE_STORE: nonEmpty("sqlite:.data/control-plane.db"),
   EDGE_API_HOST: nonEmpty("127.0.0.1"),
@@ -188,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     dev,
     adminToken,
+    metricsToken: e.EDGE_METRICS_TOKEN ?? null,
     store: e.EDGE_STORE,
     apiHost: e.EDGE_API_HOST,
     apiPort: e.EDGE_API_PORT,

@@ -123,4 +123,24 @@ describe("GET /metrics (Prometheus)", () => {
     expect(res.body).toContain('edge_request_duration_seconds_count{pop="fra",script="hello",version="1"} 3');
     expect(res.body).toContain('edge_nodes{status="healthy"} 0');
   });
+
+  it("with EDGE_METRICS_TOKEN, answers 401 EDGE_UNAUTHORIZED to a scrape without it, even one with the admin token", async () => {
+    const token = "metrics-token-0123456789";
+    h = await startHarness({ env: { EDGE_METRICS_TOKEN: token } });
+    const refused = [
+      await h.app.inject({ method: "GET", url: "/metrics" }),
+      await h.request({ method: "GET", url: "/metrics" }),
+    ];
+    for (const res of refused) {
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: "EDGE_UNAUTHORIZED" } });
+    }
+    const res = await h.app.inject({
+      method: "GET",
+      url: "/metrics",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain("edge_nodes");
+  });
 });
