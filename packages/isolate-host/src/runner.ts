@@ -139,6 +139,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     const input = isolateRequest(request);
     const logs = new LogCollector();
     const leave = await admission.enter();
+    const admitted = performance.now();
     let session: IsolateSession;
     try {
       session = await openSession(script.kind, script.limits, logs, script);
@@ -155,7 +156,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
           await session.compileModule(script.source, script.filename, cache),
         );
       }
-      const startMs = performance.now() - started;
+      // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
+      const startMs = performance.now() - admitted;
       const outcome = await session.dispatch(namespace, input, script.vars);
       const context = {
         cpuMs: session.cpuMs(),

@@ -46,7 +46,7 @@ export interface RunResult {
   /** CPU time the isolate spent on this request, up to the response. */
   cpuMs: number;
   wallMs: number;
-  /** From the request's start until the script module was evaluated in its fresh isolate (isolate start time). */
+  /** From admission (see admission.ts) until the script module was ready in its fresh isolate (isolate start time). */
   startMs: number;
   /** V8 heap in use in the isolate when the response was handed over. */
   heapBytes: number;
