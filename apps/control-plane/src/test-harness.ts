@@ -81,6 +81,8 @@ export interface Harness {
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** `PUT /v1/scripts/:name` with a raw JavaScript body. */
   deploy(name: string, source: string): Promise<LightMyRequestResponse>;
+  /** `PUT <url>` with `payload` as a JSON body. */
+  putJson(url: string, payload: unknown): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         url: `/v1/scripts/${name}`,
         headers: { "content-type": "application/javascript" },
         payload: source,
+      }),
+    putJson: (url, payload) =>
+      request({
+        method: "PUT",
+        url,
+        headers: { "content-type": "application/json" },
+        payload: JSON.stringify(payload),
       }),
     async close() {
       await app.close();

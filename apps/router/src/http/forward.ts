@@ -1,10 +1,10 @@
-import type { Agent, ClientRequest, IncomingMessage } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import { authorityOf } from "../node-address.js";
 import type { HoldDown } from "./hold-down.js";
 import type { LivenessProbe } from "./liveness-probe.js";
 import type { Target } from "./targets.js";
-import { type Attempt, forwardOnce } from "./upstream.js";
+import { type Attempt, type ForwardOptions, forwardOnce } from "./upstream.js";
 
 type Failed = Extract<Attempt, { ok: false }>;
 
@@ -16,16 +16,10 @@ type Failed = Extract<Attempt, { ok: false }>;
  */
 const REPLAYABLE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export interface ForwardRequest {
+/** One request to forward: what forwardOnce() sends (to each target in turn), plus the retry policy's needs. */
+export interface ForwardRequest extends Omit<ForwardOptions, "target" | "onRequest"> {
   /** Best first; the first is tried, then the second at most once. Never empty. */
   targets: readonly Target[];
-  method: string;
-  path: string;
-  headers: string[];
-  body: IncomingMessage | null;
-  connectTimeoutMs: number;
-  responseTimeoutMs: number;
-  agent: Agent;
   holdDown: HoldDown;
   probe: LivenessProbe;
   log: Logger;
@@ -79,15 +73,16 @@ function whatHappened(failed: Failed, req: ForwardRequest): string {
  */
 export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> {
   const tryTarget = async (to: Target): Promise<Attempt> => {
+    const { method, path, headers, body, connectTimeoutMs, responseTimeoutMs, agent } = req;
     const result = await forwardOnce({
       target: to.target,
-      method: req.method,
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-      connectTimeoutMs: req.connectTimeoutMs,
-      responseTimeoutMs: req.responseTimeoutMs,
-      agent: req.agent,
+      method,
+      path,
+      headers,
+      body,
+      connectTimeoutMs,
+      responseTimeoutMs,
+      agent,
       onRequest: req.onAttempt,
     });
     // A connection that broke after it was made is not held against the PoP: a kept-alive

@@ -19,12 +19,7 @@ async function storedState() {
 }
 
 function putJson(name: string, payload: unknown) {
-  return h.request({
-    method: "PUT",
-    url: `/v1/scripts/${name}`,
-    headers: { "content-type": "application/json" },
-    payload: JSON.stringify(payload),
-  });
+  return h.putJson(`/v1/scripts/${name}`, payload);
 }
 
 describe("PUT /v1/scripts/:name with a JavaScript body", () => {

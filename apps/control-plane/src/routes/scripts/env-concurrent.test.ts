@@ -30,15 +30,6 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
   return h;
 }
 
-function put(h: Harness, url: string, payload: unknown) {
-  return h.request({
-    method: "PUT",
-    url,
-    headers: { "content-type": "application/json" },
-    payload: JSON.stringify(payload),
-  });
-}
-
 /**
  * On Redis every store call is a round trip, so concurrent requests really do
  * all read the same active version before any of them writes (SQLite answers
@@ -64,11 +55,11 @@ describe.each(backends)("concurrent changes to one script's settings on %s", (_b
 
   it("keep every change: interleaved PUTs of vars and secrets all land in the final version", async () => {
     const h = await start();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { BASE: "1" }, secrets: { ROOT: "r" } });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { BASE: "1" }, secrets: { ROOT: "r" } });
     const changes = Array.from({ length: 8 }, (_, i) =>
       i % 2 === 0
-        ? put(h, "/v1/scripts/app/vars", { set: { [`VAR_${i}`]: String(i) } })
-        : put(h, "/v1/scripts/app/secrets", { set: { [`SECRET_${i}`]: `s${i}` } }),
+        ? h.putJson("/v1/scripts/app/vars", { set: { [`VAR_${i}`]: String(i) } })
+        : h.putJson("/v1/scripts/app/secrets", { set: { [`SECRET_${i}`]: `s${i}` } }),
     );
     const responses = await Promise.all(changes);
     expect(responses.map((res) => res.statusCode)).toEqual(Array(8).fill(201));
@@ -88,12 +79,12 @@ describe.each(backends)("concurrent changes to one script's settings on %s", (_b
 
   it("keep a settings change made while a code deploy that names no settings is in flight", async () => {
     const h = await start();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { BASE: "1" } });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { BASE: "1" } });
     const responses = await Promise.all([
-      put(h, "/v1/scripts/app/vars", { set: { A: "a" } }),
+      h.putJson("/v1/scripts/app/vars", { set: { A: "a" } }),
       h.deploy("app", V2),
-      put(h, "/v1/scripts/app/secrets", { set: { TOKEN: "t" } }),
-      put(h, "/v1/scripts/app/vars", { set: { B: "b" } }),
+      h.putJson("/v1/scripts/app/secrets", { set: { TOKEN: "t" } }),
+      h.putJson("/v1/scripts/app/vars", { set: { B: "b" } }),
     ]);
     expect(responses.map((res) => res.statusCode)).toEqual([201, 201, 201, 201]);
     const active = await h.store.getActive("app");
@@ -120,7 +111,7 @@ describe("a settings change that keeps losing the race", () => {
     const h = await harness({ wrapStore: rival });
     await h.deploy("app", HELLO);
 
-    const res = await put(h, "/v1/scripts/app/vars", { set: { MINE: "1" } });
+    const res = await h.putJson("/v1/scripts/app/vars", { set: { MINE: "1" } });
     expect(res.statusCode).toBe(409);
     expect(res.json().error).toMatchObject({
       code: "EDGE_CONFLICT",

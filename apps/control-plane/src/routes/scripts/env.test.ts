@@ -18,15 +18,6 @@ async function harness(env: Record<string, string> = { EDGE_SECRETS_KEY: SECRETS
   return h;
 }
 
-function put(h: Harness, url: string, payload: unknown) {
-  return h.request({
-    method: "PUT",
-    url,
-    headers: { "content-type": "application/json" },
-    payload: JSON.stringify(payload),
-  });
-}
-
 /** Every GET that shows a script or its versions, as raw text. */
 async function everyGet(h: Harness, name: string): Promise<string> {
   const urls = [
@@ -42,8 +33,8 @@ async function everyGet(h: Harness, name: string): Promise<string> {
 describe("PUT /v1/scripts/:name/vars", () => {
   it("replaces the vars in a new active version with the same code and limits", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { A: "1", B: "2" }, limits: { cpuMs: 20 } });
-    const res = await put(h, "/v1/scripts/app/vars", { vars: { C: "3" } });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { A: "1", B: "2" }, limits: { cpuMs: 20 } });
+    const res = await h.putJson("/v1/scripts/app/vars", { vars: { C: "3" } });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({
       name: "app",
@@ -61,19 +52,22 @@ describe("PUT /v1/scripts/:name/vars", () => {
 
   it("sets and unsets single names, leaving the others alone", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { A: "1", B: "2" } });
-    const res = await put(h, "/v1/scripts/app/vars", { set: { B: "two", C: "3" }, unset: ["A", "MISSING"] });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { A: "1", B: "2" } });
+    const res = await h.putJson("/v1/scripts/app/vars", {
+      set: { B: "two", C: "3" },
+      unset: ["A", "MISSING"],
+    });
     expect(res.json().vars).toEqual({ B: "two", C: "3" });
   });
 
   it("answers 404 for an unknown script and 400 for a body that is neither form", async () => {
     const h = await harness();
-    expect((await put(h, "/v1/scripts/ghost/vars", { vars: {} })).json().error.code).toBe(
+    expect((await h.putJson("/v1/scripts/ghost/vars", { vars: {} })).json().error.code).toBe(
       "EDGE_SCRIPT_NOT_FOUND",
     );
     await h.deploy("app", HELLO);
     for (const body of [{}, { vars: {}, set: {} }, { vars: { A: 1 } }, { set: { "": "x" } }, { other: 1 }]) {
-      const res = await put(h, "/v1/scripts/app/vars", body);
+      const res = await h.putJson("/v1/scripts/app/vars", body);
       expect(res.statusCode).toBe(400);
       expect(res.json().error.code).toBe("EDGE_INVALID_BODY");
     }
@@ -85,7 +79,9 @@ describe("secrets", () => {
   it("are stored encrypted: the raw SQLite row holds neither the value nor its base64", async () => {
     const h = await harness();
     await h.deploy("app", HELLO);
-    expect((await put(h, "/v1/scripts/app/secrets", { secrets: { TOKEN: PLAINTEXT } })).statusCode).toBe(201);
+    expect((await h.putJson("/v1/scripts/app/secrets", { secrets: { TOKEN: PLAINTEXT } })).statusCode).toBe(
+      201,
+    );
     const raw = new Database(h.dbPath, { readonly: true });
     try {
       const rows = raw.prepare("SELECT * FROM versions").all();
@@ -100,7 +96,7 @@ describe("secrets", () => {
 
   it("are never returned by a GET: the script and its versions show their names only", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", {
+    await h.putJson("/v1/scripts/app", {
       source: HELLO,
       vars: { PUBLIC: "yes" },
       secrets: { TOKEN: PLAINTEXT, DB: "x" },
@@ -114,9 +110,9 @@ describe("secrets", () => {
 
   it("are set and unset by name, each change a new version that keeps the code and vars", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { A: "1" }, secrets: { OLD: "o", KEEP: "k" } });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { A: "1" }, secrets: { OLD: "o", KEEP: "k" } });
     const kept = (await h.store.getActive("app"))?.secrets.KEEP;
-    const res = await put(h, "/v1/scripts/app/secrets", { set: { NEW: PLAINTEXT }, unset: ["OLD"] });
+    const res = await h.putJson("/v1/scripts/app/secrets", { set: { NEW: PLAINTEXT }, unset: ["OLD"] });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ version: 2, vars: { A: "1" }, secrets: ["KEEP", "NEW"] });
     expect(JSON.stringify(res.json())).not.toContain(PLAINTEXT);
@@ -126,19 +122,19 @@ describe("secrets", () => {
 
   it("and vars survive a code deploy that does not name them; naming them replaces them", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { A: "1" }, secrets: { TOKEN: PLAINTEXT } });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { A: "1" }, secrets: { TOKEN: PLAINTEXT } });
     await h.deploy("app", V2);
     expect(await h.store.getActive("app")).toMatchObject({ version: 2, source: V2, vars: { A: "1" } });
     expect(Object.keys((await h.store.getActive("app"))!.secrets)).toEqual(["TOKEN"]);
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: {}, secrets: {} });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: {}, secrets: {} });
     expect(await h.store.getActive("app")).toMatchObject({ version: 3, vars: {}, secrets: {} });
   });
 
   it("roll back together with the code: a rollback restores the version's code, vars and secrets", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { MODE: "one" }, secrets: { TOKEN: "first" } });
-    await put(h, "/v1/scripts/app", { source: V2, vars: { MODE: "two" }, secrets: { OTHER: "second" } });
-    await put(h, "/v1/scripts/app/vars", { set: { MODE: "three" } });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { MODE: "one" }, secrets: { TOKEN: "first" } });
+    await h.putJson("/v1/scripts/app", { source: V2, vars: { MODE: "two" }, secrets: { OTHER: "second" } });
+    await h.putJson("/v1/scripts/app/vars", { set: { MODE: "three" } });
     const res = await h.request({
       method: "POST",
       url: "/v1/scripts/app/rollback",
@@ -156,14 +152,14 @@ describe("secrets", () => {
 
   it("cannot share a name with a var", async () => {
     const h = await harness();
-    await put(h, "/v1/scripts/app", { source: HELLO, vars: { TOKEN: "plain" } });
-    const clash = await put(h, "/v1/scripts/app/secrets", { set: { TOKEN: PLAINTEXT } });
+    await h.putJson("/v1/scripts/app", { source: HELLO, vars: { TOKEN: "plain" } });
+    const clash = await h.putJson("/v1/scripts/app/secrets", { set: { TOKEN: PLAINTEXT } });
     expect(clash.statusCode).toBe(400);
     expect(clash.json().error).toMatchObject({
       code: "EDGE_ENV_CONFLICT",
       message: expect.stringContaining("TOKEN"),
     });
-    const deploy = await put(h, "/v1/scripts/other", {
+    const deploy = await h.putJson("/v1/scripts/other", {
       source: HELLO,
       vars: { K: "a" },
       secrets: { K: "b" },
@@ -174,7 +170,7 @@ describe("secrets", () => {
 
   it("without EDGE_SECRETS_KEY are refused with an error naming the variable, while the rest still works", async () => {
     const h = await harness({});
-    const deploy = await put(h, "/v1/scripts/app", { source: HELLO, secrets: { TOKEN: PLAINTEXT } });
+    const deploy = await h.putJson("/v1/scripts/app", { source: HELLO, secrets: { TOKEN: PLAINTEXT } });
     expect(deploy.statusCode).toBe(501);
     expect(deploy.json().error).toMatchObject({
       code: "EDGE_SECRETS_DISABLED",
@@ -182,8 +178,8 @@ describe("secrets", () => {
     });
     expect(await h.store.getSummary("app")).toBeNull();
     expect((await h.deploy("app", HELLO)).statusCode).toBe(201);
-    expect((await put(h, "/v1/scripts/app/secrets", { set: { TOKEN: "x" } })).statusCode).toBe(501);
-    expect((await put(h, "/v1/scripts/app/secrets", { unset: ["TOKEN"] })).statusCode).toBe(201);
-    expect((await put(h, "/v1/scripts/app/vars", { vars: { A: "1" } })).statusCode).toBe(201);
+    expect((await h.putJson("/v1/scripts/app/secrets", { set: { TOKEN: "x" } })).statusCode).toBe(501);
+    expect((await h.putJson("/v1/scripts/app/secrets", { unset: ["TOKEN"] })).statusCode).toBe(201);
+    expect((await h.putJson("/v1/scripts/app/vars", { vars: { A: "1" } })).statusCode).toBe(201);
   });
 });
