@@ -3,11 +3,19 @@ import type { WarmIsolate } from "./warm-isolate.js";
 
 /** Scripts whose isolates are kept ready at once; the least recently used one gives way. */
 const DEFAULT_MAX_KEYS = 16;
+/** Memory the ready isolates may hold together (a script's top-level data is in each of its isolates). */
+export const DEFAULT_MAX_IDLE_BYTES = 256 * 1024 * 1024;
 
 type Build = () => Promise<WarmIsolate>;
 
+interface Ready {
+  warm: WarmIsolate;
+  /** V8 heap plus external memory (ArrayBuffers) when it was built. */
+  bytes: number;
+}
+
 interface Entry {
-  idle: WarmIsolate[];
+  idle: Ready[];
   building: number;
 }
 
@@ -20,14 +28,22 @@ interface Entry {
 export class IsolatePool {
   readonly #size: number;
   readonly #maxKeys: number;
+  readonly #maxIdleBytes: number;
+  #idleBytes = 0;
   readonly #logger: Logger;
   /** In least- to most-recently used order (Map iteration order, refreshed on use). */
   readonly #entries = new Map<string, Entry>();
   #disposed = false;
 
-  constructor(size: number, logger: Logger, maxKeys = DEFAULT_MAX_KEYS) {
+  constructor(
+    size: number,
+    logger: Logger,
+    maxIdleBytes = DEFAULT_MAX_IDLE_BYTES,
+    maxKeys = DEFAULT_MAX_KEYS,
+  ) {
     this.#size = size;
     this.#maxKeys = maxKeys;
+    this.#maxIdleBytes = maxIdleBytes;
     this.#logger = logger;
   }
 
@@ -36,7 +52,10 @@ export class IsolatePool {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#touch(key, entry);
-    return entry.idle.pop();
+    const ready = entry.idle.pop();
+    if (ready === undefined) return undefined;
+    this.#idleBytes -= ready.bytes;
+    return ready.warm;
   }
 
   /**
@@ -64,14 +83,10 @@ export class IsolatePool {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
     this.#entries.delete(key);
-    for (const warm of entry.idle.splice(0)) warm.isolate.dispose();
-  }
-
-  /** Isolates ready right now, over all keys. */
-  get ready(): number {
-    let count = 0;
-    for (const entry of this.#entries.values()) count += entry.idle.length;
-    return count;
+    for (const ready of entry.idle.splice(0)) {
+      this.#idleBytes -= ready.bytes;
+      ready.warm.isolate.dispose();
+    }
   }
 
   dispose(): void {
@@ -100,8 +115,19 @@ export class IsolatePool {
       (warm) => {
         entry.building--;
         // Forgotten or evicted meanwhile: nobody will take it.
-        if (this.#disposed || this.#entries.get(key) !== entry) warm.isolate.dispose();
-        else entry.idle.push(warm);
+        if (this.#disposed || this.#entries.get(key) !== entry) {
+          warm.isolate.dispose();
+          return;
+        }
+        const bytes = footprint(warm);
+        if (this.#idleBytes + bytes > this.#maxIdleBytes) {
+          // Over budget: that script's requests build their isolates on demand meanwhile.
+          this.#logger.debug({ key, bytes, idleBytes: this.#idleBytes }, "no room to keep a built isolate");
+          warm.isolate.dispose();
+          return;
+        }
+        this.#idleBytes += bytes;
+        entry.idle.push({ warm, bytes });
       },
       (err: unknown) => {
         entry.building--;
@@ -109,4 +135,10 @@ export class IsolatePool {
       },
     );
   }
+}
+
+function footprint(warm: WarmIsolate): number {
+  if (warm.isolate.isDisposed) return 0;
+  const stats = warm.isolate.getHeapStatisticsSync();
+  return stats.used_heap_size + stats.externally_allocated_size;
 }

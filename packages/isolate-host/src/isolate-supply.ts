@@ -49,9 +49,9 @@ export class IsolateSupply {
   #runtime: Promise<RuntimeCode> | null = null;
   #nextKey = 1;
 
-  constructor(warmIsolates: number, logger: Logger) {
+  constructor(warmIsolates: number, maxIdleBytes: number, logger: Logger) {
     this.#logger = logger;
-    this.#pool = new IsolatePool(Math.max(0, Math.floor(warmIsolates)), logger);
+    this.#pool = new IsolatePool(Math.max(0, Math.floor(warmIsolates)), logger, maxIdleBytes);
     this.#unused = new FinalizationRegistry((key) => this.#pool.forget(key));
   }
 

@@ -84,6 +84,38 @@ describe("isolate building", () => {
     expect(ahead).toEqual([onDemand, onDemand, onDemand]);
   });
 
+  it("isolates over the memory budget are not kept ready: that script's requests build theirs and still work", async () => {
+    const small = createIsolateRunner({ warmIsolates: 2, warmIsolatesMaxBytes: 8 * 1024 * 1024 });
+    try {
+      const source = (mb: number) =>
+        `const table = new Uint8Array(${mb} * 1024 * 1024).fill(1);
+        console.log("top-level");
+        export default { fetch: () => new Response(String(table.length)) }`;
+      const big = await small.prepare(workerScript(source(16)));
+      const light = await small.prepare(workerScript(source(1)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const ranAhead = async (prepared: typeof big, expected: string): Promise<boolean> => {
+        const before = Date.now();
+        const result = await small.run(prepared, hostRequest());
+        expect(bodyText(result)).toBe(expected);
+        return result.logs[0]!.time < before;
+      };
+      // The 1 MiB script fits the budget and is kept ready; the 16 MiB one never is.
+      let lightAhead = false;
+      for (let attempt = 0; attempt < 50 && !lightAhead; attempt++) {
+        lightAhead = await ranAhead(light, String(1024 * 1024));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(lightAhead).toBe(true);
+      for (let i = 0; i < 3; i++) {
+        expect(await ranAhead(big, String(16 * 1024 * 1024))).toBe(false);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      small.dispose();
+    }
+  });
+
   it("a script that does not mention URL can still use it", async () => {
     const prepared = await pooled.prepare(
       workerScript(

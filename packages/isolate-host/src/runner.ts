@@ -3,6 +3,7 @@ import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
+import { DEFAULT_MAX_IDLE_BYTES } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
 import { type CompiledScript, IsolateSupply } from "./isolate-supply.js";
 import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
@@ -38,6 +39,12 @@ export interface IsolateRunnerOptions {
    * only. 0 builds every isolate on the request path. Default 2.
    */
   warmIsolates?: number;
+  /**
+   * Memory (V8 heap plus ArrayBuffers) the isolates built ahead of time may
+   * hold together; past it, scripts' isolates are built on demand. A script's
+   * top-level data lives in each of its ready isolates. Default 256 MiB.
+   */
+  warmIsolatesMaxBytes?: number;
   /** Limits on scripts' outbound fetch() (subrequests, timeout, size, forbidden targets). */
   fetch?: FetchOptions;
   /** Largest response body a script may return (EDGE_RESPONSE_TOO_LARGE past it). Default 32 MiB. */
@@ -87,7 +94,11 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const live = new Set<IsolateSession>();
   const { concurrency, maxQueue } = admissionOf(options);
   const admission = new Admission(concurrency, maxQueue);
-  const supply = new IsolateSupply(options.warmIsolates ?? 2, logger);
+  const supply = new IsolateSupply(
+    options.warmIsolates ?? 2,
+    options.warmIsolatesMaxBytes ?? DEFAULT_MAX_IDLE_BYTES,
+    logger,
+  );
   let disposed = false;
 
   function assertOpen(): void {

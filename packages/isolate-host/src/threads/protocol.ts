@@ -7,6 +7,7 @@ import type { HostRequest, LogLine, ScriptLimits, WorkerScript } from "../types.
 export interface WorkerOptions {
   maxLimits: ScriptLimits | undefined;
   warmIsolates: number | undefined;
+  warmIsolatesMaxBytes: number;
   fetch: FetchOptions | undefined;
   maxResponseBytes: number | undefined;
   admission: AdmissionOptions;

@@ -31,6 +31,7 @@ const logStream = new Writable({
 const runner = createIsolateRunner({
   maxLimits: options.maxLimits,
   warmIsolates: options.warmIsolates,
+  warmIsolatesMaxBytes: options.warmIsolatesMaxBytes,
   fetch: options.fetch,
   maxResponseBytes: options.maxResponseBytes,
   admission: options.admission,

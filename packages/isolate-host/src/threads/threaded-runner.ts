@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import { type Logger, pino } from "pino";
 import { admissionOf } from "../admission.js";
 import type { RunError } from "../errors.js";
+import { DEFAULT_MAX_IDLE_BYTES } from "../isolate-pool.js";
 import type { IsolateRunner, IsolateRunnerOptions, PreparedScript } from "../runner.js";
 import type { HostRequest, RunResult, StreamingRunResult, WaitUntilResult, WorkerScript } from "../types.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
@@ -126,6 +127,8 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
   const workerOptions: WorkerOptions = {
     maxLimits: options.maxLimits,
     warmIsolates: options.warmIsolates,
+    // Each thread keeps its share of the memory budget.
+    warmIsolatesMaxBytes: Math.floor((options.warmIsolatesMaxBytes ?? DEFAULT_MAX_IDLE_BYTES) / threads),
     fetch: options.fetch,
     maxResponseBytes: options.maxResponseBytes,
     // Each thread admits its share of the node's slots.
