@@ -45,6 +45,8 @@ const schema = z.object({
   EDGE_ISOLATE_THREADS: z.coerce.number().int().min(0).max(256).optional(),
   EDGE_ISOLATE_CONCURRENCY: z.coerce.number().int().min(1).max(4096).optional(),
   EDGE_MAX_QUEUED_REQUESTS: z.coerce.number().int().min(0).default(1024),
+  EDGE_WARM_ISOLATES: z.coerce.number().int().min(0).max(64).default(2),
+  EDGE_WARM_ISOLATES_MAX_MB: z.coerce.number().int().min(0).default(256),
   EDGE_MAX_SUBREQUESTS: int(50),
   EDGE_FETCH_FORBIDDEN: z.string().optional(),
 });
@@ -95,6 +97,11 @@ export interface EdgeNodeConfig {
    * requests waiting for that (`EDGE_MAX_QUEUED_REQUESTS`, default 1024) before EDGE_OVERLOADED.
    */
   admission: { concurrency: number; maxQueue: number };
+  /**
+   * Isolates built ahead of time per hot script (`EDGE_WARM_ISOLATES`, default 2; 0: none) and the
+   * memory they may hold together (`EDGE_WARM_ISOLATES_MAX_MB`, default 256).
+   */
+  warmIsolates: { perScript: number; maxBytes: number };
   /** Outbound fetch() of scripts: subrequests per request, and targets they may never reach. */
   fetch: { maxSubrequests: number; forbiddenTargets: string[] };
 }
@@ -155,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     grpcMaxMessageBytes: e.EDGE_GRPC_MAX_MESSAGE_BYTES,
     reconnectMaxMs: e.EDGE_RECONNECT_MAX_MS,
     isolateThreads: e.EDGE_ISOLATE_THREADS ?? availableParallelism(),
+    warmIsolates: { perScript: e.EDGE_WARM_ISOLATES, maxBytes: e.EDGE_WARM_ISOLATES_MAX_MB * 1024 * 1024 },
     admission: {
       concurrency: e.EDGE_ISOLATE_CONCURRENCY ?? 2 * availableParallelism(),
       maxQueue: e.EDGE_MAX_QUEUED_REQUESTS,

@@ -37,6 +37,8 @@ export function createEdgeNode(
       logger,
       threads: config.isolateThreads,
       admission: config.admission,
+      warmIsolates: config.warmIsolates.perScript,
+      warmIsolatesMaxBytes: config.warmIsolates.maxBytes,
       fetch: {
         maxSubrequests: config.fetch.maxSubrequests,
         forbiddenTargets: [...config.fetch.forbiddenTargets, ...ownAddresses(config)],
