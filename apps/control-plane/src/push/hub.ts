@@ -6,8 +6,9 @@ import type { Store } from "../store/types.js";
 import { Coalescer } from "./coalescer.js";
 import { ConsistencyCheck } from "./consistency.js";
 import { DesiredConfig } from "./desired.js";
-import { type ConnectCall, NodeSession, type SessionHost } from "./node-session.js";
+import { NodeSession } from "./node-session.js";
 import { type NodeRecord, NodeRegistry } from "./registry.js";
+import type { ConnectCall, SessionHost } from "./session-host.js";
 import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
 import type { NodeView, PushHub } from "./types.js";
 

@@ -1,45 +1,13 @@
-import { randomUUID } from "node:crypto";
 import type { Ack, ControlMessage, Hello, NodeMessage } from "@edge/protocol";
-import type { ServerDuplexStream } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { diffConfig, isEmptyDelta, packDelta } from "./config-diff.js";
+import { isEmptyDelta, packDelta } from "./config-diff.js";
 import type { DesiredConfig } from "./desired.js";
+import { NodeReleases } from "./node-releases.js";
 import type { NodeRecord } from "./registry.js";
+import type { ConnectCall, SessionHost } from "./session-host.js";
 import { type StreamErrorCode, streamStatus } from "./stream-errors.js";
 import { StreamWriter } from "./stream-writer.js";
-import type { NodeLink, NodeTelemetryHooks } from "./telemetry-hooks.js";
-
-export type ConnectCall = ServerDuplexStream<NodeMessage, ControlMessage>;
-
-/** What a session needs from the hub. */
-export interface SessionHost {
-  readonly logger: Logger;
-  readonly controlPlaneId: string;
-  readonly heartbeatIntervalMs: number;
-  /** Most bytes of resources one push carries; a larger delta goes out as several pushes. */
-  readonly maxPushBytes: number;
-  now(): number;
-  /** Registers the node behind `session`; ends any older stream of the same node id. */
-  attach(session: NodeSession, hello: Hello): NodeRecord;
-  /** The stream is over. */
-  detach(session: NodeSession, record: NodeRecord | null): void;
-  /** A fresh read of the desired config (the first push of a stream). */
-  desired(): Promise<DesiredConfig>;
-  /** The latest desired config the hub has read, if any (a push held back by backpressure). */
-  latestDesired(): DesiredConfig | null;
-  /** The node's record changed in a way worth sharing with other replicas soon. */
-  changed(record: NodeRecord): void;
-  /** Metrics, tail and logs: the session only forwards (see `telemetry-hooks.ts`). */
-  readonly telemetry: NodeTelemetryHooks;
-}
-
-/** A push on this stream, kept until its ACK arrives. */
-interface PendingPush {
-  nonce: string;
-  configVersion: number;
-  /** name -> release key upserted (undefined for a removal) */
-  touched: Map<string, string | undefined>;
-}
+import type { NodeLink } from "./telemetry-hooks.js";
 
 type State = "awaiting-hello" | "open" | "closed";
 
@@ -49,14 +17,8 @@ type State = "awaiting-hello" | "open" | "closed";
  * Pushes are always deltas (`full=false`), including the first one: it is the
  * difference between the desired config and what the hello said the node
  * holds, so a node restarting with a warm cache receives only what changed
- * while it was away, and removals for what is no longer live.
- *
- * Three views of the node: `target` (what it will hold once it has applied
- * everything sent, used for the next delta), `acked` (what it confirmed: what
- * `GET /v1/nodes` shows) and `rejected` (releases it NACKed: parked, never
- * sent again until the desired release of that script changes). ACKs are
- * matched to pushes in flight by nonce, in order; a nonce not in flight (from
- * an older stream, acknowledged already, or made up) is ignored.
+ * while it was away, and removals for what is no longer live. What the node
+ * holds, will hold and rejected is kept by `NodeReleases`.
  */
 export class NodeSession {
   private state: State = "awaiting-hello";
@@ -64,10 +26,7 @@ export class NodeSession {
   private link: NodeLink | null = null;
   private log: Logger;
   private readonly writer: StreamWriter<ControlMessage>;
-  private readonly target = new Map<string, string>();
-  private readonly acked = new Map<string, string>();
-  private readonly rejected = new Map<string, string>();
-  private readonly pending: PendingPush[] = [];
+  private readonly releases = new NodeReleases();
   private sentRevision = -1;
   /** A sync was held back while the stream was full; run it once the stream drains. */
   private deferred = false;
@@ -110,16 +69,9 @@ export class NodeSession {
     this.deferred = false;
 
     const wanted = desired.forPop(record.pop);
-    let unparked = false;
-    for (const [name, key] of this.rejected) {
-      if (wanted.get(name)?.key !== key) {
-        this.rejected.delete(name);
-        unparked = true;
-      }
-    }
-    if (unparked) this.updateParked(record);
+    if (this.releases.unpark(wanted)) this.updateParked(record);
 
-    const delta = diffConfig(wanted, this.target, this.rejected, desired.withheld);
+    const delta = this.releases.delta(wanted, desired.withheld);
     // The first push always goes out (even empty) so the node learns it is current;
     // an empty later one only when the revision moved, so configVersion keeps up.
     if (!first && isEmptyDelta(delta) && desired.revision === this.sentRevision) return false;
@@ -128,21 +80,8 @@ export class NodeSession {
     const reached = Math.max(this.sentRevision, 0);
     packs.forEach((pack, i) => {
       const last = i === packs.length - 1;
-      const push: PendingPush = {
-        nonce: randomUUID(),
-        // A node is at the new revision only once the last part is applied.
-        configVersion: last ? desired.revision : reached,
-        touched: new Map(),
-      };
-      for (const resource of pack.upserts) {
-        push.touched.set(resource.name, resource.key);
-        this.target.set(resource.name, resource.key);
-      }
-      for (const name of pack.removals) {
-        push.touched.set(name, undefined);
-        this.target.delete(name);
-      }
-      this.pending.push(push);
+      // A node is at the new revision only once the last part is applied.
+      const push = this.releases.track(pack, last ? desired.revision : reached);
       this.writer.write({
         msg: {
           $case: "push",
@@ -241,17 +180,13 @@ export class NodeSession {
         return true;
       },
     };
-    for (const [name, key] of Object.entries(record.releases)) {
-      this.target.set(name, key);
-      this.acked.set(name, key);
-    }
-    for (const [name, key] of Object.entries(hello.rejectedReleases)) this.rejected.set(name, key);
+    this.releases.seed(record.releases, hello.rejectedReleases);
     this.log.info(
       {
         httpAddress: hello.httpAddress,
         agentVersion: hello.agentVersion,
-        held: this.target.size,
-        parked: this.rejected.size,
+        held: this.releases.heldCount,
+        parked: this.releases.parkedCount,
       },
       "node connected",
     );
@@ -279,65 +214,16 @@ export class NodeSession {
     );
   }
 
-  /**
-   * The agent applies pushes in order and ACKs each, so an ACK settles its
-   * push and any still in flight before it (treated as applied, had their
-   * ACKs been lost). A rejected script keeps the release the node held before
-   * (`acked`) and is parked under the rejected release key.
-   */
+  /** An ACK settles pushes in flight (see `NodeReleases.settle`); a NACK parks what was rejected. */
   private onAck(ack: Ack, record: NodeRecord): void {
-    const index = this.pending.findIndex((push) => push.nonce === ack.nonce);
-    if (index < 0) {
-      this.log.debug({ nonce: ack.nonce }, "ack of a push not in flight ignored");
-      return;
-    }
-    const settled = this.pending.splice(0, index + 1);
-    const push = settled[settled.length - 1]!;
-    for (const earlier of settled.slice(0, -1)) this.applied(earlier, new Set());
-
-    const failed = new Set<string>();
-    for (const error of ack.errors) {
-      if (!push.touched.has(error.name) || push.touched.get(error.name) === undefined) continue;
-      const key = push.touched.get(error.name)!;
-      failed.add(error.name);
-      this.rejected.set(error.name, key);
-      record.nackCount += 1;
-      record.lastNack = {
-        script: error.name,
-        version: error.version,
-        error: error.errorDetail,
-        at: this.host.now(),
-      };
-      // Unless a later push already sends something else for it, the node is back where it was.
-      if (!this.pending.some((later) => later.touched.has(error.name))) {
-        const held = this.acked.get(error.name);
-        if (held === undefined) this.target.delete(error.name);
-        else this.target.set(error.name, held);
-      }
-      this.log.warn(
-        { script: error.name, version: error.version, release: key, error: error.errorDetail },
-        "node rejected a script; parked until its desired release changes",
-      );
-    }
-    this.applied(push, failed);
-    record.configVersion = push.configVersion;
-    record.releases = Object.fromEntries(this.acked);
-    record.lastAckHadErrors = failed.size > 0;
+    const failed = this.releases.settle(ack, record, () => this.host.now(), this.log);
+    if (failed === null) return;
     if (failed.size > 0) this.updateParked(record);
     this.host.changed(record);
   }
 
-  /** Records what a push changed on the node, except the scripts it rejected. */
-  private applied(push: PendingPush, failed: ReadonlySet<string>): void {
-    for (const [name, key] of push.touched) {
-      if (failed.has(name)) continue;
-      if (key === undefined) this.acked.delete(name);
-      else this.acked.set(name, key);
-    }
-  }
-
   private updateParked(record: NodeRecord): void {
-    record.parked = Object.fromEntries(this.rejected);
+    record.parked = this.releases.parked();
     this.host.changed(record);
   }
 

@@ -20,7 +20,7 @@ export function lua(source: string): LuaScript {
 /** The rollout fields of a script hash; a script without them has no rollout. */
 const ROLLOUT_FIELDS = "'rolloutVersion', 'rolloutPercent', 'rolloutPops', 'rolloutStartedAt'";
 
-/** What a summary reads from a script hash, in this order (see `toSummary` in redis.ts). */
+/** What a summary reads from a script hash, in this order (see `toSummary` in redis-replies.ts). */
 export const SUMMARY_FIELDS = [
   "active",
   "latest",

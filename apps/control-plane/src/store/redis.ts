@@ -1,46 +1,18 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { EdgeError, isEdgeError } from "../errors.js";
-import {
-  decodeLimits,
-  decodePops,
-  decodeSecrets,
-  decodeVars,
-  decodeVersion,
-  encodePops,
-  encodeVersion,
-  isVersionNumber,
-  storedInt,
-} from "./codec.js";
-import { activeChanged } from "./conflict.js";
+import { decodeLimits, decodeSecrets, decodeVars, isVersionNumber, storedInt } from "./codec.js";
+import { guard, unavailable } from "./redis-errors.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import { redisNodeStates } from "./redis-nodes.js";
-import {
-  DELETE_SCRIPT,
-  FINISH_ROLLOUT,
-  PUT_VERSION,
-  runScript,
-  SET_ACTIVE,
-  SNAPSHOT,
-  SNAPSHOT_FIELDS_PER_SCRIPT,
-  START_ROLLOUT,
-  SUMMARY_FIELDS,
-  VERSION_HASH_FIELDS,
-} from "./redis-scripts.js";
+import { byName, parseSnapshot, pipelineResults, toSummary, versionFrom } from "./redis-replies.js";
+import { runScript, SNAPSHOT, SUMMARY_FIELDS, VERSION_HASH_FIELDS } from "./redis-scripts.js";
 import { watchChanges } from "./redis-watch.js";
-import type {
-  ScriptRollout,
-  ScriptSummary,
-  ScriptVersion,
-  Snapshot,
-  SnapshotRollout,
-  Store,
-  VersionMeta,
-} from "./types.js";
+import { redisWrites } from "./redis-writes.js";
+import type { ScriptSummary, ScriptVersion, Store, VersionMeta } from "./types.js";
 
 /**
  * The cluster store: every control-plane replica talks to one Redis. Mutations
- * are Lua scripts (see `redis-scripts.ts`); reads are plain commands. A write
+ * are Lua scripts (`redis-writes.ts`, `redis-scripts.ts`); reads are plain commands. A write
  * is as durable as the server is configured to make it: run Redis with
  * `appendonly yes` and `appendfsync always` for the "acknowledged means kept"
  * promise of `Store`.
@@ -92,34 +64,8 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
     toSummary(name, await redis.hmget(keys.script(name), ...SUMMARY_FIELDS));
 
   return {
-    putVersion: (name, input, now = Date.now(), options = {}) =>
-      guard(async () => {
-        const encoded = encodeVersion(input);
-        const reply = await runScript(
-          redis,
-          PUT_VERSION,
-          [keys.script(name), keys.versions(name), keys.scripts, keys.revision, keys.changes],
-          [
-            keys.versionPrefix(name),
-            name,
-            encoded.sha256,
-            encoded.source,
-            encoded.varsJson,
-            encoded.limitsJson,
-            now,
-            options.activate === false ? "0" : "1",
-            encoded.secretsJson,
-            encoded.tsSource === null ? "0" : "1",
-            encoded.tsSource ?? "",
-            options.ifActive === undefined ? "" : String(options.ifActive ?? 0),
-          ],
-        );
-        const [version, detail] = reply as [number, number];
-        if (version === 0) {
-          throw activeChanged(name, options.ifActive ?? null, detail === 0 ? null : detail);
-        }
-        return decodeVersion(name, storedInt(version, "version"), { ...encoded, createdAt: now });
-      }),
+    // The mutations, one Lua script each.
+    ...redisWrites(redis, keys),
 
     getActive: (name) =>
       guard(async () => {
@@ -166,58 +112,6 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
         });
       }),
 
-    setActive: (name, version, now = Date.now()) =>
-      guard(async () => {
-        if (!isVersionNumber(version)) return null;
-        const reply = await runScript(
-          redis,
-          SET_ACTIVE,
-          [keys.script(name), keys.versions(name), keys.revision, keys.changes],
-          [String(version), now, name],
-        );
-        return reply == null ? null : toSummary(name, reply as (string | null)[]);
-      }),
-
-    startRollout: (name, target, now = Date.now()) =>
-      guard(async () => {
-        if (!isVersionNumber(target.version)) return null;
-        const reply = await runScript(
-          redis,
-          START_ROLLOUT,
-          [keys.script(name), keys.versions(name), keys.revision, keys.changes],
-          [
-            String(target.version),
-            "percent" in target ? String(target.percent) : "",
-            "pops" in target ? encodePops(target.pops) : "",
-            now,
-            name,
-          ],
-        );
-        return reply == null ? null : toSummary(name, reply as (string | null)[]);
-      }),
-
-    finishRollout: (name, outcome, now = Date.now()) =>
-      guard(async () => {
-        const reply = await runScript(
-          redis,
-          FINISH_ROLLOUT,
-          [keys.script(name), keys.revision, keys.changes],
-          [outcome, now, name],
-        );
-        return reply == null ? null : toSummary(name, reply as (string | null)[]);
-      }),
-
-    deleteScript: (name) =>
-      guard(async () => {
-        const reply = await runScript(
-          redis,
-          DELETE_SCRIPT,
-          [keys.script(name), keys.versions(name), keys.scripts, keys.revision, keys.changes],
-          [keys.versionPrefix(name), name],
-        );
-        return reply === 1;
-      }),
-
     snapshot: () =>
       guard(async () => {
         const reply = (await runScript(
@@ -255,102 +149,4 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
       redis.disconnect();
     },
   };
-}
-
-function parseSnapshot(reply: (string | null)[]): Snapshot {
-  const revision = storedInt(reply[0], "revision");
-  const scripts: ScriptVersion[] = [];
-  const rollouts: SnapshotRollout[] = [];
-  const n = VERSION_HASH_FIELDS.length;
-  for (let i = 1; i + SNAPSHOT_FIELDS_PER_SCRIPT <= reply.length; i += SNAPSHOT_FIELDS_PER_SCRIPT) {
-    const [name, version, ...rest] = reply.slice(i, i + SNAPSHOT_FIELDS_PER_SCRIPT);
-    if (name == null) throw incomplete();
-    scripts.push(versionFrom(name, version, rest.slice(0, n)));
-    const [rolloutVersion, percent, pops, startedAt] = rest.slice(n, n + 4);
-    if (rolloutVersion != null) {
-      rollouts.push({
-        name,
-        target: versionFrom(name, rolloutVersion, rest.slice(n + 4, 2 * n + 4)),
-        percent: percent == null ? null : storedInt(percent, "rollout percent"),
-        pops: pops == null ? null : decodePops(pops, name),
-        startedAt: storedInt(startedAt, "rollout start"),
-      });
-    }
-  }
-  scripts.sort((a, b) => byName(a.name, b.name));
-  rollouts.sort((a, b) => byName(a.name, b.name));
-  return { revision, scripts, rollouts };
-}
-
-/** A version from its `VERSION_HASH_FIELDS`. */
-function versionFrom(
-  name: string,
-  version: string | null | undefined,
-  fields: (string | null)[],
-): ScriptVersion {
-  const [sha256, source, vars, limits, createdAt, secrets, tsSource] = fields;
-  if (sha256 == null || source == null || vars == null || limits == null) throw incomplete();
-  return decodeVersion(name, storedInt(version, "version"), {
-    sha256,
-    source,
-    tsSource,
-    varsJson: vars,
-    secretsJson: secrets,
-    limitsJson: limits,
-    createdAt: storedInt(createdAt, "createdAt"),
-  });
-}
-
-function incomplete(): EdgeError {
-  return new EdgeError("EDGE_INTERNAL", "The Redis store returned an incomplete snapshot entry");
-}
-
-/** A script hash's `SUMMARY_FIELDS`; null unless the script is live. */
-function toSummary(name: string, fields: (string | null)[]): ScriptSummary | null {
-  const [active, latest, createdAt, updatedAt, rolloutVersion, percent, pops, startedAt] = fields;
-  if (active == null) return null;
-  const rollout: ScriptRollout | null =
-    rolloutVersion == null
-      ? null
-      : {
-          version: storedInt(rolloutVersion, "rollout version"),
-          percent: percent == null ? null : storedInt(percent, "rollout percent"),
-          pops: pops == null ? null : decodePops(pops, name),
-          startedAt: storedInt(startedAt, "rollout start"),
-        };
-  return {
-    name,
-    activeVersion: storedInt(active, "active version"),
-    latestVersion: storedInt(latest, "latest version"),
-    createdAt: storedInt(createdAt, "createdAt"),
-    updatedAt: storedInt(updatedAt, "updatedAt"),
-    rollout,
-  };
-}
-
-/** Code-unit order, the same order SQLite's default collation gives ASCII names. */
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function pipelineResults(results: [Error | null, unknown][] | null): unknown[] {
-  if (results === null) throw new Error("The Redis pipeline was discarded");
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
-}
-
-/** Any failure to talk to Redis becomes EDGE_STORE_UNAVAILABLE (503); our own errors pass through. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw isEdgeError(error) ? error : unavailable(error);
-  }
-}
-
-function unavailable(error: unknown): EdgeError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new EdgeError("EDGE_STORE_UNAVAILABLE", `Redis store: ${message}`, { cause: error });
 }

@@ -2,31 +2,21 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { EdgeError, isEdgeError } from "../errors.js";
-import {
-  decodeLimits,
-  decodePops,
-  decodeSecrets,
-  decodeVars,
-  decodeVersion,
-  encodePops,
-  encodeVersion,
-  isVersionNumber,
-} from "./codec.js";
+import { decodeVersion, encodePops, encodeVersion, isVersionNumber } from "./codec.js";
 import { activeChanged } from "./conflict.js";
 import { sqliteNodeStates } from "./sqlite-nodes.js";
+import { type ScriptRow, toSnapshotRollout, toSummary, toVersion, toVersionMeta } from "./sqlite-rows.js";
 import { prepareDatabase } from "./sqlite-schema.js";
+import { prepareStatements } from "./sqlite-statements.js";
 import { pollRevision } from "./sqlite-watch.js";
 import type {
   NewVersion,
   PutOptions,
   RolloutTarget,
-  ScriptRollout,
   ScriptSummary,
   ScriptVersion,
   Snapshot,
-  SnapshotRollout,
   Store,
-  VersionMeta,
 } from "./types.js";
 
 /**
@@ -35,43 +25,6 @@ import type {
  * in IMMEDIATE transactions so even a second process on the same file cannot
  * interleave between reading the latest version number and writing the next.
  */
-
-interface ScriptRow {
-  name: string;
-  active_version: number | null;
-  latest_version: number;
-  deleted: number;
-  created_at: number;
-  updated_at: number;
-  rollout_version: number | null;
-  rollout_percent: number | null;
-  rollout_pops: string | null;
-  rollout_started_at: number | null;
-}
-
-interface VersionRow {
-  name: string;
-  version: number;
-  sha256: string;
-  source: string;
-  ts_source: string | null;
-  vars_json: string;
-  secrets_json: string;
-  limits_json: string;
-  created_at: number;
-}
-
-type VersionMetaRow = Omit<VersionRow, "source" | "ts_source">;
-
-/** The version a rollout targets, with the rollout's settings. */
-interface RolloutRow extends VersionRow {
-  rollout_percent: number | null;
-  rollout_pops: string | null;
-  rollout_started_at: number;
-}
-
-const VERSION_COLUMNS =
-  "v.name, v.version, v.sha256, v.source, v.ts_source, v.vars_json, v.secrets_json, v.limits_json, v.created_at";
 
 export function createSqliteStore(path: string): Store {
   if (path !== ":memory:" && path !== "") {
@@ -93,66 +46,7 @@ export function createSqliteStore(path: string): Store {
     nodeDb.pragma("busy_timeout = 5000");
   }
 
-  const sql = {
-    script: db.prepare<[string], ScriptRow>("SELECT * FROM scripts WHERE name = ?"),
-    liveScripts: db.prepare<[], ScriptRow>("SELECT * FROM scripts WHERE deleted = 0 ORDER BY name"),
-    version: db.prepare<[string, number], VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.name = ? AND v.version = ?`,
-    ),
-    versionMetas: db.prepare<[string], VersionMetaRow>(
-      "SELECT name, version, sha256, vars_json, secrets_json, limits_json, created_at FROM versions WHERE name = ? ORDER BY version DESC",
-    ),
-    active: db.prepare<[string], VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.active_version
-       WHERE s.name = ? AND s.deleted = 0`,
-    ),
-    allActive: db.prepare<[], VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.active_version
-       WHERE s.deleted = 0 ORDER BY s.name`,
-    ),
-    insertVersion: db.prepare(
-      `INSERT INTO versions (name, version, sha256, source, ts_source, vars_json, secrets_json, limits_json, created_at)
-       VALUES (@name, @version, @sha256, @source, @tsSource, @varsJson, @secretsJson, @limitsJson, @now)`,
-    ),
-    // A put on a deleted script starts a new life: its createdAt restarts, its counter does not.
-    upsertScript: db.prepare(
-      `INSERT INTO scripts (name, active_version, latest_version, deleted, created_at, updated_at)
-       VALUES (@name, @version, @version, 0, @now, @now)
-       ON CONFLICT (name) DO UPDATE SET
-         active_version = excluded.active_version,
-         latest_version = excluded.latest_version,
-         created_at = CASE WHEN scripts.deleted = 1 THEN excluded.created_at ELSE scripts.created_at END,
-         deleted = 0,
-         updated_at = excluded.updated_at`,
-    ),
-    // Activating a version ends any rollout: what runs is decided again from scratch.
-    activate: db.prepare(
-      `UPDATE scripts SET active_version = ?, updated_at = ?, rollout_version = NULL, rollout_percent = NULL,
-         rollout_pops = NULL, rollout_started_at = NULL WHERE name = ?`,
-    ),
-    // A version stored without activation: only the counter moves (the first version is always activated).
-    addInactive: db.prepare("UPDATE scripts SET latest_version = ?, updated_at = ? WHERE name = ?"),
-    startRollout: db.prepare(
-      `UPDATE scripts SET rollout_version = @version, rollout_percent = @percent, rollout_pops = @pops,
-         rollout_started_at = @now, updated_at = @now WHERE name = @name`,
-    ),
-    clearRollout: db.prepare(
-      `UPDATE scripts SET rollout_version = NULL, rollout_percent = NULL, rollout_pops = NULL,
-         rollout_started_at = NULL, updated_at = ? WHERE name = ?`,
-    ),
-    rollouts: db.prepare<[], RolloutRow>(
-      `SELECT ${VERSION_COLUMNS}, s.rollout_percent, s.rollout_pops, s.rollout_started_at
-       FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.rollout_version
-       WHERE s.deleted = 0 AND s.rollout_version IS NOT NULL ORDER BY s.name`,
-    ),
-    deleteVersions: db.prepare("DELETE FROM versions WHERE name = ?"),
-    markDeleted: db.prepare(
-      `UPDATE scripts SET deleted = 1, active_version = NULL, rollout_version = NULL, rollout_percent = NULL,
-         rollout_pops = NULL, rollout_started_at = NULL, updated_at = ? WHERE name = ?`,
-    ),
-    revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
-    bumpRevision: db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'revision'"),
-  };
+  const sql = prepareStatements(db);
 
   const readRevision = (): number => sql.revision.get()?.value ?? 0;
 
@@ -279,60 +173,4 @@ async function run<T>(fn: () => T): Promise<T> {
 
 function nullable<R, T>(row: R | undefined, convert: (row: R) => T): T | null {
   return row === undefined ? null : convert(row);
-}
-
-function toVersion(row: VersionRow): ScriptVersion {
-  return decodeVersion(row.name, row.version, {
-    sha256: row.sha256,
-    source: row.source,
-    tsSource: row.ts_source,
-    varsJson: row.vars_json,
-    secretsJson: row.secrets_json,
-    limitsJson: row.limits_json,
-    createdAt: row.created_at,
-  });
-}
-
-function toVersionMeta(row: VersionMetaRow): VersionMeta {
-  const where = `${row.name}@${row.version}`;
-  return {
-    name: row.name,
-    version: row.version,
-    sha256: row.sha256,
-    vars: decodeVars(row.vars_json, where),
-    secrets: decodeSecrets(row.secrets_json, where),
-    limits: decodeLimits(row.limits_json, where),
-    createdAt: row.created_at,
-  };
-}
-
-function toSummary(row: ScriptRow): ScriptSummary {
-  return {
-    name: row.name,
-    activeVersion: row.active_version ?? 0,
-    latestVersion: row.latest_version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    rollout: toRollout(row),
-  };
-}
-
-function toRollout(row: ScriptRow): ScriptRollout | null {
-  if (row.rollout_version === null) return null;
-  return {
-    version: row.rollout_version,
-    percent: row.rollout_percent,
-    pops: row.rollout_pops === null ? null : decodePops(row.rollout_pops, row.name),
-    startedAt: row.rollout_started_at ?? row.updated_at,
-  };
-}
-
-function toSnapshotRollout(row: RolloutRow): SnapshotRollout {
-  return {
-    name: row.name,
-    target: toVersion(row),
-    percent: row.rollout_percent,
-    pops: row.rollout_pops === null ? null : decodePops(row.rollout_pops, row.name),
-    startedAt: row.rollout_started_at,
-  };
 }

@@ -1,0 +1,31 @@
+import type { ControlMessage, Hello, NodeMessage } from "@edge/protocol";
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { DesiredConfig } from "./desired.js";
+import type { NodeSession } from "./node-session.js";
+import type { NodeRecord } from "./registry.js";
+import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
+
+export type ConnectCall = ServerDuplexStream<NodeMessage, ControlMessage>;
+
+/** What a session needs from the hub. */
+export interface SessionHost {
+  readonly logger: Logger;
+  readonly controlPlaneId: string;
+  readonly heartbeatIntervalMs: number;
+  /** Most bytes of resources one push carries; a larger delta goes out as several pushes. */
+  readonly maxPushBytes: number;
+  now(): number;
+  /** Registers the node behind `session`; ends any older stream of the same node id. */
+  attach(session: NodeSession, hello: Hello): NodeRecord;
+  /** The stream is over. */
+  detach(session: NodeSession, record: NodeRecord | null): void;
+  /** A fresh read of the desired config (the first push of a stream). */
+  desired(): Promise<DesiredConfig>;
+  /** The latest desired config the hub has read, if any (a push held back by backpressure). */
+  latestDesired(): DesiredConfig | null;
+  /** The node's record changed in a way worth sharing with other replicas soon. */
+  changed(record: NodeRecord): void;
+  /** Metrics, tail and logs: the session only forwards (see `telemetry-hooks.ts`). */
+  readonly telemetry: NodeTelemetryHooks;
+}
