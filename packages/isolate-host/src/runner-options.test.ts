@@ -89,7 +89,7 @@ describe("isolate building", () => {
     try {
       const source = (mb: number) =>
         `const table = new Uint8Array(${mb} * 1024 * 1024).fill(1);
-        console.log("top-level");
+        globalThis.console.log("top-level");
         export default { fetch: () => new Response(String(table.length)) }`;
       const big = await small.prepare(workerScript(source(16)));
       const light = await small.prepare(workerScript(source(1)));
