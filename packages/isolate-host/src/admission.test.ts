@@ -88,6 +88,31 @@ describe("admission of requests into isolates", () => {
     ).toEqual(["ok", "ok", "EDGE_OVERLOADED"]);
   });
 
+  it("a deploy waits for a slot like a request, but is never refused for overload", async () => {
+    const runner = createIsolateRunner({
+      admission: { concurrency: 1, maxQueue: 0 },
+      maxLimits: { cpuMs: 1_000, memoryMb: 64, wallMs: 5_000 },
+      warmIsolates: 0,
+    });
+    runners.push(runner);
+    const busy = await runner.prepare(
+      workerScript(
+        `export default { fetch() {
+          let x = 0; const end = Date.now() + 300; while (Date.now() < end) x++;
+          return new Response("busy");
+        } }`,
+        { limits: { ...TEST_LIMITS, cpuMs: 1_000 } },
+      ),
+    );
+    const finished: string[] = [];
+    const running = runner.run(busy, hostRequest()).then((r) => finished.push(bodyText(r)));
+    const deployed = runner
+      .prepare(workerScript(`export default { fetch: () => new Response("ok") }`))
+      .then(() => finished.push("prepared"));
+    await Promise.all([running, deployed]);
+    expect(finished).toEqual(["busy", "prepared"]);
+  });
+
   it("a threaded runner shares the node's slots among its threads", async () => {
     const runner = createIsolateRunner({ threads: 2, admission: { concurrency: 2, maxQueue: 2 } });
     runners.push(runner);

@@ -42,11 +42,14 @@ export class Admission {
     this.#maxQueue = Math.max(0, Math.floor(maxQueue));
   }
 
-  /** Resolves, once a slot is free, with the function that frees it (idempotent). */
-  async enter(): Promise<() => void> {
+  /**
+   * Resolves, once a slot is free, with the function that frees it (idempotent).
+   * `alwaysQueue` waits even past `maxQueue` (for work that must not be refused).
+   */
+  async enter(options: { alwaysQueue?: boolean } = {}): Promise<() => void> {
     if (this.#active < this.#capacity) this.#active++;
     else {
-      if (this.#waiting.length >= this.#maxQueue) {
+      if (options.alwaysQueue !== true && this.#waiting.length >= this.#maxQueue) {
         throw new RunError(
           "EDGE_OVERLOADED",
           `The node is overloaded: ${this.#waiting.length} requests are already waiting for an isolate`,

@@ -242,8 +242,17 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const filename = scriptFilename(script);
       const vars = copyVars(script.vars);
       const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(script.source) };
-      // Top-level console output during validation is not part of any request.
-      const session = await openSession(kind, limits, new LogCollector());
+      // Deploys queue for a slot like requests (their top-level code runs on the same clock), but
+      // are never refused for overload: a busy node must not NACK a good version.
+      const leave = await admission.enter({ alwaysQueue: true });
+      let session: IsolateSession;
+      try {
+        // Top-level console output during validation is not part of any request.
+        session = await openSession(kind, limits, new LogCollector());
+      } catch (err) {
+        leave();
+        throw err;
+      }
       let entry: CompiledScript | null = null;
       try {
         const module = await session.compileModule(script.source, filename, { produceCachedData: true });
@@ -273,6 +282,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         logger.debug({ script: script.name, version: script.version }, "script prepared");
         return prepared;
       } finally {
+        leave();
         // Once this isolate is gone, the first ones for the new version are built.
         closeSession(session, entry);
       }
