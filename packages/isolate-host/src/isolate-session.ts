@@ -40,7 +40,10 @@ export class IsolateSession {
   readonly #entry: ivm.Reference<Record<string, unknown>>;
   readonly #refs = new Map<EntryName, ivm.Reference>();
   readonly #cpuBaseline: bigint;
+  readonly #lazyLoadMs: () => number;
+  readonly #lazyBaseline: number;
   #cpuAtEnd: bigint | null = null;
+  #lazyAtEnd: number | null = null;
   #hostMs = 0;
   #killed: KillReason | null = null;
   #rejectKilled!: (err: Error) => void;
@@ -77,14 +80,18 @@ export class IsolateSession {
     this.#killed$.catch(() => {});
     // Building the isolate is the host's cost, not the script's.
     this.#cpuBaseline = this.isolate.cpuTime;
+    // Loading lazy runtime parts (URL, streams) is the runtime's cost too.
+    this.#lazyLoadMs = warm.lazyLoadMs;
+    this.#lazyBaseline = warm.lazyLoadMs();
     this.#startClocks();
   }
 
-  /** CPU time the isolate spent since the runtime was installed, plus host time charged to it. */
+  /** CPU time the isolate spent since the session began, less lazy runtime loading, plus host time charged to it. */
   cpuMs(): number {
     const end = this.#cpuAtEnd ?? (this.isolate.isDisposed ? this.#cpuBaseline : this.isolate.cpuTime);
     const nanos = end - this.#cpuBaseline;
-    return Number(nanos / 1000n) / 1000 + this.#hostMs;
+    const lazyMs = (this.#lazyAtEnd ?? this.#lazyLoadMs()) - this.#lazyBaseline;
+    return Math.max(0, Number(nanos / 1000n) / 1000 - lazyMs) + this.#hostMs;
   }
 
   /** Calls `listener` once, the first time the script waits on the host (a timer or a subrequest). */
@@ -244,7 +251,10 @@ export class IsolateSession {
     clearTimeout(this.#cpuTimer);
     clearTimeout(this.#wallTimer);
     this.bridge.close();
-    if (this.#cpuAtEnd === null && !this.isolate.isDisposed) this.#cpuAtEnd = this.isolate.cpuTime;
+    if (this.#cpuAtEnd === null && !this.isolate.isDisposed) {
+      this.#cpuAtEnd = this.isolate.cpuTime;
+      this.#lazyAtEnd = this.#lazyLoadMs();
+    }
   }
 
   readonly #scriptError = (err: unknown): RunError =>

@@ -108,14 +108,20 @@ export class RuntimeCode {
    * The runtime's lazy loader for one isolate (the fourth argument of
    * `__edgeInit`): runs the named part in the isolate, synchronously while the
    * isolate waits, and hands back its exports. A plain function inside the
-   * isolate; only names of known parts load anything.
+   * isolate; only names of known parts load anything. `loaded(ms)` learns how
+   * long each load took: the runtime's time, not the script's.
    */
-  loader(isolate: ivm.Isolate, context: ivm.Context): ivm.Callback {
+  loader(isolate: ivm.Isolate, context: ivm.Context, loaded?: (ms: number) => void): ivm.Callback {
     return new ivm.Callback((name: unknown) => {
       const code = typeof name === "string" ? this.#lazy.get(name) : undefined;
       if (code === undefined) throw new Error(`No runtime part named ${String(name)}`);
-      const script = isolate.compileScriptSync(code.source, options(code));
-      return script.runSync(context, { reference: true, release: true }).derefInto();
+      const started = performance.now();
+      try {
+        const script = isolate.compileScriptSync(code.source, options(code));
+        return script.runSync(context, { reference: true, release: true }).derefInto();
+      } finally {
+        loaded?.(performance.now() - started);
+      }
     });
   }
 

@@ -24,6 +24,8 @@ export interface WarmIsolate {
   readonly namespace: ivm.Reference<Record<string, unknown>> | null;
   /** Where the runtime's host functions go from now on; console lines written before are handed over. */
   attach(bridge: HostBridge): void;
+  /** Time spent so far loading lazy runtime parts into this isolate (runtime/lazy.ts). */
+  lazyLoadMs(): number;
 }
 
 /** A script version as createScriptIsolate needs it. */
@@ -108,7 +110,11 @@ export async function createWarmIsolate(
     );
     // __edgeInit deletes itself: once taken here, scripts cannot reach the runtime's entry points.
     const init = context.global.getSync("__edgeInit", { reference: true }) as ivm.Reference;
-    const entry = init.applySync(undefined, [log, call, post, runtime.loader(isolate, context)], {
+    let lazyMs = 0;
+    const load = runtime.loader(isolate, context, (ms) => {
+      lazyMs += ms;
+    });
+    const entry = init.applySync(undefined, [log, call, post, load], {
       result: { reference: true },
     }) as ivm.Reference;
     init.release();
@@ -133,6 +139,7 @@ export async function createWarmIsolate(
         early = null;
       },
       hostUsedEarly: () => usedEarly,
+      lazyLoadMs: () => lazyMs,
       setNamespace(value) {
         namespace = value;
       },
