@@ -42,3 +42,4 @@ export {
   TailSessions,
 } from "./generated/edge/v1/telemetry.js";
 export { type ParsedRelease, parseReleaseKey, releaseKey } from "./release.js";
+export { emptyScriptMetrics } from "./script-metrics.js";

@@ -1,4 +1,4 @@
-import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
+import { CPU_BOUNDS_MS, emptyScriptMetrics, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
 import { LatencyHistogram } from "./histogram.js";
 
 /**
@@ -41,20 +41,8 @@ export function minuteOf(epochMs: number): number {
 }
 
 export function emptyFigures(): Figures {
-  return {
-    requests: 0,
-    errors: 0,
-    cpuMsTotal: 0,
-    latencyMsTotal: 0,
-    latencyBuckets: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
-    cpuBuckets: new Array<number>(CPU_BOUNDS_MS.length + 1).fill(0),
-    statusClasses: {},
-    errorsByCode: {},
-    isolateStarts: 0,
-    isolateStartMsTotal: 0,
-    memorySamples: 0,
-    memoryBytesTotal: 0,
-  };
+  const { script: _script, version: _version, ...figures } = emptyScriptMetrics("", 0);
+  return figures;
 }
 
 /** Adds `from` into `into` (same bounds). */

@@ -1,4 +1,4 @@
-import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
+import { CPU_BOUNDS_MS, emptyScriptMetrics, LATENCY_BOUNDS_MS, type ScriptMetrics } from "@edge/protocol";
 import { type RequestOutcome, statusClass } from "../request-outcome.js";
 
 /** One window of per script version figures, as the shipper turns it into a report. */
@@ -57,25 +57,6 @@ export class MetricsCollector {
   get isolatesCreatedTotal(): number {
     return this.#isolatesTotal;
   }
-}
-
-export function emptyScriptMetrics(script: string, version: number): ScriptMetrics {
-  return {
-    script,
-    version,
-    requests: 0,
-    errors: 0,
-    cpuMsTotal: 0,
-    latencyMsTotal: 0,
-    latencyBuckets: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
-    cpuBuckets: new Array<number>(CPU_BOUNDS_MS.length + 1).fill(0),
-    statusClasses: {},
-    errorsByCode: {},
-    isolateStarts: 0,
-    isolateStartMsTotal: 0,
-    memorySamples: 0,
-    memoryBytesTotal: 0,
-  };
 }
 
 function entry(map: Map<string, ScriptMetrics>, script: string, version: number): ScriptMetrics {
