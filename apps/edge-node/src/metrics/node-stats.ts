@@ -1,4 +1,4 @@
-import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { NodeStats } from "@edge/protocol";
 
 /**
@@ -7,7 +7,7 @@ import type { NodeStats } from "@edge/protocol";
  * window stays readable for the Prometheus endpoint.
  */
 export class NodeStatsSampler {
-  readonly #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  readonly #loop = monitorEventLoopDelay({ resolution: 10 });
   #cpu = process.cpuUsage();
   #at = performance.now();
   #last: NodeStats = {
