@@ -1,6 +1,7 @@
-import { createHash, createHmac, randomFillSync } from "node:crypto";
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import { type HostOpContext, hostError } from "./host/op.js";
+import { HOST_OPS } from "./host/table.js";
 import type { LogCollector } from "./log-collector.js";
 
 /** Calls into the isolate's runtime that the bridge needs (complete a fetch, fire a timer). */
@@ -13,24 +14,7 @@ export interface IsolateCalls {
   waiting(): void;
 }
 
-const HASHES = new Set(["sha1", "sha256", "sha384", "sha512"]);
-const MAX_RANDOM_BYTES = 65_536;
-/** Largest input hashed per call: hashing runs on the host's event loop, so it is kept short. */
-export const MAX_DIGEST_BYTES = 16 * 1024 * 1024;
 const MAX_TIMERS = 10_000;
-/** Host hashing cost estimate: a small fixed part plus about 2 ms per MB (SHA-512 and SHA-256 speeds on a modest core). */
-const HASH_BASE_MS = 0.005;
-const HASH_MS_PER_BYTE = 2 / (1024 * 1024);
-
-function bytesArg(value: unknown, what: string): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be bytes`);
-  if (value.byteLength > MAX_DIGEST_BYTES) {
-    throw new RangeError(
-      `${what} is larger than the ${MAX_DIGEST_BYTES}-byte limit for one crypto operation`,
-    );
-  }
-  return value;
-}
 
 /**
  * The host side of one request's runtime: the functions behind `crypto`,
@@ -47,12 +31,14 @@ export class HostBridge {
   readonly #budget = { used: 0 };
   /** Messages of limit failures handed to the script, to recognise them if uncaught. */
   readonly limitFailures = new Map<string, "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE">();
+  readonly #opContext: HostOpContext;
   #closed = false;
 
   constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
     this.#logs = logs;
     this.#fetch = fetch;
     this.#calls = calls;
+    this.#opContext = { charge: (ms) => calls.charge(ms) };
   }
 
   get subrequests(): number {
@@ -63,43 +49,17 @@ export class HostBridge {
     return this.#logs.add(level, message, time);
   }
 
-  /** Synchronous operations: the isolate waits for the result. */
+  /** Synchronous operations (./host/table.ts): the isolate waits for the result. */
   call(op: unknown, a: unknown, b: unknown, c: unknown): unknown {
+    const operation = typeof op === "string" ? HOST_OPS.get(op) : undefined;
     try {
-      switch (op) {
-        case "random": {
-          const length = Number(a);
-          if (!Number.isInteger(length) || length < 0 || length > MAX_RANDOM_BYTES)
-            throw new RangeError("Bad length");
-          return randomFillSync(new Uint8Array(length));
-        }
-        case "digest": {
-          if (typeof a !== "string" || !HASHES.has(a)) throw new TypeError("Unsupported hash");
-          const data = bytesArg(b, "data");
-          this.#chargeHashing(data.byteLength);
-          return new Uint8Array(createHash(a).update(data).digest());
-        }
-        case "hmac": {
-          if (typeof a !== "string" || !HASHES.has(a)) throw new TypeError("Unsupported hash");
-          const data = bytesArg(c, "data");
-          this.#chargeHashing(data.byteLength);
-          return new Uint8Array(createHmac(a, bytesArg(b, "key")).update(data).digest());
-        }
-        default:
-          throw new TypeError("Unknown host operation");
-      }
+      if (operation === undefined) throw new TypeError("Unknown host operation");
+      return operation(this.#opContext, a, b, c);
     } catch (err) {
-      throw hostError(err instanceof Error ? err.message : "Host operation failed");
+      // Name and message only: a host stack would show the host's paths.
+      if (err instanceof Error) throw hostError(err.message, err.name);
+      throw hostError("Host operation failed");
     }
-  }
-
-  /**
-   * Hashing runs on the host thread, outside the isolate's CPU clock, so its
-   * cost is charged to the script: estimated from the input size rather than
-   * timed, so that a busy host does not make a script pay for others.
-   */
-  #chargeHashing(bytes: number): void {
-    this.#calls.charge(HASH_BASE_MS + bytes * HASH_MS_PER_BYTE);
   }
 
   /** Fire-and-forget operations; results come back through IsolateCalls. */
@@ -178,12 +138,4 @@ export class HostBridge {
   }
 }
 
-/**
- * An error safe to hand to the isolate: isolated-vm copies `stack` along, and
- * a host stack would show the host's file paths, so it is only name and message.
- */
-export function hostError(message: string): Error {
-  const error = new Error(message);
-  error.stack = `Error: ${message}`;
-  return error;
-}
+export { hostError };
