@@ -46,11 +46,13 @@ export class IsolateSupply {
   readonly #pool: IsolatePool;
   /** A prepared version nobody holds any more needs no ready isolates. */
   readonly #unused: FinalizationRegistry<string>;
+  readonly #snapshot: boolean;
   #runtime: Promise<RuntimeCode> | null = null;
   #nextKey = 1;
 
-  constructor(warmIsolates: number, maxIdleBytes: number, logger: Logger) {
+  constructor(warmIsolates: number, maxIdleBytes: number, logger: Logger, snapshot = true) {
     this.#logger = logger;
+    this.#snapshot = snapshot;
     this.#pool = new IsolatePool(Math.max(0, Math.floor(warmIsolates)), logger, maxIdleBytes);
     this.#unused = new FinalizationRegistry((key) => this.#pool.forget(key));
   }
@@ -83,7 +85,7 @@ export class IsolateSupply {
   }
 
   runtime(): Promise<RuntimeCode> {
-    this.#runtime ??= RuntimeCode.create(this.#logger).catch((err: unknown) => {
+    this.#runtime ??= RuntimeCode.create(this.#logger, this.#snapshot).catch((err: unknown) => {
       this.#runtime = null; // let a later call retry
       throw err;
     });

@@ -45,6 +45,11 @@ export interface IsolateRunnerOptions {
    * top-level data lives in each of its ready isolates. Default 256 MiB.
    */
   warmIsolatesMaxBytes?: number;
+  /**
+   * Start fresh isolates from a V8 startup snapshot of the runtime (default true); false loads
+   * the runtime into each from its code cache instead (for comparison in benchmarks).
+   */
+  runtimeSnapshot?: boolean;
   /** Limits on scripts' outbound fetch() (subrequests, timeout, size, forbidden targets). */
   fetch?: FetchOptions;
   /** Largest response body a script may return (EDGE_RESPONSE_TOO_LARGE past it). Default 32 MiB. */
@@ -98,6 +103,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     options.warmIsolates ?? 2,
     options.warmIsolatesMaxBytes ?? DEFAULT_MAX_IDLE_BYTES,
     logger,
+    options.runtimeSnapshot ?? true,
   );
   let disposed = false;
 

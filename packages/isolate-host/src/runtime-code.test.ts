@@ -11,7 +11,7 @@ describe("RuntimeCode lazy parts", () => {
   afterAll(() => runtime.release());
 
   it("loads a part into the isolate once, on first touch, and reports how long that took", async () => {
-    const isolate = new ivm.Isolate({ memoryLimit: 64 });
+    const isolate = runtime.newIsolate({ memoryLimit: 64 });
     try {
       const context = await isolate.createContext();
       await runtime.install(isolate, context);

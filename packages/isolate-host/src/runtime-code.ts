@@ -33,6 +33,20 @@ const WARM_UP = `
 })()
 `;
 
+/**
+ * Run while V8 builds the startup snapshot, in a throwaway context: compiles
+ * the runtime's request path (Request, Headers, a JSON body, Response.json) so
+ * that its functions are in the snapshot already compiled. There is no host
+ * there: nothing it does can reach a request, and nothing of its context is kept.
+ */
+const SNAPSHOT_WARM_UP = `
+(() => {
+  const noHost = () => { throw new Error("no host while building the snapshot"); };
+  const entry = globalThis.__edgeInit(() => true, noHost, () => {}, noHost);
+  void entry.rehearse().catch(() => {});
+})();
+`;
+
 interface Code {
   source: string;
   filename: string;
@@ -40,22 +54,40 @@ interface Code {
 }
 
 /**
- * The runtime bundles plus their V8 code caches. Each fresh isolate compiles
- * the core from its cache and runs it (instead of a V8 startup snapshot, which
- * is unusable with isolated-vm 5 on Node 20: see README); the lazy parts are
- * compiled and run in an isolate only when its request first needs them.
+ * The runtime bundles, a V8 startup snapshot of the core and the V8 code
+ * caches. A fresh isolate starts from the snapshot, so its context already
+ * holds the core's globals (and `__edgeInit`, which each isolate's host then
+ * takes); without a snapshot (`snapshot: false`, or a V8 that cannot build
+ * one) it compiles the core from its code cache and runs it. The lazy parts
+ * are compiled from their code caches and run in an isolate only when its
+ * request first needs them.
  */
 export class RuntimeCode {
   readonly #core: Code;
   readonly #lazy: ReadonlyMap<string, Code>;
+  readonly #snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
-  private constructor(core: Code, lazy: ReadonlyMap<string, Code>) {
+  private constructor(core: Code, lazy: ReadonlyMap<string, Code>, snapshot?: ivm.ExternalCopy<ArrayBuffer>) {
     this.#core = core;
     this.#lazy = lazy;
+    this.#snapshot = snapshot;
   }
 
-  /** Loads the bundles and builds their warm code caches in a throwaway isolate. */
-  static async create(logger: Logger): Promise<RuntimeCode> {
+  /** True when isolates start from the runtime's snapshot (the core is then already in their context). */
+  get snapshotted(): boolean {
+    return this.#snapshot !== undefined;
+  }
+
+  /** A new isolate: from the runtime's snapshot when there is one. */
+  newIsolate(options: Omit<ivm.IsolateOptions, "snapshot">): ivm.Isolate {
+    return new ivm.Isolate(this.#snapshot === undefined ? options : { ...options, snapshot: this.#snapshot });
+  }
+
+  /**
+   * Loads the bundles, builds their warm code caches in a throwaway isolate and,
+   * with `snapshot`, a startup snapshot of the core.
+   */
+  static async create(logger: Logger, snapshot = true): Promise<RuntimeCode> {
     const bundle = readRuntimeBundle();
     const started = performance.now();
     const cold = new RuntimeCode(
@@ -85,11 +117,16 @@ export class RuntimeCode {
       const core = await warm(cold.#core);
       const lazy = new Map<string, Code>();
       for (const [part, code] of cold.#lazy) lazy.set(part, await warm(code));
+      const blob = snapshot ? buildSnapshot(bundle.core, logger) : undefined;
       logger.debug(
-        { ms: Math.round(performance.now() - started), coreBytes: bundle.core.length },
+        {
+          ms: Math.round(performance.now() - started),
+          coreBytes: bundle.core.length,
+          snapshotBytes: blob?.copy().byteLength ?? 0,
+        },
         "runtime code caches built",
       );
-      return new RuntimeCode(core, lazy);
+      return new RuntimeCode(core, lazy, blob);
     } catch (err) {
       // A runtime that cannot warm up cannot serve requests either: surface it.
       throw new Error("isolate-host runtime failed to load in an isolate", { cause: err });
@@ -98,8 +135,9 @@ export class RuntimeCode {
     }
   }
 
-  /** Installs the runtime's globals into a fresh context. */
+  /** Installs the runtime's globals into a fresh context (already there in an isolate started from the snapshot). */
   async install(isolate: ivm.Isolate, context: ivm.Context): Promise<void> {
+    if (this.#snapshot !== undefined) return;
     const script = await isolate.compileScript(this.#core.source, options(this.#core));
     await script.run(context, { release: true });
   }
@@ -126,8 +164,34 @@ export class RuntimeCode {
   }
 
   release(): void {
+    this.#snapshot?.release();
     this.#core.cachedData?.release();
     for (const code of this.#lazy.values()) code.cachedData?.release();
+  }
+}
+
+/**
+ * A V8 startup snapshot holding the runtime core, evaluated with no host
+ * attached; null (code caches only) when this V8 cannot build a usable one.
+ * Its contents are the runtime's own: no script and no request ever ran in it.
+ */
+function buildSnapshot(core: string, logger: Logger): ivm.ExternalCopy<ArrayBuffer> | undefined {
+  try {
+    const blob = ivm.Isolate.createSnapshot([{ code: core, filename: RUNTIME_FILENAME }], SNAPSHOT_WARM_UP);
+    // A snapshot that does not restore the runtime is worse than none.
+    const probe = new ivm.Isolate({ memoryLimit: 64, snapshot: blob });
+    try {
+      const ok = probe
+        .createContextSync()
+        .evalSync(`typeof __edgeInit === "function" && typeof Headers === "function"`);
+      if (ok !== true) throw new Error("the snapshot does not restore the runtime");
+    } finally {
+      probe.dispose();
+    }
+    return blob;
+  } catch (err) {
+    logger.warn({ err }, "runtime snapshot unavailable; isolates load the runtime from its code cache");
+    return undefined;
   }
 }
 

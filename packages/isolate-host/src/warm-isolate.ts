@@ -75,7 +75,7 @@ export async function createWarmIsolate(
   logger: Logger,
   ahead = false,
 ): Promise<Built> {
-  const isolate = new ivm.Isolate({
+  const isolate = runtime.newIsolate({
     memoryLimit: kind.memoryMb,
     onCatastrophicError: (message) => logger.fatal({ message }, "isolated-vm catastrophic error"),
   });

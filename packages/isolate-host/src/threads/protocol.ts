@@ -8,6 +8,7 @@ export interface WorkerOptions {
   maxLimits: ScriptLimits | undefined;
   warmIsolates: number | undefined;
   warmIsolatesMaxBytes: number;
+  runtimeSnapshot: boolean | undefined;
   fetch: FetchOptions | undefined;
   maxResponseBytes: number | undefined;
   admission: AdmissionOptions;

@@ -32,6 +32,7 @@ const runner = createIsolateRunner({
   maxLimits: options.maxLimits,
   warmIsolates: options.warmIsolates,
   warmIsolatesMaxBytes: options.warmIsolatesMaxBytes,
+  runtimeSnapshot: options.runtimeSnapshot,
   fetch: options.fetch,
   maxResponseBytes: options.maxResponseBytes,
   admission: options.admission,

@@ -129,6 +129,7 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     warmIsolates: options.warmIsolates,
     // Each thread keeps its share of the memory budget.
     warmIsolatesMaxBytes: Math.floor((options.warmIsolatesMaxBytes ?? DEFAULT_MAX_IDLE_BYTES) / threads),
+    runtimeSnapshot: options.runtimeSnapshot,
     fetch: options.fetch,
     maxResponseBytes: options.maxResponseBytes,
     // Each thread admits its share of the node's slots.
