@@ -11,10 +11,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isolateFloor } from "../../../packages/isolate-host/bench/isolate-floor.mjs";
 import { SCRIPTS, VARS } from "../../../packages/isolate-host/bench/scripts.mjs";
+import { latency } from "./latency.mjs";
 import { load } from "./load.mjs";
 
 const DURATION_MS = Number(process.env.BENCH_HTTP_SECONDS ?? 5) * 1000;
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 16);
+/** One connection: this many requests paced PACED_GAP_MS apart, and as many back to back. */
+const LATENCY_COUNT = Number(process.env.BENCH_LATENCY_COUNT ?? 300);
+const PACED_GAP_MS = 20;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const children = [];
 
@@ -122,7 +126,10 @@ async function waitForHttp(port, host) {
 async function measure(port, host, shape) {
   const run = (durationMs) => load({ port, host, ...shape, connections: CONNECTIONS, durationMs });
   await run(Math.min(1000, DURATION_MS / 3)); // warm-up
-  return run(DURATION_MS);
+  const throughput = await run(DURATION_MS);
+  const paced = await latency({ port, host, ...shape, count: LATENCY_COUNT, gapMs: PACED_GAP_MS });
+  const backToBack = await latency({ port, host, ...shape, count: LATENCY_COUNT, gapMs: 0 });
+  return { ...throughput, paced, backToBack };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "edge-bench-"));
@@ -163,16 +170,36 @@ try {
       console.log(`  ${"".padEnd(16)} ours/workerd: ${((100 * row.ours.rps) / row.workerd.rps).toFixed(1)}%`);
   }
   if (workerdNote) console.log(workerdNote);
+  const ms = (v) => `${v.toFixed(2)} ms`;
+  const added = (a, b) => `${a - b >= 0 ? "+" : ""}${(a - b).toFixed(2)}`;
+  console.log(
+    `\n(4) latency over HTTP, one keep-alive connection, ${LATENCY_COUNT} requests each: paced ${PACED_GAP_MS} ms apart, and back to back`,
+  );
+  for (const row of rows) {
+    for (const mode of ["paced", "backToBack"]) {
+      const o = row.ours[mode];
+      const w = row.workerd?.[mode];
+      const label = mode === "paced" ? "paced" : "back to back";
+      console.log(
+        `  ${(mode === "paced" ? row.name : "").padEnd(16)} ${label.padEnd(13)} ours p50 ${ms(o.p50)} p99 ${ms(o.p99)}` +
+          (w
+            ? `   workerd p50 ${ms(w.p50)} p99 ${ms(w.p99)}   added ${added(o.p50, w.p50)} / ${added(o.p99, w.p99)} ms`
+            : ""),
+      );
+    }
+  }
   // What no fresh-isolate-per-request design on isolated-vm can beat on this machine, even with
   // nothing run in the isolate and no HTTP: isolate + context creation and disposal alone.
   const floor = await isolateFloor(availableParallelism());
-  const hello = rows.find((row) => row.name === "hello-world");
   console.log(
-    `\n  floor: bare isolated-vm new Isolate() + createContext() + dispose() on ${availableParallelism()} threads, nothing else: ${floor.toFixed(0)}/s`,
+    `\n(5) floor: bare isolated-vm new Isolate() + createContext() + dispose() on ${availableParallelism()} threads, nothing else: ${floor.toFixed(0)}/s`,
   );
-  if (hello?.workerd) {
+  for (const row of rows) {
     console.log(
-      `         = ${((100 * floor) / hello.workerd.rps).toFixed(1)}% of workerd's hello-world; ours reaches ${((100 * hello.ours.rps) / floor).toFixed(0)}% of the floor`,
+      `  ${row.name.padEnd(16)} ours ${row.ours.rps.toFixed(0)} req/s = ${((100 * row.ours.rps) / floor).toFixed(0)}% of the floor` +
+        (row.workerd
+          ? `; workerd ${row.workerd.rps.toFixed(0)} req/s (the floor is ${((100 * floor) / row.workerd.rps).toFixed(1)}% of it)`
+          : ""),
     );
   }
 } finally {
