@@ -28,6 +28,8 @@ class RunnerThread {
   readonly #waitUntils = new Map<number, (result: WaitUntilResult) => void>();
   readonly ready: Promise<void>;
   inFlight = 0;
+  /** When this thread was last handed a request (ties go to the one idle longest). */
+  lastPicked = 0;
   #failure: Error | null = null;
 
   constructor(options: WorkerOptions, logger: Logger, index: number) {
@@ -145,16 +147,32 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     for (const [i, scriptId] of ids.entries()) pool[i]?.post({ t: "forget", scriptId });
   });
   let nextId = 1;
+  let picks = 0;
   let disposed = false;
 
   function assertOpen(): void {
     if (disposed) throw new Error("The isolate runner has been disposed");
   }
 
+  /**
+   * The thread with the fewest requests in flight; among equals, the one handed a request
+   * longest ago. A thread that just answered is still disposing that isolate and building
+   * the next ones, so back-to-back requests alternate instead of queueing behind that work.
+   */
   function pick(): { thread: RunnerThread; index: number } {
     let index = 0;
-    for (let i = 1; i < pool.length; i++) if (pool[i]!.inFlight < pool[index]!.inFlight) index = i;
-    return { thread: pool[index]!, index };
+    for (let i = 1; i < pool.length; i++) {
+      const candidate = pool[i]!;
+      const best = pool[index]!;
+      if (
+        candidate.inFlight < best.inFlight ||
+        (candidate.inFlight === best.inFlight && candidate.lastPicked < best.lastPicked)
+      )
+        index = i;
+    }
+    const thread = pool[index]!;
+    thread.lastPicked = ++picks;
+    return { thread, index };
   }
 
   function failure(message: FromWorker): Error {
