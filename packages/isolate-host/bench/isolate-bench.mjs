@@ -12,6 +12,7 @@ import { createIsolateRunner } from "../dist/index.js";
 import { LogCollector } from "../dist/log-collector.js";
 import { RuntimeCode } from "../dist/runtime-code.js";
 import { isolateFloor } from "./isolate-floor.mjs";
+import { printPhases } from "./phases.mjs";
 import { LIMITS, SCRIPTS, VARS } from "./scripts.mjs";
 
 const require = createRequire(import.meta.url);
@@ -66,7 +67,7 @@ async function time(runs, once, gapMs = 0) {
  * the runtime's dispatch() per request: what a reuse-isolates design would pay.
  */
 async function reusedIsolate(source) {
-  const isolate = new ivm.Isolate({ memoryLimit: LIMITS.memoryMb });
+  const isolate = runtimeCode.newIsolate({ memoryLimit: LIMITS.memoryMb });
   const context = await isolate.createContext();
   await runtimeCode.install(isolate, context);
   const bridge = new HostBridge(new LogCollector(), fetchPolicy(), {
@@ -194,7 +195,7 @@ async function heapPerIsolate() {
   const held = [];
   const noop = new ivm.Callback(() => true);
   for (let i = 0; i < 50; i++) {
-    const isolate = new ivm.Isolate({ memoryLimit: LIMITS.memoryMb });
+    const isolate = runtimeCode.newIsolate({ memoryLimit: LIMITS.memoryMb });
     const context = await isolate.createContext();
     await runtimeCode.install(isolate, context);
     const init = await context.global.get("__edgeInit", { reference: true });
@@ -265,6 +266,8 @@ try {
   console.log(
     `  V8 heap per isolate (runtime loaded, URL used): used ${mb(heap.used)}, total ${mb(heap.total)}`,
   );
+  console.log("");
+  await printPhases((await import("pino")).pino({ level: "silent" }));
 } finally {
   pooled.dispose();
   unpooled.dispose();
