@@ -44,7 +44,7 @@ export type FromWorker =
       id: number;
       status: number;
       headers: Array<[string, string]>;
-      /** The whole body (run), or null when it is pulled chunk by chunk (runStreaming). */
+      /** The whole body (run, and runStreaming when known up front), or null when it is pulled chunk by chunk. */
       body: Uint8Array | null;
       /** With runStreaming: the body's byte length when known up front. */
       length?: number | null;

@@ -83,21 +83,32 @@ async function handle(message: ToWorker): Promise<void> {
           throw new TypeError("run() needs a PreparedScript returned by this runner's prepare()");
         if (message.streaming) {
           const result = await runner.runStreaming(prepared, message.request);
-          bodies.set(message.id, result.response.body);
           const { status, headers, length } = result.response;
-          send({
-            t: "head",
-            id: message.id,
-            status,
-            headers,
-            body: null,
-            length,
-            cpuMs: result.cpuMs,
-            wallMs: result.wallMs,
-            startMs: result.startMs,
-            heapBytes: result.heapBytes,
-            logs: result.logs,
-          });
+          // A body known up front is complete already (taking it runs nothing in the isolate):
+          // it travels with the head, saving the main thread two round trips to this one.
+          let inline: ReturnType<typeof owned> | null = null;
+          if (length !== null) {
+            const whole = await result.response.body.next();
+            inline = owned(whole.done ? new Uint8Array(0) : whole.value);
+          } else {
+            bodies.set(message.id, result.response.body);
+          }
+          send(
+            {
+              t: "head",
+              id: message.id,
+              status,
+              headers,
+              body: inline?.bytes ?? null,
+              length,
+              cpuMs: result.cpuMs,
+              wallMs: result.wallMs,
+              startMs: result.startMs,
+              heapBytes: result.heapBytes,
+              logs: result.logs,
+            },
+            inline?.transfer ?? [],
+          );
           reportWaitUntil(message.id, result.waitUntil);
         } else {
           const result = await runner.run(prepared, message.request);

@@ -239,10 +239,18 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     async runStreaming(prepared, request): Promise<StreamingRunResult> {
       const { thread, id, head, waitUntil } = await start(prepared, request, true);
       if (head.t !== "head") throw new Error("A runner worker thread sent no response head");
+      // A body known up front came whole with the head (see runner-worker.ts).
+      let inline = head.body;
       let finished = false;
       const body: AsyncIterableIterator<Uint8Array> = {
         async next() {
           if (finished) return { done: true, value: undefined };
+          if (inline !== null) {
+            const whole = inline;
+            inline = null;
+            finished = true;
+            return whole.byteLength === 0 ? { done: true, value: undefined } : { done: false, value: whole };
+          }
           const reply = await thread.request({ t: "pull", id });
           if (reply.t === "chunk" && reply.chunk !== null) return { done: false, value: reply.chunk };
           finished = true;
