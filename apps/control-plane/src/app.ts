@@ -6,6 +6,7 @@ import { frameworkErrorHandler, installErrorHandling, notFound } from "./http/er
 import { guardStore } from "./http/guarded-store.js";
 import type { MetricsSource } from "./metrics/types.js";
 import type { PushHub } from "./push/types.js";
+import { consoleRoutes } from "./routes/console.js";
 import { healthRoutes } from "./routes/health.js";
 import { logsRoutes } from "./routes/logs.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -61,6 +62,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   await app.register(healthRoutes, { store });
   await app.register(prometheusRoutes, { prometheus: deps.prometheus, token: config.metricsToken });
+  await app.register(consoleRoutes);
   await app.register(
     async (v1) => {
       v1.addHook("onRequest", bearerAuth(config.adminToken));

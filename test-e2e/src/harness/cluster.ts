@@ -23,8 +23,13 @@ export interface ControlPlane {
 }
 
 /** Starts the control plane's built main.js and waits until it listens. Port 0 picks free ports. */
-export async function startControlPlane(store: string, grpcPort = 0): Promise<ControlPlane> {
+export async function startControlPlane(
+  store: string,
+  grpcPort = 0,
+  env: Record<string, string> = {},
+): Promise<ControlPlane> {
   const proc = new AppProcess("control-plane", CONTROL_PLANE_MAIN, {
+    ...env,
     EDGE_ADMIN_TOKEN: TOKEN,
     EDGE_STORE: store,
     EDGE_API_HOST: "127.0.0.1",

@@ -1,0 +1,1 @@
+export { CONSOLE_SECURITY_HEADERS, type ConsoleAsset, loadConsoleAssets } from "./assets.js";
