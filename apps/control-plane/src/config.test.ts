@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       adminToken: "s3cret",
       metricsToken: null,
       store: "sqlite:.data/control-plane.db",
+      redisDurability: { minReplicas: 0, replicaWaitMs: 1_000 },
       apiHost: "127.0.0.1",
       apiPort: 8080,
       grpcAddress: "127.0.0.1:50051",

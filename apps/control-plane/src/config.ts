@@ -15,7 +15,9 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_DEV`               | `0`                             | `1`: development mode (see `EDGE_ADMIN_TOKEN`) |
  * | `EDGE_ADMIN_TOKEN`       | required; `dev-admin-token` if `EDGE_DEV=1` | bearer token for `/v1/*`           |
  * | `EDGE_METRICS_TOKEN`     | unset (open)                    | bearer token `GET /metrics` requires (16+ chars) |
- * | `EDGE_STORE`             | `sqlite:.data/control-plane.db` | `sqlite:<path>`, `redis://...` or `memory`     |
+ * | `EDGE_STORE`             | `sqlite:.data/control-plane.db` | `sqlite:<path>`, `redis://...`, `redis-sentinel://h:26379,…/<master>` or `memory` |
+ * | `EDGE_REDIS_MIN_REPLICAS` | `0`                            | Redis replicas a write must reach before it is acknowledged (`WAIT`) |
+ * | `EDGE_REDIS_WAIT_MS`     | `1000`                          | how long a write waits for them (503 after)    |
  * | `EDGE_API_HOST`          | `127.0.0.1`                     | HTTP API bind host                             |
  * | `EDGE_API_PORT`          | `8080`                          | HTTP API port (`0`: any free port)             |
  * | `EDGE_GRPC_ADDRESS`      | `127.0.0.1:50051`               | gRPC bind `host:port` (port `0`: any)          |
@@ -47,8 +49,10 @@ export interface Config {
   adminToken: string;
   /** Bearer token `GET /metrics` requires; null: open, for a private network. */
   metricsToken: string | null;
-  /** Store spec for `openStore`: `sqlite:<path>`, a `redis://` URL, or `memory`. */
+  /** Store spec for `openStore`: `sqlite:<path>`, a `redis://` or `redis-sentinel://` URL, or `memory`. */
   store: string;
+  /** Redis only: replicas each write must reach before it is acknowledged, and how long it may wait. */
+  redisDurability: { minReplicas: number; replicaWaitMs: number };
   apiHost: string;
   apiPort: number;
   /** `host:port` the gRPC server binds. */
@@ -108,6 +112,8 @@ const envSchema = z.object({
   EDGE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   // The spec's forms are checked by `openStore`, which owns them (sqlite:, redis://, memory, ...).
   EDGE_STORE: nonEmpty("sqlite:.data/control-plane.db"),
+  EDGE_REDIS_MIN_REPLICAS: integer(0, 0, 16),
+  EDGE_REDIS_WAIT_MS: integer(1_000, 1, 60_000),
   EDGE_API_HOST: nonEmpty("127.0.0.1"),
   EDGE_API_PORT: integer(8080, 0, 65535),
   EDGE_GRPC_ADDRESS: nonEmpty("127.0.0.1:50051").refine(
@@ -194,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken,
     metricsToken: e.EDGE_METRICS_TOKEN ?? null,
     store: e.EDGE_STORE,
+    redisDurability: { minReplicas: e.EDGE_REDIS_MIN_REPLICAS, replicaWaitMs: e.EDGE_REDIS_WAIT_MS },
     apiHost: e.EDGE_API_HOST,
     apiPort: e.EDGE_API_PORT,
     grpcAddress: e.EDGE_GRPC_ADDRESS,

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
 
   try {
-    const store = await openStore(config.store, { logger });
+    const store = await openStore(config.store, { logger, redis: config.redisDurability });
     closers.push({ name: "store", close: () => store.close() });
 
     // Metrics history lives beside the scripts (same SQLite file or Redis), kept an hour past retention.

@@ -1,21 +1,26 @@
 import type { Logger } from "pino";
 import { EdgeError } from "../errors.js";
-import { createRedisStore } from "./redis.js";
+import { createRedisStore, type RedisStoreOptions } from "./redis.js";
+import { isRedisSpec } from "./redis-target.js";
 import { createSqliteStore } from "./sqlite.js";
 import type { Store } from "./types.js";
 
 /**
  * Opens the store named by EDGE_STORE:
  *   redis://… or rediss://…   Redis (one server shared by every replica)
+ *   redis-sentinel://h1:26379,h2:26379/<master>   Redis behind a Sentinel set (see redis-target.ts)
  *   sqlite:<path> or <path>   an SQLite file (parent directory created)
  *   memory                    SQLite in memory, gone on exit (tests, demos)
  */
-export async function openStore(spec: string, opts: { logger?: Logger } = {}): Promise<Store> {
+export async function openStore(
+  spec: string,
+  opts: { logger?: Logger; redis?: Pick<RedisStoreOptions, "minReplicas" | "replicaWaitMs"> } = {},
+): Promise<Store> {
   const value = spec.trim();
   if (value === "") throw invalid(spec, "it is empty");
   if (value === "memory") return createSqliteStore(":memory:");
-  if (/^rediss?:\/\//i.test(value)) {
-    return opts.logger ? createRedisStore(value, { logger: opts.logger }) : createRedisStore(value);
+  if (isRedisSpec(value)) {
+    return createRedisStore(value, { ...opts.redis, ...(opts.logger ? { logger: opts.logger } : {}) });
   }
   if (value.startsWith("sqlite:")) {
     const path = value.slice("sqlite:".length);
@@ -32,11 +37,11 @@ function invalid(spec: string, reason: string): EdgeError {
   return new EdgeError(
     "EDGE_INVALID_CONFIG",
     `EDGE_STORE=${JSON.stringify(redact(spec))} is invalid: ${reason}. ` +
-      "Use redis://host:6379, rediss://…, sqlite:<path>, a file path, or memory",
+      "Use redis://host:6379, rediss://…, redis-sentinel://host:26379,…/<master>, sqlite:<path>, a file path, or memory",
   );
 }
 
 /** Never echo a password from a URL-like spec into logs or error messages. */
 function redact(spec: string): string {
-  return spec.replace(/\/\/[^/@]*@/, "//***@");
+  return spec.replace(/\/\/[^/@]*@/, "//***@").replace(/sentinelPassword=[^&]*/, "sentinelPassword=***");
 }

@@ -196,7 +196,38 @@ return out
 export const SNAPSHOT_FIELDS_PER_SCRIPT = 2 + VERSION_HASH_FIELDS.length + 4 + VERSION_HASH_FIELDS.length;
 
 /** EVALSHA, falling back to EVAL when the server's script cache lacks it (first use, restart). */
+/** Replicas a connection's writes must reach before they count (see requireReplicas). */
+const durability = new WeakMap<Redis, { replicas: number; timeoutMs: number }>();
+
+/**
+ * Makes every mutation on `redis` wait (`WAIT replicas timeoutMs`) until that many replicas hold
+ * it, and fail when they do not in time: acknowledged then means on more than one server, so a
+ * Sentinel failover to a replica loses no acknowledged write.
+ */
+export function requireReplicas(redis: Redis, rule: { replicas: number; timeoutMs: number }): void {
+  durability.set(redis, rule);
+}
+
 export async function runScript(
+  redis: Redis,
+  script: LuaScript,
+  keys: string[],
+  args: (string | number)[],
+): Promise<unknown> {
+  const reply = await evalScript(redis, script, keys, args);
+  const rule = durability.get(redis);
+  if (rule !== undefined) {
+    const acked = await redis.wait(rule.replicas, rule.timeoutMs);
+    if (acked < rule.replicas) {
+      throw new Error(
+        `the write reached ${acked} of the ${rule.replicas} replica(s) required within ${rule.timeoutMs} ms; it may still be applied`,
+      );
+    }
+  }
+  return reply;
+}
+
+async function evalScript(
   redis: Redis,
   script: LuaScript,
   keys: string[],

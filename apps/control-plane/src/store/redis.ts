@@ -1,11 +1,18 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { decodeLimits, decodeSecrets, decodeVars, isVersionNumber, storedInt } from "./codec.js";
 import { guard, unavailable } from "./redis-errors.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import { redisNodeStates } from "./redis-nodes.js";
 import { byName, parseSnapshot, pipelineResults, toSummary, versionFrom } from "./redis-replies.js";
-import { runScript, SNAPSHOT, SUMMARY_FIELDS, VERSION_HASH_FIELDS } from "./redis-scripts.js";
+import {
+  requireReplicas,
+  runScript,
+  SNAPSHOT,
+  SUMMARY_FIELDS,
+  VERSION_HASH_FIELDS,
+} from "./redis-scripts.js";
+import { newRedis } from "./redis-target.js";
 import { watchChanges } from "./redis-watch.js";
 import { redisWrites } from "./redis-writes.js";
 import type { ScriptSummary, ScriptVersion, Store, VersionMeta } from "./types.js";
@@ -23,14 +30,22 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /** Receives connection errors (ioredis reconnects on its own). */
   logger?: Logger;
+  /**
+   * Replicas that must hold a write before it is acknowledged (Redis `WAIT` after each
+   * mutation); 0 (default) acknowledges once the primary has it. With a Sentinel set, 1 or more
+   * means a failover loses no acknowledged deploy.
+   */
+  minReplicas?: number;
+  /** How long a write waits for those replicas before it fails with EDGE_STORE_UNAVAILABLE. Default 1000 ms. */
+  replicaWaitMs?: number;
 }
 
 const META_FIELDS = ["sha256", "vars", "limits", "createdAt", "secrets"] as const;
 
-export async function createRedisStore(url: string, opts: RedisStoreOptions = {}): Promise<Store> {
+export async function createRedisStore(spec: string, opts: RedisStoreOptions = {}): Promise<Store> {
   const keys = redisKeys(opts.keyPrefix ?? "edge:");
   const log = opts.logger?.child({ component: "store", backend: "redis" });
-  const redis = new Redis(url, {
+  const redis = newRedis(spec, {
     lazyConnect: true,
     // Fail a command after one reconnect attempt instead of queueing it for long:
     // the API answers 503 and /readyz reports the outage.
@@ -39,6 +54,9 @@ export async function createRedisStore(url: string, opts: RedisStoreOptions = {}
     // create a second version, so it fails instead.
     autoResendUnfulfilledCommands: false,
   });
+  if ((opts.minReplicas ?? 0) > 0) {
+    requireReplicas(redis, { replicas: opts.minReplicas ?? 0, timeoutMs: opts.replicaWaitMs ?? 1_000 });
+  }
   // Without a listener ioredis prints connection errors to the console.
   redis.on("error", (error: Error) => log?.warn({ err: error }, "redis connection error"));
   try {

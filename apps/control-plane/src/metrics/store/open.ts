@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { isRedisSpec } from "../../store/redis-target.js";
 import { createRedisMetricsStore } from "./redis.js";
 import { createSqliteMetricsStore } from "./sqlite.js";
 import type { MetricsStore } from "./types.js";
@@ -14,6 +15,6 @@ export async function openMetricsStore(
 ): Promise<MetricsStore> {
   const value = spec.trim();
   if (value === "memory") return createSqliteMetricsStore(":memory:");
-  if (/^rediss?:\/\//i.test(value)) return createRedisMetricsStore(value, options);
+  if (isRedisSpec(value)) return createRedisMetricsStore(value, options);
   return createSqliteMetricsStore(value.startsWith("sqlite:") ? value.slice("sqlite:".length) : value);
 }

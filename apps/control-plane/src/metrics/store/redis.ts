@@ -1,6 +1,7 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { EdgeError, isEdgeError } from "../../errors.js";
+import { newRedis } from "../../store/redis-target.js";
 import { emptyFigures, type Figures, type MetricsRow, minuteOf } from "../figures.js";
 import type { MetricsStore, RowQuery } from "./types.js";
 
@@ -30,7 +31,7 @@ export async function createRedisMetricsStore(
   const prefix = `${options.keyPrefix ?? "edge:"}metrics:`;
   const ttlSeconds = Math.ceil((options.ttlMs ?? 25 * 3_600_000) / 1000);
   const log = options.logger?.child({ component: "metrics-store", backend: "redis" });
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on("error", (error: Error) => log?.warn({ err: error }, "redis connection error"));
   try {
     await redis.connect();
