@@ -15,6 +15,7 @@ import { fetch } from "./fetch.js";
 import { Headers } from "./headers.js";
 import { complete, type HostCall, type HostPost, setHost } from "./host.js";
 import { type LazyLoad, setLazyLoader } from "./lazy.js";
+import { moduleEvaluating, whenEvaluated } from "./module-evaluation.js";
 import { navigator, performance } from "./performance.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
@@ -105,6 +106,8 @@ export interface RuntimeEntry {
   settle: typeof settle;
   complete: typeof complete;
   fire: typeof fire;
+  moduleEvaluating: typeof moduleEvaluating;
+  whenEvaluated: typeof whenEvaluated;
 }
 
 Object.defineProperty(globalThis, "__edgeInit", {
@@ -116,6 +119,17 @@ Object.defineProperty(globalThis, "__edgeInit", {
     setLogSink(log);
     setHost(call, post);
     setLazyLoader(load);
-    return { dispatch, rehearse, validate, pull, cancel, settle, complete, fire };
+    return {
+      dispatch,
+      rehearse,
+      validate,
+      pull,
+      cancel,
+      settle,
+      complete,
+      fire,
+      moduleEvaluating,
+      whenEvaluated,
+    };
   },
 });
