@@ -5,6 +5,13 @@
  * bytes directly or drain the stream.
  */
 
+import { Blob, blobBytes, blobFromBytes } from "./body/blob.js";
+import { FormData, formDataEntries, formDataOf } from "./body/form-data.js";
+import { extractMimeType, serializeMimeType } from "./body/mime-type.js";
+import { generateBoundary, parseMultipart, serializeMultipart } from "./body/multipart.js";
+import { cloneTee } from "./body/tee.js";
+import { parseUrlencoded } from "./body/urlencoded.js";
+import { type Headers, headerList } from "./headers.js";
 import {
   isDisturbed,
   isReadableStream,
@@ -21,6 +28,8 @@ export type BodyInit =
   | ArrayBufferView
   | import("whatwg-url").URLSearchParams
   | ReadableStream
+  | Blob
+  | FormData
   | null
   | undefined;
 
@@ -35,6 +44,17 @@ export function extractBody(init: unknown): ExtractedBody {
   if (init === null || init === undefined) return { bytes: null, stream: null, contentType: null };
   if (typeof init === "string") {
     return { bytes: utf8Encode(init), stream: null, contentType: "text/plain;charset=UTF-8" };
+  }
+  if (init instanceof Blob) {
+    return { bytes: blobBytes(init), stream: null, contentType: init.type === "" ? null : init.type };
+  }
+  if (init instanceof FormData) {
+    const boundary = generateBoundary();
+    return {
+      bytes: serializeMultipart(formDataEntries(init), boundary),
+      stream: null,
+      contentType: `multipart/form-data; boundary=${boundary}`,
+    };
   }
   if (init instanceof ArrayBuffer)
     return { bytes: new Uint8Array(init.slice(0)), stream: null, contentType: null };
@@ -73,6 +93,7 @@ export class Body {
   #bytes: Uint8Array | null;
   #stream: ReadableStream | null;
   #used = false;
+  readonly #headers: Headers;
 
   static {
     sourceOf = (body) => ({ bytes: body.#bytes, stream: body.#stream });
@@ -84,15 +105,16 @@ export class Body {
     };
     teeSource = (body) => {
       if (body.#stream === null) return { bytes: body.#bytes, stream: null };
-      const [mine, theirs] = body.#stream.tee();
+      const [mine, theirs] = cloneTee(body.#stream);
       body.#stream = mine;
       return { bytes: null, stream: theirs };
     };
   }
 
-  constructor(source: BodySource) {
+  constructor(source: BodySource, headers: Headers) {
     this.#bytes = source.bytes;
     this.#stream = source.stream;
+    this.#headers = headers;
   }
 
   get body(): ReadableStream | null {
@@ -124,6 +146,36 @@ export class Body {
 
   async json(): Promise<unknown> {
     return JSON.parse(utf8Decode(await this.#consume()));
+  }
+
+  async blob(): Promise<Blob> {
+    const bytes = await this.#consume();
+    const mimeType = this.#mimeType();
+    return blobFromBytes(bytes.slice(), mimeType === null ? "" : serializeMimeType(mimeType));
+  }
+
+  /** multipart/form-data or application/x-www-form-urlencoded, by the Content-Type; else a TypeError. */
+  async formData(): Promise<FormData> {
+    const bytes = await this.#consume();
+    const mimeType = this.#mimeType();
+    const essence = mimeType === null ? null : `${mimeType.type}/${mimeType.subtype}`;
+    if (essence === "multipart/form-data") {
+      const boundary = mimeType!.parameters.get("boundary");
+      if (boundary === undefined)
+        throw new TypeError("Failed to parse body as FormData: the multipart Content-Type has no boundary");
+      return formDataOf(parseMultipart(bytes, boundary));
+    }
+    if (essence === "application/x-www-form-urlencoded") return formDataOf(parseUrlencoded(bytes));
+    throw new TypeError(
+      "Failed to parse body as FormData: Content-Type is neither multipart/form-data nor application/x-www-form-urlencoded",
+    );
+  }
+
+  #mimeType() {
+    const values = headerList(this.#headers)
+      .filter(([name]) => name === "content-type")
+      .map(([, value]) => value);
+    return values.length === 0 ? null : extractMimeType(values);
   }
 
   async #consume(): Promise<Uint8Array> {

@@ -6,6 +6,8 @@
  */
 
 import { atob, btoa } from "./base64.js";
+import { Blob, File } from "./body/blob.js";
+import { FormData } from "./body/form-data.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { CryptoKey, crypto } from "./crypto.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
@@ -53,6 +55,9 @@ const eager: Record<string, unknown> = {
   Headers,
   Request,
   Response,
+  Blob,
+  File,
+  FormData,
   TextEncoder,
   TextDecoder,
   console,
@@ -72,7 +77,12 @@ const eager: Record<string, unknown> = {
   fetch,
   self: globalThis,
 };
-for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
+for (const [name, value] of Object.entries(eager)) {
+  // esbuild names a class with a static block `_Name` inside; interfaces keep their spec name.
+  if (typeof value === "function" && value.name === `_${name}`)
+    Object.defineProperty(value, "name", { value: name, configurable: true });
+  defineGlobal(name, value);
+}
 
 for (const name of ["URL", "URLSearchParams"] as const) defineLazyGlobal(name, () => whatwgUrl()[name]);
 for (const name of [

@@ -9,7 +9,7 @@ import {
   takeBodySource,
 } from "./body.js";
 import { type AbortSignalLike, abortApi, isAbortSignal } from "./events.js";
-import { freezeHeaders, Headers, type HeadersInit, headersFromHost } from "./headers.js";
+import { cloneHeaders, freezeHeaders, Headers, type HeadersInit, headersFromHost } from "./headers.js";
 import { whatwgUrl } from "./url.js";
 
 export interface RequestInit {
@@ -126,7 +126,7 @@ export class Request extends Body {
   constructor(input: Request | { href: string } | string, init: RequestInit = {}) {
     const parts =
       (input as unknown) === FROM_HOST ? (init as unknown as Parts) : partsFromInput(input, init ?? {});
-    super(parts.body);
+    super(parts.body, parts.headers);
     this.#url = parts.url;
     this.#method = parts.method;
     this.#headers = parts.headers;
@@ -158,7 +158,7 @@ export class Request extends Body {
     const parts: Parts = {
       url: this.#url,
       method: this.#method,
-      headers: new Headers(this.#headers),
+      headers: cloneHeaders(this.#headers),
       body: cloneBodySource(this),
       redirect: this.#redirect,
       signal: this.#signal,
