@@ -5,12 +5,9 @@
  * bytes directly or drain the stream.
  */
 
-import { Blob, blobBytes, blobFromBytes } from "./body/blob.js";
-import { FormData, formDataEntries, formDataOf } from "./body/form-data.js";
-import { extractMimeType, serializeMimeType } from "./body/mime-type.js";
-import { generateBoundary, parseMultipart, serializeMultipart } from "./body/multipart.js";
-import { cloneTee } from "./body/tee.js";
-import { parseUrlencoded } from "./body/urlencoded.js";
+import type { Blob } from "./body/blob.js";
+import type { FormData } from "./body/form-data.js";
+import { bodyFamily, loadedBodyFamily } from "./body-family.js";
 import { type Headers, headerList } from "./headers.js";
 import {
   isDisturbed,
@@ -45,13 +42,14 @@ export function extractBody(init: unknown): ExtractedBody {
   if (typeof init === "string") {
     return { bytes: utf8Encode(init), stream: null, contentType: "text/plain;charset=UTF-8" };
   }
-  if (init instanceof Blob) {
-    return { bytes: blobBytes(init), stream: null, contentType: init.type === "" ? null : init.type };
+  const family = loadedBodyFamily();
+  if (family !== null && init instanceof family.Blob) {
+    return { bytes: family.blobBytes(init), stream: null, contentType: init.type === "" ? null : init.type };
   }
-  if (init instanceof FormData) {
-    const boundary = generateBoundary();
+  if (family !== null && init instanceof family.FormData) {
+    const boundary = family.generateBoundary();
     return {
-      bytes: serializeMultipart(formDataEntries(init), boundary),
+      bytes: family.serializeMultipart(family.formDataEntries(init), boundary),
       stream: null,
       contentType: `multipart/form-data; boundary=${boundary}`,
     };
@@ -105,7 +103,7 @@ export class Body {
     };
     teeSource = (body) => {
       if (body.#stream === null) return { bytes: body.#bytes, stream: null };
-      const [mine, theirs] = cloneTee(body.#stream);
+      const [mine, theirs] = bodyFamily().cloneTee(body.#stream);
       body.#stream = mine;
       return { bytes: null, stream: theirs };
     };
@@ -150,6 +148,7 @@ export class Body {
 
   async blob(): Promise<Blob> {
     const bytes = await this.#consume();
+    const { blobFromBytes, serializeMimeType } = bodyFamily();
     const mimeType = this.#mimeType();
     return blobFromBytes(bytes.slice(), mimeType === null ? "" : serializeMimeType(mimeType));
   }
@@ -157,6 +156,7 @@ export class Body {
   /** multipart/form-data or application/x-www-form-urlencoded, by the Content-Type; else a TypeError. */
   async formData(): Promise<FormData> {
     const bytes = await this.#consume();
+    const { formDataOf, parseMultipart, parseUrlencoded } = bodyFamily();
     const mimeType = this.#mimeType();
     const essence = mimeType === null ? null : `${mimeType.type}/${mimeType.subtype}`;
     if (essence === "multipart/form-data") {
@@ -175,7 +175,7 @@ export class Body {
     const values = headerList(this.#headers)
       .filter(([name]) => name === "content-type")
       .map(([, value]) => value);
-    return values.length === 0 ? null : extractMimeType(values);
+    return values.length === 0 ? null : bodyFamily().extractMimeType(values);
   }
 
   async #consume(): Promise<Uint8Array> {

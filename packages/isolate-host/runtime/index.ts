@@ -6,8 +6,7 @@
  */
 
 import { atob, btoa } from "./base64.js";
-import { Blob, File } from "./body/blob.js";
-import { FormData } from "./body/form-data.js";
+import { bodyFamily } from "./body-family.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { CryptoKey, crypto } from "./crypto.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
@@ -28,6 +27,9 @@ import { clearInterval, clearTimeout, fire, queueMicrotask, setInterval, setTime
 import { whatwgUrl } from "./url.js";
 
 function defineGlobal(name: string, value: unknown): void {
+  // esbuild names a class with a static block `_Name` inside; interfaces keep their spec name.
+  if (typeof value === "function" && value.name === `_${name}`)
+    Object.defineProperty(value, "name", { value: name, configurable: true });
   // As WebIDL installs interfaces: writable, configurable, not enumerable.
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
@@ -55,9 +57,6 @@ const eager: Record<string, unknown> = {
   Headers,
   Request,
   Response,
-  Blob,
-  File,
-  FormData,
   TextEncoder,
   TextDecoder,
   console,
@@ -77,12 +76,7 @@ const eager: Record<string, unknown> = {
   fetch,
   self: globalThis,
 };
-for (const [name, value] of Object.entries(eager)) {
-  // esbuild names a class with a static block `_Name` inside; interfaces keep their spec name.
-  if (typeof value === "function" && value.name === `_${name}`)
-    Object.defineProperty(value, "name", { value: name, configurable: true });
-  defineGlobal(name, value);
-}
+for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
 
 for (const name of ["URL", "URLSearchParams"] as const) defineLazyGlobal(name, () => whatwgUrl()[name]);
 for (const name of [
@@ -101,6 +95,7 @@ for (const name of [
 ] as const) {
   defineLazyGlobal(name, () => webStreams()[name]);
 }
+for (const name of ["Blob", "File", "FormData"] as const) defineLazyGlobal(name, () => bodyFamily()[name]);
 for (const name of ["Event", "EventTarget"] as const) {
   defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
 }

@@ -3,8 +3,7 @@
  * bytes with a type. The bytes are held in one Uint8Array that no script can
  * reach (every read hands out a copy), so slices and bodies share it safely.
  */
-import { type ReadableStream, webStreams } from "../streams.js";
-import { utf8Decode, utf8Encode } from "../text-encoding.js";
+import { type ReadableStream, utf8Decode, utf8Encode, webStreams } from "./deps.js";
 import {
   dictionaryOf,
   iterableOf,

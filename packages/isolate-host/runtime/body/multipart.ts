@@ -4,11 +4,12 @@
  * FormData bodies, and an RFC 7578 parser for Body.formData(). Failures to
  * parse are TypeErrors, as Fetch says.
  */
-import { utf8Decode, utf8Encode } from "../text-encoding.js";
+
 import { blobBytes, fileFromBytes } from "./blob.js";
+import { utf8Decode, utf8Encode } from "./deps.js";
 import type { FormDataEntry } from "./form-data.js";
 
-const CRLF = utf8Encode("\r\n");
+const CRLF = new Uint8Array([0x0d, 0x0a]);
 
 /** Names and filenames as HTML escapes them in a Content-Disposition header. */
 function escapeName(name: string): string {

@@ -5,7 +5,7 @@
  * what the other reads. Cancelling one branch leaves the other readable;
  * the source is cancelled when both are.
  */
-import { type ReadableStream, webStreams } from "../streams.js";
+import { type ReadableStream, webStreams } from "./deps.js";
 
 type Controller = { enqueue(chunk: unknown): void; close(): void; error(reason: unknown): void };
 

@@ -3,7 +3,7 @@
  * defines it (https://url.spec.whatwg.org/#urlencoded-parsing): no need to
  * load the URL implementation for a form body.
  */
-import { utf8Decode } from "../text-encoding.js";
+import { utf8Decode } from "./deps.js";
 
 function hexValue(byte: number): number {
   if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
