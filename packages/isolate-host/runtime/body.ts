@@ -44,7 +44,9 @@ export function extractBody(init: unknown): ExtractedBody {
   }
   const family = loadedBodyFamily();
   if (family !== null && init instanceof family.Blob) {
-    return { bytes: family.blobBytes(init), stream: null, contentType: init.type === "" ? null : init.type };
+    // A copy: a script reading the body stream gets chunks it may write to.
+    const bytes = family.blobBytes(init).slice();
+    return { bytes, stream: null, contentType: init.type === "" ? null : init.type };
   }
   if (family !== null && init instanceof family.FormData) {
     const boundary = family.generateBoundary();

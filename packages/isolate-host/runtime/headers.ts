@@ -229,6 +229,7 @@ function* liveIterator<T>(headers: Headers, pick: (pair: [string, string]) => T)
 function iterate(this: Headers): IterableIterator<[string, string]> {
   return this.entries();
 }
+Object.defineProperty(Headers, "length", { value: 0, configurable: true });
 Object.defineProperty(Headers.prototype, Symbol.iterator, {
   value: iterate,
   writable: true,

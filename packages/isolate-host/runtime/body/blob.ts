@@ -224,6 +224,8 @@ export class File extends Blob {
   }
 }
 
+// WebIDL lengths count required arguments only.
+Object.defineProperty(Blob, "length", { value: 0, configurable: true });
 Object.defineProperty(File, "length", { value: 2, configurable: true });
 
 /** The blob's bytes, shared (never mutated): for bodies and multipart serialisation. */

@@ -124,6 +124,7 @@ export class FormData {
   }
 }
 
+Object.defineProperty(FormData, "length", { value: 0, configurable: true });
 // WebIDL lengths: required arguments only (the methods take rest parameters to count what was passed).
 for (const [method, length] of [
   ["append", 2],
