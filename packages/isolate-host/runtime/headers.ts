@@ -4,6 +4,8 @@
  * (lower-case names, insertion order) is what leaves the isolate.
  */
 
+import { pairIterator } from "./pair-iterator.js";
+
 export type HeadersInit = Headers | Iterable<Iterable<string>> | Record<string, string>;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -173,15 +175,15 @@ export class Headers {
   }
 
   entries(): IterableIterator<[string, string]> {
-    return liveIterator(this, (pair) => [pair[0], pair[1]]);
+    return headersIterator(this, "key+value") as IterableIterator<[string, string]>;
   }
 
   keys(): IterableIterator<string> {
-    return liveIterator(this, (pair) => pair[0]);
+    return headersIterator(this, "key") as IterableIterator<string>;
   }
 
   values(): IterableIterator<string> {
-    return liveIterator(this, (pair) => pair[1]);
+    return headersIterator(this, "value") as IterableIterator<string>;
   }
 
   get [Symbol.toStringTag](): string {
@@ -217,18 +219,10 @@ export class Headers {
   }
 }
 
-function* liveIterator<T>(headers: Headers, pick: (pair: [string, string]) => T): Generator<T, undefined> {
-  for (let index = 0; ; index++) {
-    const pairs = sortedOf(headers);
-    if (index >= pairs.length) return undefined;
-    yield pick(pairs[index]!);
-  }
-}
+const headersIterator = pairIterator<Headers>("Headers Iterator", (headers) => sortedOf(headers));
 
-/** The Headers iterator, also what `new Headers(headers)` recognises for its fast path. */
-function iterate(this: Headers): IterableIterator<[string, string]> {
-  return this.entries();
-}
+/** The Headers iterator (WebIDL: @@iterator is `entries`), which `new Headers(headers)` recognises. */
+const iterate = Headers.prototype.entries;
 Object.defineProperty(Headers, "length", { value: 0, configurable: true });
 Object.defineProperty(Headers.prototype, Symbol.iterator, {
   value: iterate,

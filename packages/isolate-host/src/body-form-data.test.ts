@@ -65,11 +65,15 @@ describe("FormData (XHR standard)", () => {
         fd = make();
         for (const [name] of fd) { added.push(name); if (name === "baz") fd.append("X-yZ", "4"); }
         const seen = []; make().forEach((v, k, parent) => seen.push(k + "=" + v + (parent instanceof FormData)));
-        return [skipped, added, seen];`),
+        const it = make().entries(); const proto = Object.getPrototypeOf(it);
+        const shape = [Object.prototype.toString.call(it), Object.getOwnPropertyDescriptor(proto, "next").enumerable,
+          FormData.prototype[Symbol.iterator] === FormData.prototype.entries];
+        return [skipped, added, seen, shape];`),
     ).toEqual([
       ["foo", "baz", "quux"],
       ["foo", "baz", "BAR", "quux", "X-yZ"],
       ["foo=0true", "baz=1true", "BAR=2true", "quux=3true"],
+      ["[object FormData Iterator]", true, true],
     ]);
   });
 });

@@ -116,6 +116,33 @@ describe("Headers iteration", () => {
     ]);
   });
 
+  it("iterators inherit from %IteratorPrototype% with an own enumerable next, and @@iterator is entries", async () => {
+    expect(
+      await value(`const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+        const it = new Headers({ b: "2", a: "1" }).keys(); const proto = Object.getPrototypeOf(it);
+        const next = Object.getOwnPropertyDescriptor(proto, "next");
+        return [Object.getPrototypeOf(proto) === iteratorPrototype, next.enumerable && next.writable && next.configurable,
+          Object.prototype.toString.call(it), it.next(), it.next(), it.next(), it.next().done,
+          Headers.prototype[Symbol.iterator] === Headers.prototype.entries];`),
+    ).toEqual([
+      true,
+      true,
+      "[object Headers Iterator]",
+      { value: "a", done: false },
+      { value: "b", done: false },
+      { done: true },
+      true,
+      true,
+    ]);
+  });
+
+  it("a Headers with its own @@iterator is read through it", async () => {
+    expect(
+      await value(`const h = new Headers({ a: "1" }); h[Symbol.iterator] = function* () { yield ["test", "test"]; };
+        return [...new Headers(h)];`),
+    ).toEqual([["test", "test"]]);
+  });
+
   it("the incoming request's headers are immutable", async () => {
     expect(
       await value(

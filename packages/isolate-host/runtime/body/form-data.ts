@@ -4,6 +4,8 @@
  * WebIDL's pair iterators are: it walks the list by index, so entries added
  * or removed meanwhile are seen or skipped as in browsers.
  */
+
+import { pairIterator } from "../pair-iterator.js";
 import { Blob, File } from "./blob.js";
 import { toUSVString } from "./webidl.js";
 
@@ -104,20 +106,18 @@ export class FormData {
   }
 
   entries(): IterableIterator<FormDataEntry> {
-    return liveIterator(this, (entry) => [entry[0], entry[1]]);
+    return formDataIterator(this, "key+value") as IterableIterator<FormDataEntry>;
   }
 
   keys(): IterableIterator<string> {
-    return liveIterator(this, (entry) => entry[0]);
+    return formDataIterator(this, "key") as IterableIterator<string>;
   }
 
   values(): IterableIterator<FormDataValue> {
-    return liveIterator(this, (entry) => entry[1]);
+    return formDataIterator(this, "value") as IterableIterator<FormDataValue>;
   }
 
-  [Symbol.iterator](): IterableIterator<FormDataEntry> {
-    return this.entries();
-  }
+  declare [Symbol.iterator]: () => IterableIterator<FormDataEntry>;
 
   get [Symbol.toStringTag](): string {
     return "FormData";
@@ -137,13 +137,14 @@ for (const [method, length] of [
   Object.defineProperty(FormData.prototype[method], "length", { value: length, configurable: true });
 }
 
-function* liveIterator<T>(formData: FormData, pick: (entry: FormDataEntry) => T): Generator<T, undefined> {
-  for (let index = 0; ; index++) {
-    const entries = entriesOf(formData);
-    if (index >= entries.length) return undefined;
-    yield pick(entries[index]!);
-  }
-}
+const formDataIterator = pairIterator<FormData>("FormData Iterator", (formData) => entriesOf(formData));
+// WebIDL: @@iterator is the same function as entries.
+Object.defineProperty(FormData.prototype, Symbol.iterator, {
+  value: FormData.prototype.entries,
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
 
 /** The entry list, for serialising a body (read-only use). */
 export function formDataEntries(formData: FormData): readonly FormDataEntry[] {
