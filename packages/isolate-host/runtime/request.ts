@@ -153,6 +153,42 @@ export class Request extends Body {
     return this.#redirect;
   }
 
+  // The rest of the Fetch standard's Request attributes, with the values a
+  // server-side request has (no browsing context, no referrer, no cache).
+  get destination(): string {
+    return "";
+  }
+  get referrer(): string {
+    return "about:client";
+  }
+  get referrerPolicy(): string {
+    return "";
+  }
+  get mode(): string {
+    return "cors";
+  }
+  get credentials(): string {
+    return "same-origin";
+  }
+  get cache(): string {
+    return "default";
+  }
+  get integrity(): string {
+    return "";
+  }
+  get keepalive(): boolean {
+    return false;
+  }
+  get isReloadNavigation(): boolean {
+    return false;
+  }
+  get isHistoryNavigation(): boolean {
+    return false;
+  }
+  get duplex(): string {
+    return "half";
+  }
+
   clone(): Request {
     if (this.bodyUsed) throw new TypeError("Cannot clone a Request whose body has already been used.");
     const parts: Parts = {

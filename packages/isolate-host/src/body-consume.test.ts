@@ -118,6 +118,18 @@ describe("bodies from Blob, FormData, URLSearchParams and views", () => {
   });
 });
 
+describe("Request structure", () => {
+  it("has every attribute and body method of the Fetch standard's Request", async () => {
+    expect(
+      await value(`const request = new Request("https://example.com/");
+        return [["clone", "arrayBuffer", "blob", "formData", "json", "text", "bytes"].every((m) => typeof request[m] === "function"),
+          ["method", "url", "headers", "destination", "referrer", "referrerPolicy", "mode", "credentials", "cache", "redirect",
+           "integrity", "isReloadNavigation", "isHistoryNavigation", "duplex", "signal", "body", "bodyUsed", "keepalive"].filter((a) => !(a in request)),
+          request.destination, request.mode, request.credentials, request.cache, request.referrer, request.body, request.bodyUsed];`),
+    ).toEqual([true, [], "", "cors", "same-origin", "default", "about:client", null, false]);
+  });
+});
+
 describe("bodyUsed, locked streams and clone()", () => {
   it("a body read once, or whose stream is locked or disturbed, rejects with TypeError", async () => {
     expect(
