@@ -104,7 +104,9 @@ export class Body {
       return source;
     };
     teeSource = (body) => {
-      if (body.#stream === null) return { bytes: body.#bytes, stream: null };
+      // A copy: the original's bytes reach the script as a chunk of `.body`, which it may write to.
+      if (body.#stream === null)
+        return { bytes: body.#bytes === null ? null : body.#bytes.slice(), stream: null };
       const [mine, theirs] = bodyFamily().cloneTee(body.#stream);
       body.#stream = mine;
       return { bytes: null, stream: theirs };
@@ -203,7 +205,7 @@ export function takeBodySource(body: Body): BodySource {
   return takeSource(body);
 }
 
-/** A copy of the body for clone(): bytes are shared (never mutated), a stream is teed. */
+/** A copy of the body for clone(): bytes are copied, a stream is teed. */
 export function cloneBodySource(body: Body): BodySource {
   return teeSource(body);
 }

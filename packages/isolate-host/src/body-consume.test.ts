@@ -156,6 +156,14 @@ describe("bodyUsed, locked streams and clone()", () => {
     ).toEqual([true, "Int16Array", true, true, [1, 2], "body", "body"]);
   });
 
+  it("clone() of a bytes body is independent: writing to one's stream chunk leaves the other as it was", async () => {
+    expect(
+      await value(`const response = new Response("abc"); const clone = response.clone();
+        const { value: chunk } = await response.body.getReader().read(); chunk[0] = 0x7a;
+        return [new TextDecoder().decode(chunk), await clone.text()];`),
+    ).toEqual(["zbc", "abc"]);
+  });
+
   it("cancelling one clone's stream leaves the other readable", async () => {
     expect(
       await value(`const response = new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("kept")); c.close(); } }));
