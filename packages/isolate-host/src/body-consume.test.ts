@@ -156,6 +156,16 @@ describe("bodyUsed, locked streams and clone()", () => {
     ).toEqual([true, "Int16Array", true, true, [1, 2], "body", "body"]);
   });
 
+  it("a body's stream is a byte stream: a BYOB reader reads it in pieces, a default reader in one chunk", async () => {
+    expect(
+      await value(`const reader = new Response("hello world").body.getReader({ mode: "byob" });
+        const parts = [];
+        for (;;) { const { done, value } = await reader.read(new Uint8Array(4)); if (done) break; parts.push(new TextDecoder().decode(value)); }
+        const chunk = (await new Response(new Blob(["blob body"])).body.getReader().read()).value;
+        return [parts, chunk.constructor.name, new TextDecoder().decode(chunk)];`),
+    ).toEqual([["hell", "o wo", "rld"], "Uint8Array", "blob body"]);
+  });
+
   it("clone() of a bytes body is independent: writing to one's stream chunk leaves the other as it was", async () => {
     expect(
       await value(`const response = new Response("abc"); const clone = response.clone();
