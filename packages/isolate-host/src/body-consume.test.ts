@@ -68,6 +68,16 @@ describe("Request/Response formData()", () => {
     ]);
   });
 
+  it("keeps a binary file part byte for byte, CR, LF and dashes included", async () => {
+    expect(
+      await value(`const bytes = new Uint8Array(4096).map((_, i) => i % 256); bytes.set([13, 10, 45, 45], 100);
+        const fd = new FormData(); fd.append("bin", new File([bytes], "b.bin")); fd.append("after", "x");
+        const back = await new Response(fd).formData(); const file = back.get("bin");
+        const got = new Uint8Array(await file.arrayBuffer());
+        return [file.size, got.every((b, i) => b === bytes[i]), back.get("after")];`),
+    ).toEqual([4096, true, "x"]);
+  });
+
   it("reads multipart header names and the boundary case-insensitively where the standard says so", async () => {
     expect(
       await value(`const fd = new FormData(); fd.append("foo", new Blob(['{"bar":"baz"}'], { type: "application/json" }));

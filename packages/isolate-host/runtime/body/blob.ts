@@ -80,6 +80,11 @@ interface Contents {
   type: string;
 }
 
+interface FileContents extends Contents {
+  name: string;
+  lastModified: number;
+}
+
 const INTERNAL = Symbol("internal");
 
 export class Blob {
@@ -190,6 +195,14 @@ export class File extends Blob {
         `Failed to construct 'File': 2 arguments required, but only ${args.length} present.`,
       );
     const [fileBits, fileName, options] = args;
+    if ((fileBits as unknown) === INTERNAL) {
+      // The runtime's own File (multipart parsing): bytes it owns, no conversions.
+      const contents = fileName as unknown as FileContents;
+      super(INTERNAL as unknown as undefined, contents as unknown as { type: string });
+      this.#name = contents.name;
+      this.#lastModified = contents.lastModified;
+      return;
+    }
     const parts = convertParts(fileBits, "The fileBits argument");
     const name = toUSVString(fileName);
     // The FilePropertyBag's members in lexicographic order: endings, lastModified, type.
@@ -238,7 +251,13 @@ export function blobFromBytes(bytes: Uint8Array, type: string): Blob {
   return fromBytes(bytes, normalizeBlobType(type));
 }
 
-/** A File over bytes the runtime owns (multipart parsing, FormData entries). */
-export function fileFromBytes(bytes: Uint8Array, name: string, type: string, lastModified?: number): File {
-  return new File([bytes], name, { type, ...(lastModified === undefined ? {} : { lastModified }) });
+/** A File holding a copy of `bytes` (multipart parsing): one copy, no conversions. */
+export function fileFromBytes(bytes: Uint8Array, name: string, type: string): File {
+  const contents: FileContents = {
+    bytes: bytes.slice(),
+    type: normalizeBlobType(type),
+    name,
+    lastModified: Date.now(),
+  };
+  return new File(INTERNAL as unknown as Iterable<unknown>, contents as unknown as string);
 }
