@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { scriptValue, THROWN } from "../test/script-value.js";
+import { bodyText, header, runSource } from "../test/helpers.js";
+import { ROOMY_LIMITS, scriptValue, THROWN } from "../test/script-value.js";
 import { createIsolateRunner } from "./index.js";
 
 const runner = createIsolateRunner();
@@ -125,6 +126,36 @@ describe("bodies from Blob, FormData, URLSearchParams and views", () => {
         return [b.type, b.size, await b.text(), b instanceof Blob, await new Response(view).text(),
           await new Response(new DataView(new Uint8Array([65, 66, 67]).buffer, 1)).text(), await new Response(new Uint8Array([65]).buffer).text()];`),
     ).toEqual(["text/plain;charset=UTF-8", 6, "héllo", true, "CD", "BC", "A"]);
+  });
+});
+
+describe("what leaves the isolate", () => {
+  it("a FormData response goes out as multipart with its boundary in the content type", async () => {
+    const result = await runSource(
+      runner,
+      `export default { fetch() { const fd = new FormData(); fd.append("a", "1");
+        fd.append("f", new File(["data"], "f.txt", { type: "text/plain" })); return new Response(fd); } };`,
+      {},
+      { limits: ROOMY_LIMITS },
+    );
+    const boundary = /^multipart\/form-data; boundary=(.+)$/.exec(header(result, "content-type") ?? "")?.[1];
+    expect(boundary).toBeDefined();
+    expect(bodyText(result)).toBe(
+      `--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="f.txt"\r\nContent-Type: text/plain\r\n\r\ndata\r\n` +
+        `--${boundary}--\r\n`,
+    );
+  });
+
+  it("a Blob response goes out with the blob's type and bytes", async () => {
+    const result = await runSource(
+      runner,
+      `export default { fetch() { return new Response(new Blob(["ab", "cd"], { type: "text/x-demo" })); } };`,
+      {},
+      { limits: ROOMY_LIMITS },
+    );
+    expect(header(result, "content-type")).toBe("text/x-demo");
+    expect(bodyText(result)).toBe("abcd");
   });
 });
 
