@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { scriptValue, THROWN } from "../test/script-value.js";
+import { bodyText, hostRequest, workerScript } from "../test/helpers.js";
+import { ROOMY_LIMITS, scriptValue, THROWN } from "../test/script-value.js";
 import { createIsolateRunner } from "./index.js";
 
 const runner = createIsolateRunner();
@@ -75,5 +76,15 @@ describe("FormData (XHR standard)", () => {
       ["foo=0true", "baz=1true", "BAR=2true", "quux=3true"],
       ["[object FormData Iterator]", true, true],
     ]);
+  });
+});
+
+describe("Blob and FormData in top-level code", () => {
+  it("work when the module is evaluated ahead of a request (the body family loads without the host)", async () => {
+    const source = `const form = new FormData(); form.append("a", "1");
+      const blob = new Blob(["top", "level"], { type: "text/plain" });
+      export default { async fetch() { return new Response(form.get("a") + (await blob.text())); } };`;
+    const prepared = await runner.prepare(workerScript(source, { limits: ROOMY_LIMITS }));
+    for (let i = 0; i < 3; i++) expect(bodyText(await runner.run(prepared, hostRequest()))).toBe("1toplevel");
   });
 });
