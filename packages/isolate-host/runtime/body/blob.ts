@@ -21,11 +21,13 @@ let fromBytes: (bytes: Uint8Array, type: string) => Blob;
 
 /**
  * A type as the File API keeps it: empty when it has characters outside
- * U+0020–U+007E, else ASCII-lowercased (parameters keep their case, as browsers do).
+ * U+0020–U+007E, else ASCII-lowercased. `keepParameterCase` lower-cases only
+ * what comes before the first ";", as WPT expects of the File constructor
+ * (`text/plain;charset=UTF-8` stays as it is there, not in Blob or slice()).
  */
-export function normalizeBlobType(type: string): string {
+export function normalizeBlobType(type: string, keepParameterCase = false): string {
   if (!/^[\x20-\x7e]*$/.test(type)) return "";
-  const semicolon = type.indexOf(";");
+  const semicolon = keepParameterCase ? type.indexOf(";") : -1;
   return semicolon === -1
     ? type.toLowerCase()
     : type.slice(0, semicolon).toLowerCase() + type.slice(semicolon);
@@ -213,7 +215,7 @@ export class File extends Blob {
     const type = dictionary?.type;
     const contents: Contents = {
       bytes: assemble(parts, endings),
-      type: type === undefined ? "" : normalizeBlobType(toDOMString(type)),
+      type: type === undefined ? "" : normalizeBlobType(toDOMString(type), true),
     };
     super(INTERNAL as unknown as undefined, contents as unknown as { type: string });
     this.#name = name;
@@ -248,14 +250,14 @@ export function blobBytes(blob: Blob): Uint8Array {
 
 /** A Blob over bytes the runtime owns (Body.blob()). */
 export function blobFromBytes(bytes: Uint8Array, type: string): Blob {
-  return fromBytes(bytes, normalizeBlobType(type));
+  return fromBytes(bytes, normalizeBlobType(type, true));
 }
 
 /** A File holding a copy of `bytes` (multipart parsing): one copy, no conversions. */
 export function fileFromBytes(bytes: Uint8Array, name: string, type: string): File {
   const contents: FileContents = {
     bytes: bytes.slice(),
-    type: normalizeBlobType(type),
+    type: normalizeBlobType(type, true),
     name,
     lastModified: Date.now(),
   };
