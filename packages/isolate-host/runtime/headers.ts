@@ -5,6 +5,7 @@
  */
 
 import { pairIterator } from "./pair-iterator.js";
+import { asInterface } from "./webidl-interface.js";
 
 export type HeadersInit = Headers | Iterable<Iterable<string>> | Record<string, string>;
 
@@ -186,10 +187,6 @@ export class Headers {
     return headersIterator(this, "value") as IterableIterator<string>;
   }
 
-  get [Symbol.toStringTag](): string {
-    return "Headers";
-  }
-
   /** Fetch's "sort and combine", cached until the list changes. */
   #sortedAndCombined(): Array<[string, string]> {
     if (this.#sorted !== null && this.#sortedFor === this.#list && this.#sortedLength === this.#list.length)
@@ -223,7 +220,7 @@ const headersIterator = pairIterator<Headers>("Headers Iterator", (headers) => s
 
 /** The Headers iterator (WebIDL: @@iterator is `entries`), which `new Headers(headers)` recognises. */
 const iterate = Headers.prototype.entries;
-Object.defineProperty(Headers, "length", { value: 0, configurable: true });
+asInterface(Headers, "Headers", 0);
 Object.defineProperty(Headers.prototype, Symbol.iterator, {
   value: iterate,
   writable: true,

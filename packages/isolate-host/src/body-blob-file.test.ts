@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { scriptValue, THROWN } from "../test/script-value.js";
+import { ROOMY_LIMITS, scriptValue, THROWN } from "../test/script-value.js";
 import { createIsolateRunner } from "./index.js";
 
-const runner = createIsolateRunner();
+const runner = createIsolateRunner({ maxLimits: ROOMY_LIMITS });
 afterAll(() => runner.dispose());
 const value = (body: string) => scriptValue(runner, body);
 

@@ -3,7 +3,7 @@ import { bodyText, header, runSource } from "../test/helpers.js";
 import { ROOMY_LIMITS, scriptValue, THROWN } from "../test/script-value.js";
 import { createIsolateRunner } from "./index.js";
 
-const runner = createIsolateRunner();
+const runner = createIsolateRunner({ maxLimits: ROOMY_LIMITS });
 afterAll(() => runner.dispose());
 const value = (body: string, request = {}) => scriptValue(runner, body, request);
 const ENTRIES = `const entries = async (fd) => Promise.all([...fd].map(async ([k, v]) => [k, typeof v === "string" ? v : [v.name, v.type, await v.text()]]));`;

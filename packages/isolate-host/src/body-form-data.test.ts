@@ -3,7 +3,7 @@ import { bodyText, hostRequest, workerScript } from "../test/helpers.js";
 import { ROOMY_LIMITS, scriptValue, THROWN } from "../test/script-value.js";
 import { createIsolateRunner } from "./index.js";
 
-const runner = createIsolateRunner();
+const runner = createIsolateRunner({ maxLimits: ROOMY_LIMITS });
 afterAll(() => runner.dispose());
 const value = (body: string) => scriptValue(runner, body);
 

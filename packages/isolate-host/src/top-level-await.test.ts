@@ -3,7 +3,7 @@ import { bodyText, rejectionOf, runSource, workerScript } from "../test/helpers.
 import { createIsolateRunner, isRunError } from "./index.js";
 
 const LIMITS = { cpuMs: 1000, memoryMb: 64, wallMs: 2_000 };
-const runner = createIsolateRunner();
+const runner = createIsolateRunner({ maxLimits: LIMITS });
 afterAll(() => runner.dispose());
 
 describe("top-level await in a script module", () => {

@@ -3,6 +3,7 @@
  * bytes with a type. The bytes are held in one Uint8Array that no script can
  * reach (every read hands out a copy), so slices and bodies share it safely.
  */
+import { asInterface } from "../webidl-interface.js";
 import { type ReadableStream, utf8Decode, utf8Encode, webStreams } from "./deps.js";
 import {
   dictionaryOf,
@@ -175,10 +176,6 @@ export class Blob {
       },
     });
   }
-
-  get [Symbol.toStringTag](): string {
-    return "Blob";
-  }
 }
 
 export class File extends Blob {
@@ -233,15 +230,10 @@ export class File extends Blob {
   get webkitRelativePath(): string {
     return "";
   }
-
-  override get [Symbol.toStringTag](): string {
-    return "File";
-  }
 }
 
-// WebIDL lengths count required arguments only.
-Object.defineProperty(Blob, "length", { value: 0, configurable: true });
-Object.defineProperty(File, "length", { value: 2, configurable: true });
+asInterface(Blob, "Blob", 0);
+asInterface(File, "File", 2);
 
 /** The blob's bytes, shared (never mutated): for bodies and multipart serialisation. */
 export function blobBytes(blob: Blob): Uint8Array {

@@ -6,6 +6,7 @@
  */
 
 import { pairIterator } from "../pair-iterator.js";
+import { asInterface } from "../webidl-interface.js";
 import { Blob, File } from "./blob.js";
 import { toUSVString } from "./webidl.js";
 
@@ -118,13 +119,9 @@ export class FormData {
   }
 
   declare [Symbol.iterator]: () => IterableIterator<FormDataEntry>;
-
-  get [Symbol.toStringTag](): string {
-    return "FormData";
-  }
 }
 
-Object.defineProperty(FormData, "length", { value: 0, configurable: true });
+asInterface(FormData, "FormData", 0);
 // WebIDL lengths: required arguments only (the methods take rest parameters to count what was passed).
 for (const [method, length] of [
   ["append", 2],
