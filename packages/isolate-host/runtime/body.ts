@@ -5,6 +5,10 @@
  * bytes directly or drain the stream.
  */
 
+import type { Blob } from "./body/blob.js";
+import type { FormData } from "./body/form-data.js";
+import { bodyFamily, loadedBodyFamily } from "./body-family.js";
+import { type Headers, headerList } from "./headers.js";
 import {
   isDisturbed,
   isReadableStream,
@@ -21,6 +25,8 @@ export type BodyInit =
   | ArrayBufferView
   | import("whatwg-url").URLSearchParams
   | ReadableStream
+  | Blob
+  | FormData
   | null
   | undefined;
 
@@ -35,6 +41,20 @@ export function extractBody(init: unknown): ExtractedBody {
   if (init === null || init === undefined) return { bytes: null, stream: null, contentType: null };
   if (typeof init === "string") {
     return { bytes: utf8Encode(init), stream: null, contentType: "text/plain;charset=UTF-8" };
+  }
+  const family = loadedBodyFamily();
+  if (family !== null && init instanceof family.Blob) {
+    // A copy: a script reading the body stream gets chunks it may write to.
+    const bytes = family.blobBytes(init).slice();
+    return { bytes, stream: null, contentType: init.type === "" ? null : init.type };
+  }
+  if (family !== null && init instanceof family.FormData) {
+    const boundary = family.generateBoundary();
+    return {
+      bytes: family.serializeMultipart(family.formDataEntries(init), boundary),
+      stream: null,
+      contentType: `multipart/form-data; boundary=${boundary}`,
+    };
   }
   if (init instanceof ArrayBuffer)
     return { bytes: new Uint8Array(init.slice(0)), stream: null, contentType: null };
@@ -73,6 +93,7 @@ export class Body {
   #bytes: Uint8Array | null;
   #stream: ReadableStream | null;
   #used = false;
+  readonly #headers: Headers;
 
   static {
     sourceOf = (body) => ({ bytes: body.#bytes, stream: body.#stream });
@@ -83,16 +104,19 @@ export class Body {
       return source;
     };
     teeSource = (body) => {
-      if (body.#stream === null) return { bytes: body.#bytes, stream: null };
-      const [mine, theirs] = body.#stream.tee();
+      // A copy: the original's bytes reach the script as a chunk of `.body`, which it may write to.
+      if (body.#stream === null)
+        return { bytes: body.#bytes === null ? null : body.#bytes.slice(), stream: null };
+      const [mine, theirs] = bodyFamily().cloneTee(body.#stream);
       body.#stream = mine;
       return { bytes: null, stream: theirs };
     };
   }
 
-  constructor(source: BodySource) {
+  constructor(source: BodySource, headers: Headers) {
     this.#bytes = source.bytes;
     this.#stream = source.stream;
+    this.#headers = headers;
   }
 
   get body(): ReadableStream | null {
@@ -126,6 +150,38 @@ export class Body {
     return JSON.parse(utf8Decode(await this.#consume()));
   }
 
+  async blob(): Promise<Blob> {
+    const bytes = await this.#consume();
+    const { blobFromBytes, serializeMimeType } = bodyFamily();
+    const mimeType = this.#mimeType();
+    return blobFromBytes(bytes.slice(), mimeType === null ? "" : serializeMimeType(mimeType));
+  }
+
+  /** multipart/form-data or application/x-www-form-urlencoded, by the Content-Type; else a TypeError. */
+  async formData(): Promise<FormData> {
+    const bytes = await this.#consume();
+    const { formDataOf, parseMultipart, parseUrlencoded } = bodyFamily();
+    const mimeType = this.#mimeType();
+    const essence = mimeType === null ? null : `${mimeType.type}/${mimeType.subtype}`;
+    if (essence === "multipart/form-data") {
+      const boundary = mimeType!.parameters.get("boundary");
+      if (boundary === undefined)
+        throw new TypeError("Failed to parse body as FormData: the multipart Content-Type has no boundary");
+      return formDataOf(parseMultipart(bytes, boundary));
+    }
+    if (essence === "application/x-www-form-urlencoded") return formDataOf(parseUrlencoded(bytes));
+    throw new TypeError(
+      "Failed to parse body as FormData: Content-Type is neither multipart/form-data nor application/x-www-form-urlencoded",
+    );
+  }
+
+  #mimeType() {
+    const values = headerList(this.#headers)
+      .filter(([name]) => name === "content-type")
+      .map(([, value]) => value);
+    return values.length === 0 ? null : bodyFamily().extractMimeType(values);
+  }
+
   async #consume(): Promise<Uint8Array> {
     if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once.");
     if (this.#stream !== null) {
@@ -149,7 +205,7 @@ export function takeBodySource(body: Body): BodySource {
   return takeSource(body);
 }
 
-/** A copy of the body for clone(): bytes are shared (never mutated), a stream is teed. */
+/** A copy of the body for clone(): bytes are copied, a stream is teed. */
 export function cloneBodySource(body: Body): BodySource {
   return teeSource(body);
 }

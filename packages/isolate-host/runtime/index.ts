@@ -6,6 +6,7 @@
  */
 
 import { atob, btoa } from "./base64.js";
+import { bodyFamily } from "./body-family.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { CryptoKey, crypto } from "./crypto.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
@@ -15,6 +16,7 @@ import { fetch } from "./fetch.js";
 import { Headers } from "./headers.js";
 import { complete, type HostCall, type HostPost, setHost } from "./host.js";
 import { type LazyLoad, setLazyLoader } from "./lazy.js";
+import { moduleEvaluating, whenEvaluated } from "./module-evaluation.js";
 import { navigator, performance } from "./performance.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
@@ -25,6 +27,9 @@ import { clearInterval, clearTimeout, fire, queueMicrotask, setInterval, setTime
 import { whatwgUrl } from "./url.js";
 
 function defineGlobal(name: string, value: unknown): void {
+  // esbuild names a class with a static block `_Name` inside; interfaces keep their spec name.
+  if (typeof value === "function" && value.name === `_${name}`)
+    Object.defineProperty(value, "name", { value: name, configurable: true });
   // As WebIDL installs interfaces: writable, configurable, not enumerable.
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
@@ -90,6 +95,7 @@ for (const name of [
 ] as const) {
   defineLazyGlobal(name, () => webStreams()[name]);
 }
+for (const name of ["Blob", "File", "FormData"] as const) defineLazyGlobal(name, () => bodyFamily()[name]);
 for (const name of ["Event", "EventTarget"] as const) {
   defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
 }
@@ -105,6 +111,8 @@ export interface RuntimeEntry {
   settle: typeof settle;
   complete: typeof complete;
   fire: typeof fire;
+  moduleEvaluating: typeof moduleEvaluating;
+  whenEvaluated: typeof whenEvaluated;
 }
 
 Object.defineProperty(globalThis, "__edgeInit", {
@@ -116,6 +124,17 @@ Object.defineProperty(globalThis, "__edgeInit", {
     setLogSink(log);
     setHost(call, post);
     setLazyLoader(load);
-    return { dispatch, rehearse, validate, pull, cancel, settle, complete, fire };
+    return {
+      dispatch,
+      rehearse,
+      validate,
+      pull,
+      cancel,
+      settle,
+      complete,
+      fire,
+      moduleEvaluating,
+      whenEvaluated,
+    };
   },
 });

@@ -9,7 +9,7 @@ import {
   takeBodySource,
 } from "./body.js";
 import { type AbortSignalLike, abortApi, isAbortSignal } from "./events.js";
-import { freezeHeaders, Headers, type HeadersInit, headersFromHost } from "./headers.js";
+import { cloneHeaders, freezeHeaders, Headers, type HeadersInit, headersFromHost } from "./headers.js";
 import { whatwgUrl } from "./url.js";
 
 export interface RequestInit {
@@ -126,7 +126,7 @@ export class Request extends Body {
   constructor(input: Request | { href: string } | string, init: RequestInit = {}) {
     const parts =
       (input as unknown) === FROM_HOST ? (init as unknown as Parts) : partsFromInput(input, init ?? {});
-    super(parts.body);
+    super(parts.body, parts.headers);
     this.#url = parts.url;
     this.#method = parts.method;
     this.#headers = parts.headers;
@@ -153,12 +153,48 @@ export class Request extends Body {
     return this.#redirect;
   }
 
+  // The rest of the Fetch standard's Request attributes, with the values a
+  // server-side request has (no browsing context, no referrer, no cache).
+  get destination(): string {
+    return "";
+  }
+  get referrer(): string {
+    return "about:client";
+  }
+  get referrerPolicy(): string {
+    return "";
+  }
+  get mode(): string {
+    return "cors";
+  }
+  get credentials(): string {
+    return "same-origin";
+  }
+  get cache(): string {
+    return "default";
+  }
+  get integrity(): string {
+    return "";
+  }
+  get keepalive(): boolean {
+    return false;
+  }
+  get isReloadNavigation(): boolean {
+    return false;
+  }
+  get isHistoryNavigation(): boolean {
+    return false;
+  }
+  get duplex(): string {
+    return "half";
+  }
+
   clone(): Request {
     if (this.bodyUsed) throw new TypeError("Cannot clone a Request whose body has already been used.");
     const parts: Parts = {
       url: this.#url,
       method: this.#method,
-      headers: new Headers(this.#headers),
+      headers: cloneHeaders(this.#headers),
       body: cloneBodySource(this),
       redirect: this.#redirect,
       signal: this.#signal,

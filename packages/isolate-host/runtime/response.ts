@@ -1,6 +1,6 @@
 /** Fetch-standard Response over a buffered body (see body.ts). */
 import { Body, type BodyInit, type BodySource, cloneBodySource, extractBody } from "./body.js";
-import { Headers, type HeadersInit } from "./headers.js";
+import { cloneHeaders, freezeHeaders, Headers, type HeadersInit } from "./headers.js";
 import { whatwgUrl } from "./url.js";
 
 export interface ResponseInit {
@@ -20,6 +20,8 @@ interface Parts {
   body: BodySource;
   url: string;
   redirected: boolean;
+  /** Response.error(): type "error". */
+  error?: boolean;
 }
 
 /** Lets the runtime build responses the constructor refuses (fetch results with any status). */
@@ -58,16 +60,18 @@ export class Response extends Body {
   readonly #headers: Headers;
   readonly #url: string;
   readonly #redirected: boolean;
+  readonly #error: boolean;
 
   constructor(body: BodyInit = null, init: ResponseInit = {}) {
     const parts =
       (body as unknown) === INTERNAL ? (init as unknown as Parts) : partsFromInit(body, init ?? {});
-    super(parts.body);
+    super(parts.body, parts.headers);
     this.#status = parts.status;
     this.#statusText = parts.statusText;
     this.#headers = parts.headers;
     this.#url = parts.url;
     this.#redirected = parts.redirected;
+    this.#error = parts.error === true;
   }
 
   static json(data: unknown, init: ResponseInit = {}): Response {
@@ -79,8 +83,29 @@ export class Response extends Body {
   }
 
   static redirect(url: string | { href: string }, status = 302): Response {
+    const location = new (whatwgUrl().URL)(String(url)).href;
     if (!REDIRECT_STATUSES.has(status)) throw new RangeError(`Invalid status code: ${status}`);
-    return new Response(null, { status, headers: { location: new (whatwgUrl().URL)(String(url)).href } });
+    return internalResponse({
+      status,
+      statusText: "",
+      headers: freezeHeaders(new Headers({ location })),
+      body: { bytes: null, stream: null },
+      url: "",
+      redirected: false,
+    });
+  }
+
+  /** A network error: type "error", status 0, immutable empty headers. */
+  static error(): Response {
+    return internalResponse({
+      status: 0,
+      statusText: "",
+      headers: freezeHeaders(new Headers()),
+      body: { bytes: null, stream: null },
+      url: "",
+      redirected: false,
+      error: true,
+    });
   }
 
   get status(): number {
@@ -99,6 +124,7 @@ export class Response extends Body {
     return this.#redirected;
   }
   get type(): string {
+    if (this.#error) return "error";
     return this.#url === "" ? "default" : "basic";
   }
   get url(): string {
@@ -110,10 +136,11 @@ export class Response extends Body {
     return internalResponse({
       status: this.#status,
       statusText: this.#statusText,
-      headers: new Headers(this.#headers),
+      headers: cloneHeaders(this.#headers),
       body: cloneBodySource(this),
       url: this.#url,
       redirected: this.#redirected,
+      error: this.#error,
     });
   }
 

@@ -21,15 +21,40 @@ export function isReadableStream(value: unknown): value is ReadableStream {
   return loaded !== null && value instanceof loaded.ReadableStream;
 }
 
-/** A stream holding `bytes` as one chunk. */
+/**
+ * A body's stream: a byte stream, as the Fetch standard sets bodies up, so
+ * BYOB readers work too. A default reader gets `bytes` as one chunk (its
+ * buffer moves into the stream: callers hand over bytes nobody else holds).
+ */
 export function streamOfBytes(bytes: Uint8Array): ReadableStream {
   const { ReadableStream } = webStreams();
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
-      controller.close();
+  let rest: Uint8Array | null = bytes.byteLength > 0 ? bytes : null;
+  return new ReadableStream({
+    type: "bytes",
+    pull(controller) {
+      const request = controller.byobRequest;
+      if (rest === null) {
+        controller.close();
+        request?.respond(0);
+        return;
+      }
+      const view = request?.view;
+      if (request && view) {
+        const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        const n = Math.min(target.byteLength, rest.byteLength);
+        target.set(rest.subarray(0, n));
+        rest = n === rest.byteLength ? null : rest.subarray(n);
+        request.respond(n);
+        return;
+      }
+      const chunk = rest;
+      rest = null;
+      // Enqueuing transfers the buffer: a view on part of a larger one is copied first.
+      controller.enqueue(
+        chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice(),
+      );
     },
-  });
+  }) as ReadableStream;
 }
 
 /** The reference implementation's "disturbed" flag: read from or cancelled. */

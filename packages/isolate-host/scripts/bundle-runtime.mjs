@@ -96,7 +96,7 @@ await writeFile(`${root}runtime-dist/runtime.js`, core.outputFiles[0].text);
  * its entry's exports, so the host hands them to the runtime without a global.
  */
 const LAZY_GLOBAL = "__edgeLazyExports";
-for (const name of ["url", "streams"]) {
+for (const name of ["url", "streams", "body"]) {
   const lazy = await build({
     ...common,
     entryPoints: [`runtime/lazy/${name}.ts`],

@@ -3,6 +3,7 @@ import { RunError, type RunErrorCode } from "./errors.js";
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { HostBridge } from "./host-bridge.js";
 import type { LogCollector } from "./log-collector.js";
+import { finishEvaluation, moduleEvaluating } from "./module-evaluation.js";
 import type { ScriptLimits } from "./types.js";
 import type { WarmIsolate } from "./warm-isolate.js";
 
@@ -51,6 +52,8 @@ export class IsolateSession {
   #cpuTimer: NodeJS.Timeout | undefined;
   #onWait: (() => void) | null = null;
   #wallTimer: NodeJS.Timeout | undefined;
+  /** While top-level code is awaited: where a failure of a host-to-isolate call goes (its rejection). */
+  #lateFailure: ((err: unknown) => void) | null = null;
 
   /** Takes over a warm isolate and starts the limit clocks. */
   constructor(warm: WarmIsolate, limits: ScriptLimits, logs: LogCollector, fetch: FetchPolicy) {
@@ -112,7 +115,10 @@ export class IsolateSession {
     return this.guard(this.isolate.compileModule(source, { filename, ...cache }), compileError);
   }
 
-  /** Instantiates and evaluates the module (its top-level code) and returns its namespace. */
+  /**
+   * Instantiates and evaluates the module (its top-level code, top-level
+   * `await`s included: see module-evaluation.ts) and returns its namespace.
+   */
   async evaluate(module: ivm.Module): Promise<ivm.Reference<Record<string, unknown>>> {
     await this.guard(
       module.instantiate(this.context, (specifier) => {
@@ -120,7 +126,20 @@ export class IsolateSession {
       }),
     );
     await this.guard(module.evaluate({ timeout: this.#limits.wallMs }));
-    return module.namespace;
+    const namespace = module.namespace;
+    if (moduleEvaluating(this.#entry, namespace)) {
+      const failed = new Promise<never>((_resolve, reject) => {
+        this.#lateFailure = reject;
+      });
+      try {
+        await this.guard(
+          Promise.race([finishEvaluation(this.isolate, this.context, this.#entry, module), failed]),
+        );
+      } finally {
+        this.#lateFailure = null;
+      }
+    }
+    return namespace;
   }
 
   /** Runs the runtime's prepare-time check of the module's default export. */
@@ -216,7 +235,7 @@ export class IsolateSession {
     if (this.isolate.isDisposed) return;
     this.#ref(name)
       .apply(undefined, args, { arguments: { copy: true }, timeout: this.#limits.wallMs })
-      .catch(() => {});
+      .catch((err: unknown) => this.#lateFailure?.(err));
   }
 
   #ref(name: EntryName): ivm.Reference {

@@ -24,6 +24,9 @@ const WARM_UP = `
     const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("s")); c.close(); } });
     await new Response(stream.pipeThrough(new TransformStream())).text();
     new Request("https://example.com/", { method: "POST", body: "x" });
+    const form = new FormData();
+    form.append("a", new Blob(["b"], { type: "text/plain" }), "b.txt");
+    await new Response(form).formData();
     return Response.json({ body, q: url.searchParams.get("q") }, { status: 201, headers: { "x-b": "c" } });
   } } };
   const request = { method: "POST", url: "https://example.com/a?b=1", headers: [["content-type", "application/json"]],

@@ -1,6 +1,7 @@
 import ivm from "isolated-vm";
 import type { Logger } from "pino";
 import { type HostBridge, hostError } from "./host-bridge.js";
+import { moduleEvaluating } from "./module-evaluation.js";
 import type { RuntimeCode } from "./runtime-code.js";
 
 /** What an isolate is built for: its memory limit (fixed at creation) and whether URL support is preloaded. */
@@ -171,7 +172,9 @@ export async function createScriptIsolate(
       throw new Error(`Cannot resolve import '${specifier}'`);
     });
     await module.evaluate({ timeout: script.startupMs });
-    if (warm.hostUsedEarly()) throw new HostUsedEarlyError();
+    // Top-level code still awaiting is waited for per request, on the request's clocks.
+    if (warm.hostUsedEarly() || moduleEvaluating(warm.entry, module.namespace))
+      throw new HostUsedEarlyError();
     warm.setNamespace(module.namespace);
     return warm;
   } catch (err) {
