@@ -28,7 +28,16 @@ export const listCommand: Command = {
   positionals: [],
   options: {},
   async run(ctx) {
-    const { scripts } = await ctx.api().json<{ scripts: Summary[] }>("GET", "/v1/scripts");
+    // The API answers in pages of up to 1000 by name; follow the cursor to the end.
+    const scripts: Summary[] = [];
+    let cursor: string | null = null;
+    do {
+      const path: string =
+        cursor === null ? "/v1/scripts" : `/v1/scripts?cursor=${encodeURIComponent(cursor)}`;
+      const page: { scripts: Summary[]; cursor?: string | null } = await ctx.api().json("GET", path);
+      scripts.push(...page.scripts);
+      cursor = page.cursor ?? null;
+    } while (cursor !== null);
     if (ctx.json) ctx.io.out(json(scripts));
     else if (scripts.length === 0) ctx.io.out("no scripts\n");
     else

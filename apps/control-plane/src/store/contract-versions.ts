@@ -163,6 +163,19 @@ export function versionContract(c: ContractContext): void {
     ]);
   });
 
+  it("pages through live scripts by name: `after` is exclusive, `limit` caps a page, deleted ones are skipped", async () => {
+    const store = c.store();
+    for (const name of ["e", "a", "d", "b", "c"]) await store.putVersion(name, version(`${name}1`));
+    await store.deleteScript("c");
+    const names = async (page: { after?: string; limit?: number }) =>
+      (await store.listScripts(page)).map((s) => s.name);
+    expect(await names({ limit: 2 })).toEqual(["a", "b"]);
+    expect(await names({ after: "b", limit: 2 })).toEqual(["d", "e"]);
+    expect(await names({ after: "e", limit: 2 })).toEqual([]);
+    expect(await names({ after: "bb" })).toEqual(["d", "e"]);
+    expect(await names({})).toEqual(["a", "b", "d", "e"]);
+  });
+
   it("snapshots only live scripts, each at its active version, with the current revision", async () => {
     const store = c.store();
     expect(await store.snapshot()).toEqual({ revision: 0, scripts: [], rollouts: [] });

@@ -96,9 +96,16 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
 
     getSummary: (name) => guard(() => readSummary(name)),
 
-    listScripts: () =>
+    listScripts: (page) =>
       guard(async () => {
-        const names = (await redis.smembers(keys.scripts)).sort(byName);
+        let names = (await redis.smembers(keys.scripts)).sort(byName);
+        if (page !== undefined) {
+          // Names only are sorted here; summaries are read for the page alone.
+          const after = page.after ?? "";
+          const start = after === "" ? 0 : names.findIndex((name) => name > after);
+          names =
+            start === -1 ? [] : names.slice(start, page.limit === undefined ? undefined : start + page.limit);
+        }
         const pipeline = redis.pipeline();
         for (const name of names) pipeline.hmget(keys.script(name), ...SUMMARY_FIELDS);
         const replies = pipelineResults(await pipeline.exec());

@@ -8,6 +8,7 @@ const VERSION_COLUMNS =
 export interface SqliteStatements {
   script: Statement<[string], ScriptRow>;
   liveScripts: Statement<[], ScriptRow>;
+  liveScriptsPage: Statement<[string, number], ScriptRow>;
   version: Statement<[string, number], VersionRow>;
   versionMetas: Statement<[string], VersionMetaRow>;
   active: Statement<[string], VersionRow>;
@@ -29,6 +30,9 @@ export function prepareStatements(db: Database): SqliteStatements {
   return {
     script: db.prepare<[string], ScriptRow>("SELECT * FROM scripts WHERE name = ?"),
     liveScripts: db.prepare<[], ScriptRow>("SELECT * FROM scripts WHERE deleted = 0 ORDER BY name"),
+    liveScriptsPage: db.prepare<[string, number], ScriptRow>(
+      "SELECT * FROM scripts WHERE deleted = 0 AND name > ? ORDER BY name LIMIT ?",
+    ),
     version: db.prepare<[string, number], VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.name = ? AND v.version = ?`,
     ),

@@ -134,7 +134,13 @@ export function createSqliteStore(path: string): Store {
     getVersion: (name, version) =>
       run(() => (isVersionNumber(version) ? nullable(sql.version.get(name, version), toVersion) : null)),
     getSummary: (name) => run(() => nullable(liveScript(name), toSummary)),
-    listScripts: () => run(() => sql.liveScripts.all().map(toSummary)),
+    listScripts: (page) =>
+      run(() =>
+        (page === undefined
+          ? sql.liveScripts.all()
+          : sql.liveScriptsPage.all(page.after ?? "", page.limit ?? -1)
+        ).map(toSummary),
+      ),
     listVersions: (name) => run(() => sql.versionMetas.all(name).map(toVersionMeta)),
     setActive: (name, version, now = Date.now()) =>
       run(() => (isVersionNumber(version) ? activate.immediate(name, version, now) : null)),

@@ -74,6 +74,12 @@ export interface SnapshotRollout extends Omit<ScriptRollout, "version"> {
   target: ScriptVersion;
 }
 
+/** A page of `listScripts`: names after `after` (exclusive), at most `limit`. */
+export interface ScriptPage {
+  after?: string;
+  limit?: number;
+}
+
 export interface NewVersion {
   sha256: string;
   source: string;
@@ -164,7 +170,11 @@ export interface Store {
   getActive(name: string): Promise<ScriptVersion | null>;
   getVersion(name: string, version: number): Promise<ScriptVersion | null>;
   getSummary(name: string): Promise<ScriptSummary | null>;
-  listScripts(): Promise<ScriptSummary[]>;
+  /**
+   * Live scripts in name order; with `page`, at most `limit` of them after the name `after`
+   * (what `GET /v1/scripts?cursor=` pages through).
+   */
+  listScripts(page?: ScriptPage): Promise<ScriptSummary[]>;
   /** Newest first. Empty for an unknown or deleted script. */
   listVersions(name: string): Promise<VersionMeta[]>;
   /** Makes an existing version active (ending any rollout). Null if the script or version does not exist. */

@@ -3,6 +3,19 @@ import { formatTime, h, mount } from "../dom.js";
 import type { ScriptSummary } from "../types.js";
 import { editor } from "./editor.js";
 
+/** Every script, following the API's pages (1000 a page, by name). */
+async function listAll(): Promise<ScriptSummary[]> {
+  const scripts: ScriptSummary[] = [];
+  let cursor: string | null = null;
+  do {
+    const path: string = cursor === null ? "/v1/scripts" : `/v1/scripts?cursor=${encodeURIComponent(cursor)}`;
+    const page: { scripts: ScriptSummary[]; cursor: string | null } = await api("GET", path);
+    scripts.push(...page.scripts);
+    cursor = page.cursor;
+  } while (cursor !== null);
+  return scripts;
+}
+
 /** Every script with its active and latest versions, and a form to deploy a new one. */
 export function renderScripts(root: Element): () => void {
   const list = h("div", {}, "Loading…");
@@ -30,8 +43,8 @@ export function renderScripts(root: Element): () => void {
     if (await code.deploy(name.value)) location.hash = `#/scripts/${encodeURIComponent(name.value)}`;
   });
   mount(root, h("h1", {}, "Scripts"), list, form);
-  void api<{ scripts: ScriptSummary[] }>("GET", "/v1/scripts").then(
-    ({ scripts }) =>
+  void listAll().then(
+    (scripts) =>
       mount(
         list,
         scripts.length === 0

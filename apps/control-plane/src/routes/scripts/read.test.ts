@@ -38,7 +38,27 @@ describe("GET /v1/scripts", () => {
   it("lists nothing before any deploy", async () => {
     const res = await h.request({ method: "GET", url: "/v1/scripts" });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ scripts: [] });
+    expect(res.json()).toEqual({ scripts: [], cursor: null });
+  });
+
+  it("pages by name with limit and cursor, the last page's cursor null; a bad cursor or limit is 400", async () => {
+    for (const name of ["delta", "alpha", "charlie", "bravo", "echo"]) await h.deploy(name, HELLO);
+    const names: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor === null ? "?limit=2" : `?limit=2&cursor=${cursor}`;
+      const body = (await h.request({ method: "GET", url: `/v1/scripts${query}` })).json();
+      names.push(...body.scripts.map((s: { name: string }) => s.name));
+      cursor = body.cursor;
+      pages++;
+    } while (cursor !== null && pages < 10);
+    expect(names).toEqual(["alpha", "bravo", "charlie", "delta", "echo"]);
+    expect(pages).toBe(3);
+    for (const query of ["?limit=0", "?limit=1001", "?cursor=NOT%20A%20NAME"]) {
+      const res = await h.request({ method: "GET", url: `/v1/scripts${query}` });
+      expect(res.statusCode).toBe(400);
+    }
   });
 
   it("lists every script with its active and latest version and ISO times", async () => {

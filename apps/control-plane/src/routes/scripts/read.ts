@@ -6,6 +6,16 @@ import { parseQuery } from "../validation.js";
 import { type NameParams, versionParam } from "./params.js";
 import { presentScript, presentStaged, presentSummary, presentVersion, rollout } from "./present.js";
 
+/** Scripts per page of `GET /v1/scripts`: 1000 by default and at most. */
+const MAX_PAGE = 1_000;
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(MAX_PAGE),
+  cursor: z
+    .string()
+    .regex(/^[a-z0-9-]{1,63}$/, "a script name from a previous page")
+    .optional(),
+});
+
 const sourceQuery = z.object({
   version: versionParam.optional(),
   /** For a TypeScript version: `true` answers the JavaScript nodes run instead of the TypeScript. */
@@ -22,9 +32,16 @@ function scriptNotFound(name: string): EdgeError {
  * version's source.
  */
 export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, { store, hub }) => {
-  app.get("/scripts", async () => {
-    const scripts = await store.listScripts();
-    return { scripts: scripts.map(presentSummary) };
+  // Pages of at most `limit` scripts by name; `cursor` (null on the last page) asks for the next.
+  app.get("/scripts", async (request) => {
+    const { limit, cursor } = parseQuery(listQuery, request.query);
+    const page = await store.listScripts({
+      ...(cursor === undefined ? {} : { after: cursor }),
+      limit: limit + 1,
+    });
+    const more = page.length > limit;
+    const scripts = page.slice(0, limit);
+    return { scripts: scripts.map(presentSummary), cursor: more ? (scripts.at(-1)?.name ?? null) : null };
   });
 
   app.get<{ Params: NameParams }>("/scripts/:name", async (request) => {
