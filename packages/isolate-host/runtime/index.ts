@@ -7,7 +7,7 @@
 
 import { atob, btoa } from "./base64.js";
 import { console, type LogSink, setLogSink } from "./console.js";
-import { CryptoKey, crypto } from "./crypto.js";
+import { Crypto, crypto, cryptoPart } from "./crypto/index.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
 import { DOMException } from "./dom-exception.js";
 import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
@@ -16,6 +16,7 @@ import { Headers } from "./headers.js";
 import { complete, type HostCall, type HostPost, setHost } from "./host.js";
 import { type LazyLoad, setLazyLoader } from "./lazy.js";
 import { navigator, performance } from "./performance.js";
+import { QuotaExceededError } from "./quota-exceeded-error.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { webStreams } from "./streams.js";
@@ -67,7 +68,8 @@ const eager: Record<string, unknown> = {
   performance,
   navigator,
   crypto,
-  CryptoKey,
+  Crypto,
+  QuotaExceededError,
   fetch,
   self: globalThis,
 };
@@ -93,6 +95,7 @@ for (const name of [
 for (const name of ["Event", "EventTarget"] as const) {
   defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
 }
+for (const name of ["CryptoKey", "SubtleCrypto"] as const) defineLazyGlobal(name, () => cryptoPart()[name]);
 for (const name of ["AbortController", "AbortSignal"] as const)
   defineLazyGlobal(name, () => abortApi()[name]);
 

@@ -1,0 +1,148 @@
+/**
+ * WebIDL conversions of SubtleCrypto's arguments into plain data for the
+ * host: BufferSources copied at call time (a detached buffer reads as no
+ * bytes), AlgorithmIdentifier and JsonWebKey dictionaries copied member by
+ * member, CryptoKeys replaced by their host handles. Node's WebCrypto on the
+ * host then normalises the algorithm as the spec says, so its TypeErrors,
+ * NotSupportedErrors and the rest come out in the spec's order.
+ */
+import { keyHandle } from "./key.js";
+
+const detachedGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "detached")?.get;
+const reflectApply = Reflect.apply;
+
+function isDetached(buffer: ArrayBuffer): boolean {
+  return detachedGetter !== undefined && reflectApply(detachedGetter, buffer, []) === true;
+}
+
+export function isBufferSource(value: unknown): value is ArrayBuffer | ArrayBufferView {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
+/** "Get a copy of the bytes held by the buffer source". */
+export function copyBytes(value: unknown, what: string): Uint8Array {
+  if (value instanceof ArrayBuffer) {
+    return isDetached(value) ? new Uint8Array(0) : new Uint8Array(value.slice(0));
+  }
+  if (ArrayBuffer.isView(value)) {
+    const buffer = value.buffer;
+    if (!(buffer instanceof ArrayBuffer))
+      throw new TypeError(`${what} must not be backed by a SharedArrayBuffer`);
+    if (isDetached(buffer)) return new Uint8Array(0);
+    return new Uint8Array(buffer, value.byteOffset, value.byteLength).slice();
+  }
+  throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'`);
+}
+
+/** WebIDL DOMString: ToString, which throws a TypeError for a Symbol. */
+export function domString(value: unknown): string {
+  return `${value as string}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+// Read in WebIDL's order: the base dictionary's `name` first, then the rest by name.
+const ALGORITHM_MEMBERS = [
+  "name",
+  "additionalData",
+  "counter",
+  "hash",
+  "info",
+  "iterations",
+  "iv",
+  "label",
+  "length",
+  "modulusLength",
+  "namedCurve",
+  "public",
+  "publicExponent",
+  "salt",
+  "saltLength",
+  "tagLength",
+] as const;
+const NUMBER_MEMBERS = new Set(["iterations", "length", "modulusLength", "saltLength", "tagLength"]);
+const BYTES_MEMBERS = new Set(["additionalData", "counter", "info", "iv", "label", "salt"]);
+
+function algorithmMember(member: string, value: unknown): unknown {
+  if (member === "name" || member === "namedCurve") return domString(value);
+  if (member === "hash") return algorithmIdentifier(value);
+  if (NUMBER_MEMBERS.has(member)) return Number(value);
+  // Not the member's type: null, which the host's conversion rejects with a TypeError.
+  if (BYTES_MEMBERS.has(member)) return isBufferSource(value) ? copyBytes(value, member) : null;
+  if (member === "publicExponent") return value instanceof Uint8Array ? copyBytes(value, member) : null;
+  if (member === "public") return keyHandle(value) ?? null;
+  return null;
+}
+
+/** AlgorithmIdentifier: `(object or DOMString)`. */
+export function algorithmIdentifier(value: unknown): string | Record<string, unknown> {
+  if (!isObject(value)) return domString(value);
+  const out: Record<string, unknown> = {};
+  for (const member of ALGORITHM_MEMBERS) {
+    const memberValue = value[member];
+    if (memberValue !== undefined) out[member] = algorithmMember(member, memberValue);
+  }
+  return out;
+}
+
+/** sequence<T>: an iterable object, each item converted. */
+function sequence<T>(value: unknown, what: string, item: (entry: unknown) => T): T[] {
+  if (!isObject(value) || typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function")
+    throw new TypeError(`${what} is not iterable`);
+  return Array.from(value as unknown as Iterable<unknown>, item);
+}
+
+export function keyUsages(value: unknown): string[] {
+  return sequence(value, "keyUsages", domString);
+}
+
+const JWK_STRINGS = ["alg", "crv", "d", "dp", "dq", "e", "k", "kty", "n", "p", "q", "qi", "use", "x", "y"];
+
+function otherPrime(value: unknown): Record<string, string> {
+  if (value !== undefined && value !== null && !isObject(value))
+    throw new TypeError("oth entries must be dictionaries");
+  const source = (value ?? {}) as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const member of ["d", "r", "t"]) {
+    if (source[member] !== undefined) out[member] = domString(source[member]);
+  }
+  return out;
+}
+
+/** JsonWebKey dictionary. */
+export function jsonWebKey(value: unknown): Record<string, unknown> {
+  const source = (value ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const member of [...JWK_STRINGS, "ext", "key_ops", "oth"].sort()) {
+    const memberValue = source[member];
+    if (memberValue === undefined) continue;
+    if (member === "ext") out.ext = Boolean(memberValue);
+    else if (member === "key_ops") out.key_ops = sequence(memberValue, "key_ops", domString);
+    else if (member === "oth") out.oth = sequence(memberValue, "oth", otherPrime);
+    else out[member] = domString(memberValue);
+  }
+  return out;
+}
+
+/** importKey's keyData: `(BufferSource or JsonWebKey)`. */
+export function keyData(value: unknown): Uint8Array | Record<string, unknown> {
+  if (isBufferSource(value)) return copyBytes(value, "keyData");
+  if (value === undefined || value === null || isObject(value)) return jsonWebKey(value);
+  throw new TypeError("keyData is not of type '(BufferSource or JsonWebKey)'");
+}
+
+/** A CryptoKey argument's host handle, or WebIDL's TypeError. */
+export function cryptoKey(value: unknown, method: string, position: number): number {
+  const handle = keyHandle(value);
+  if (handle === undefined)
+    throw new TypeError(
+      `Failed to execute '${method}' on 'SubtleCrypto': parameter ${position} is not of type 'CryptoKey'.`,
+    );
+  return handle;
+}
+
+export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
