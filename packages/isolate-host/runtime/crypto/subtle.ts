@@ -68,6 +68,7 @@ function promised<T>(work: () => Promise<T> | T): Promise<T> {
 }
 
 const ILLEGAL = Symbol("illegal");
+const KEY_FORMATS = new Set(["raw", "spki", "pkcs8"]);
 
 export class SubtleCrypto {
   constructor(token: unknown = undefined) {
@@ -189,9 +190,15 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 5, "importKey");
+      const keyFormat = domString(format);
+      const material = keyData(data);
+      // The spec's step 2, before the algorithm is normalised: the data's kind must match the format.
+      const isJwk = !(material instanceof Uint8Array);
+      if (keyFormat === "jwk" ? !isJwk : isJwk && KEY_FORMATS.has(keyFormat))
+        throw new TypeError(`Key data of the wrong type for the '${keyFormat}' format`);
       return hostCrypto("importKey", [
-        domString(format),
-        keyData(data),
+        keyFormat,
+        material,
         algorithmIdentifier(algorithm),
         Boolean(extractable),
         keyUsages(usages),

@@ -26,10 +26,10 @@ export interface KeyFacts {
   namedCurve?: string;
 }
 
-const CURVE_MS: Record<string, number> = { "P-256": 0.2, "P-384": 0.8, "P-521": 1.6 };
+const CURVE_MS: Record<string, number> = { "P-256": 0.2, "P-384": 1, "P-521": 2.5 };
 
 function rsaPrivateMs(bits: number): number {
-  return 0.15 * (bits / 1024) ** 3;
+  return 0.05 * (bits / 1024) ** 3;
 }
 
 function asymmetricMs(key: KeyFacts | undefined, privateOp: boolean): number {
@@ -72,7 +72,7 @@ export function estimateMs(
   switch (method) {
     case "generateKey": {
       const modulus = numberOf((algorithm as { modulusLength?: unknown } | null)?.modulusLength);
-      if (modulus > 0) ms += 4 * (modulus / 1024) ** 3;
+      if (modulus > 0) ms += 5 * (modulus / 1024) ** 3;
       else if (name === "ECDSA" || name === "ECDH") ms += 0.5;
       else if (name === "ED25519" || name === "X25519") ms += 0.1;
       break;
