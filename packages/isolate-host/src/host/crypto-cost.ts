@@ -13,7 +13,9 @@ export const MAX_RSA_MODULUS_BITS = 4096;
 export const MAX_RSA_IMPORT_BITS = 8192;
 /** Cloudflare's bound: PBKDF2 with more iterations is NotSupportedError. */
 export const MAX_PBKDF2_ITERATIONS = 100_000;
-/** Largest `length` of deriveBits (bits): PBKDF2 work grows with it. */
+/** PBKDF2 work bound: iterations times output blocks (about 1 s of one core). */
+export const MAX_PBKDF2_WORK = 1_000_000;
+/** Largest `length` of deriveBits (bits). */
 export const MAX_DERIVE_BITS = 64 * 1024 * 8;
 
 const BASE_MS = 0.02;
@@ -51,12 +53,17 @@ function upper(value: unknown): string {
   return "";
 }
 
-/** PBKDF2's cost: one HMAC pair per iteration per output block. */
-function pbkdf2Ms(algorithm: unknown, lengthBits: number): number {
+const HASH_BITS: Record<string, number> = { "SHA-1": 160, "SHA-256": 256, "SHA-384": 384, "SHA-512": 512 };
+
+/** PBKDF2's work: one HMAC pair per iteration per output block of the hash's size. */
+export function pbkdf2Work(algorithm: unknown, lengthBits: number): number {
   const params = (algorithm ?? {}) as { iterations?: unknown; hash?: unknown };
-  const blockBits = upper(params.hash) === "SHA-384" || upper(params.hash) === "SHA-512" ? 512 : 256;
-  const blocks = Math.max(1, Math.ceil(lengthBits / blockBits));
-  return numberOf(params.iterations) * blocks * PBKDF2_MS_PER_BLOCK_ITERATION;
+  const blocks = Math.max(1, Math.ceil(lengthBits / (HASH_BITS[upper(params.hash)] ?? 160)));
+  return numberOf(params.iterations) * blocks;
+}
+
+function pbkdf2Ms(algorithm: unknown, lengthBits: number): number {
+  return pbkdf2Work(algorithm, lengthBits) * PBKDF2_MS_PER_BLOCK_ITERATION;
 }
 
 /** Estimated host milliseconds of one operation, charged to the script before it starts. */

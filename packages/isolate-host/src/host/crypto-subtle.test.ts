@@ -100,7 +100,7 @@ describe("CryptoHost (host side of SubtleCrypto)", () => {
     expect(answers.filter((a) => a.ok).length).toBeGreaterThanOrEqual(4);
   });
 
-  it("caps RSA keygen at 4096 bits and PBKDF2 at 100000 iterations with NotSupportedError", async () => {
+  it("caps RSA keygen at 4096 bits and PBKDF2 at 100000 iterations and 1e6 iteration-blocks with NotSupportedError", async () => {
     const h = host();
     const rsa = await h.call("generateKey", [
       { name: "RSA-PSS", modulusLength: 4097, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
@@ -116,6 +116,12 @@ describe("CryptoHost (host side of SubtleCrypto)", () => {
       256,
     ]);
     expect(derived).toMatchObject({ ok: false, value: { name: "NotSupportedError" } });
+    const long = await h.call("deriveBits", [
+      { name: "PBKDF2", hash: "SHA-256", salt: new Uint8Array(8), iterations: 100_000 },
+      handle,
+      256 * 64,
+    ]);
+    expect(long).toMatchObject({ ok: false, value: { name: "NotSupportedError" } });
   });
 
   it("hashes a digest stream incrementally and closes it on finish", async () => {

@@ -5,8 +5,10 @@ import {
   MAX_DERIVE_BITS,
   MAX_OPERATION_BYTES,
   MAX_PBKDF2_ITERATIONS,
+  MAX_PBKDF2_WORK,
   MAX_RSA_IMPORT_BITS,
   MAX_RSA_MODULUS_BITS,
+  pbkdf2Work,
 } from "./crypto-cost.js";
 
 /**
@@ -117,6 +119,14 @@ function describeAlgorithm(algorithm: Record<string, unknown>): Record<string, u
   return out;
 }
 
+/** Bits a derivation produces: deriveBits' length, or the derived key's length (512 when unstated). */
+function derivedBits(method: string, args: unknown[]): number {
+  if (method === "deriveBits") return typeof args[2] === "number" ? args[2] : 0;
+  if (method !== "deriveKey") return 0;
+  const length = (args[2] as { length?: unknown } | null)?.length;
+  return typeof length === "number" && Number.isFinite(length) ? length : 512;
+}
+
 function toBytes(buffer: ArrayBuffer): Uint8Array {
   return new Uint8Array(buffer);
 }
@@ -202,7 +212,7 @@ export class CryptoHost {
       const params = algorithm as { public?: unknown };
       if (typeof params.public === "number") params.public = this.#key(params.public);
     }
-    const lengthBits = method === "deriveBits" && typeof args[2] === "number" ? args[2] : 0;
+    const lengthBits = derivedBits(method, args);
     this.#checkPolicy(method, algorithm, lengthBits);
     this.#calls.charge(
       estimateMs(
@@ -238,6 +248,11 @@ export class CryptoHost {
       if (typeof params.iterations === "number" && params.iterations > MAX_PBKDF2_ITERATIONS)
         throw new CryptoFailure(
           `PBKDF2 iteration counts above ${MAX_PBKDF2_ITERATIONS} are not supported`,
+          "NotSupportedError",
+        );
+      if (pbkdf2Work(algorithm, lengthBits) > MAX_PBKDF2_WORK)
+        throw new CryptoFailure(
+          `PBKDF2 is limited to ${MAX_PBKDF2_WORK} iterations times output blocks`,
           "NotSupportedError",
         );
     }
