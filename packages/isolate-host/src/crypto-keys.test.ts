@@ -158,6 +158,48 @@ describe("CryptoKey", () => {
     });
   });
 
+  it("rejects at once when normalizing the algorithm fails, and only later for usages (as WPT's generateKey failures check)", async () => {
+    const result = await inIsolate(
+      runner,
+      `
+      const timing = async (work) => {
+        let microtaskRan = false;
+        const settled = work().then(() => "resolved", (e) => (microtaskRan ? "late " : "at once ") + e.name);
+        Promise.resolve().then(() => { microtaskRan = true; });
+        return settled;
+      };
+      const g = (...args) => timing(() => crypto.subtle.generateKey(...args));
+      const hmacKey = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      return {
+        badName: await g({ name: "AES" }, true, ["decrypt"]),
+        badHash: await g({ name: "HMAC", hash: "MD5" }, "RED", []),
+        emptyAlgorithm: await g({}, 7, ["sign"]),
+        badLength: await g({ name: "AES-CBC", length: 129 }, false, []),
+        badCurve: await g({ name: "ECDH", namedCurve: "Curve25519" }, true, ["deriveBits"]),
+        badExponent: await g({ name: "RSA-OAEP", hash: "SHA-256", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 0]) }, true, ["decrypt"]),
+        badUsages: await g({ name: "AES-GCM", length: 128 }, true, ["encrypt", "sign"]),
+        emptyUsages: await g({ name: "HMAC", hash: "SHA-1", length: 160 }, true, []),
+        importBadName: await timing(() => crypto.subtle.importKey("raw", new Uint8Array(16), "AES-XTS", true, ["encrypt"])),
+        signBadName: await timing(() => crypto.subtle.sign("AES-GCM", hmacKey, new Uint8Array(1))),
+        signWrongKey: await timing(() => crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, hmacKey, new Uint8Array(1))),
+      };
+    `,
+    );
+    expect(result).toEqual({
+      badName: "at once NotSupportedError",
+      badHash: "at once NotSupportedError",
+      emptyAlgorithm: "at once TypeError",
+      badLength: "at once OperationError",
+      badCurve: "at once NotSupportedError",
+      badExponent: "at once OperationError",
+      badUsages: "late SyntaxError",
+      emptyUsages: "late SyntaxError",
+      importBadName: "at once NotSupportedError",
+      signBadName: "at once NotSupportedError",
+      signWrongKey: "late InvalidAccessError",
+    });
+  });
+
   it("imports and exports keys in raw, jwk, spki and pkcs8 as each algorithm allows", async () => {
     const result = (await inIsolate(
       runner,

@@ -43,50 +43,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return (typeof value === "object" && value !== null) || typeof value === "function";
 }
 
-// Read in WebIDL's order: the base dictionary's `name` first, then the rest by name.
-const ALGORITHM_MEMBERS = [
-  "name",
-  "additionalData",
-  "counter",
-  "hash",
-  "info",
-  "iterations",
-  "iv",
-  "label",
-  "length",
-  "modulusLength",
-  "namedCurve",
-  "public",
-  "publicExponent",
-  "salt",
-  "saltLength",
-  "tagLength",
-] as const;
-const NUMBER_MEMBERS = new Set(["iterations", "length", "modulusLength", "saltLength", "tagLength"]);
-const BYTES_MEMBERS = new Set(["additionalData", "counter", "info", "iv", "label", "salt"]);
-
-function algorithmMember(member: string, value: unknown): unknown {
-  if (member === "name" || member === "namedCurve") return domString(value);
-  if (member === "hash") return algorithmIdentifier(value);
-  if (NUMBER_MEMBERS.has(member)) return Number(value);
-  // Not the member's type: null, which the host's conversion rejects with a TypeError.
-  if (BYTES_MEMBERS.has(member)) return isBufferSource(value) ? copyBytes(value, member) : null;
-  if (member === "publicExponent") return value instanceof Uint8Array ? copyBytes(value, member) : null;
-  if (member === "public") return keyHandle(value) ?? null;
-  return null;
-}
-
-/** AlgorithmIdentifier: `(object or DOMString)`. */
-export function algorithmIdentifier(value: unknown): string | Record<string, unknown> {
-  if (!isObject(value)) return domString(value);
-  const out: Record<string, unknown> = {};
-  for (const member of ALGORITHM_MEMBERS) {
-    const memberValue = value[member];
-    if (memberValue !== undefined) out[member] = algorithmMember(member, memberValue);
-  }
-  return out;
-}
-
 /** sequence<T>: an iterable object, each item converted. */
 function sequence<T>(value: unknown, what: string, item: (entry: unknown) => T): T[] {
   if (!isObject(value) || typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function")
@@ -94,8 +50,33 @@ function sequence<T>(value: unknown, what: string, item: (entry: unknown) => T):
   return Array.from(value as unknown as Iterable<unknown>, item);
 }
 
+const KEY_USAGES = new Set([
+  "encrypt",
+  "decrypt",
+  "sign",
+  "verify",
+  "deriveKey",
+  "deriveBits",
+  "wrapKey",
+  "unwrapKey",
+]);
+const KEY_FORMATS = new Set(["raw", "spki", "pkcs8", "jwk"]);
+
+/** sequence<KeyUsage>: each item must be one of the enum's values. */
 export function keyUsages(value: unknown): string[] {
-  return sequence(value, "keyUsages", domString);
+  return sequence(value, "keyUsages", (item) => {
+    const usage = domString(item);
+    if (!KEY_USAGES.has(usage)) throw new TypeError(`'${usage}' is not a valid enum value of type KeyUsage`);
+    return usage;
+  });
+}
+
+/** KeyFormat enum. */
+export function keyFormat(value: unknown): string {
+  const format = domString(value);
+  if (!KEY_FORMATS.has(format))
+    throw new TypeError(`'${format}' is not a valid enum value of type KeyFormat`);
+  return format;
 }
 
 const JWK_STRINGS = ["alg", "crv", "d", "dp", "dq", "e", "k", "kty", "n", "p", "q", "qi", "use", "x", "y"];

@@ -8,7 +8,7 @@ import { copyBytes, domString, isBufferSource } from "./convert.js";
 import { deps, domException } from "./deps.js";
 import { hostCrypto } from "./subtle.js";
 
-const HASHES = new Set(["SHA-1", "SHA-256", "SHA-384", "SHA-512"]);
+const HASHES = new Set(["MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"]);
 
 function hashName(algorithm: unknown): string {
   const raw =

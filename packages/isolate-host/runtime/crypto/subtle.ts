@@ -6,17 +6,10 @@
  * algorithm steps, and turns the answer back into CryptoKeys, ArrayBuffers
  * and DOMExceptions of this isolate.
  */
-import {
-  algorithmIdentifier,
-  copyBytes,
-  cryptoKey,
-  domString,
-  keyData,
-  keyUsages,
-  toArrayBuffer,
-} from "./convert.js";
+import { copyBytes, cryptoKey, keyData, keyFormat, keyUsages, toArrayBuffer } from "./convert.js";
 import { deps, domException } from "./deps.js";
 import { type CryptoKey, type KeyDescription, makeKey } from "./key.js";
+import { checkKeyGenParameters, normalizeAlgorithm, normalizeWrapAlgorithm } from "./normalize.js";
 
 interface HostAnswer {
   key?: KeyDescription;
@@ -68,8 +61,13 @@ function promised<T>(work: () => Promise<T> | T): Promise<T> {
 }
 
 const ILLEGAL = Symbol("illegal");
-const KEY_FORMATS = new Set(["raw", "spki", "pkcs8"]);
 
+/**
+ * Each method converts its WebIDL arguments (TypeError), then normalizes its
+ * algorithms (NotSupportedError, TypeError): failures so far reject the
+ * returned promise at once. Everything after (usages, key type, key data,
+ * the operation itself) is checked on the host and rejects later.
+ */
 export class SubtleCrypto {
   constructor(token: unknown = undefined) {
     if (token !== ILLEGAL) throw new TypeError("Illegal constructor");
@@ -79,10 +77,12 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 3, "encrypt");
+      const handle = cryptoKey(key, "encrypt", 2);
+      const bytes = copyBytes(data, "data");
       return hostCrypto("encrypt", [
-        algorithmIdentifier(algorithm),
-        cryptoKey(key, "encrypt", 2),
-        copyBytes(data, "data"),
+        normalizeAlgorithm("encrypt", algorithm),
+        handle,
+        bytes,
       ]) as Promise<ArrayBuffer>;
     });
   }
@@ -91,10 +91,12 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 3, "decrypt");
+      const handle = cryptoKey(key, "decrypt", 2);
+      const bytes = copyBytes(data, "data");
       return hostCrypto("decrypt", [
-        algorithmIdentifier(algorithm),
-        cryptoKey(key, "decrypt", 2),
-        copyBytes(data, "data"),
+        normalizeAlgorithm("decrypt", algorithm),
+        handle,
+        bytes,
       ]) as Promise<ArrayBuffer>;
     });
   }
@@ -103,10 +105,12 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 3, "sign");
+      const handle = cryptoKey(key, "sign", 2);
+      const bytes = copyBytes(data, "data");
       return hostCrypto("sign", [
-        algorithmIdentifier(algorithm),
-        cryptoKey(key, "sign", 2),
-        copyBytes(data, "data"),
+        normalizeAlgorithm("sign", algorithm),
+        handle,
+        bytes,
       ]) as Promise<ArrayBuffer>;
     });
   }
@@ -115,12 +119,11 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 4, "verify");
-      return hostCrypto("verify", [
-        algorithmIdentifier(algorithm),
-        cryptoKey(key, "verify", 2),
-        copyBytes(signature, "signature"),
-        copyBytes(data, "data"),
-      ]) as Promise<boolean>;
+      const handle = cryptoKey(key, "verify", 2);
+      const signatureBytes = copyBytes(signature, "signature");
+      const bytes = copyBytes(data, "data");
+      const normalized = normalizeAlgorithm("verify", algorithm);
+      return hostCrypto("verify", [normalized, handle, signatureBytes, bytes]) as Promise<boolean>;
     });
   }
 
@@ -128,10 +131,8 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 2, "digest");
-      return hostCrypto("digest", [
-        algorithmIdentifier(algorithm),
-        copyBytes(data, "data"),
-      ]) as Promise<ArrayBuffer>;
+      const bytes = copyBytes(data, "data");
+      return hostCrypto("digest", [digestAlgorithm(algorithm), bytes]) as Promise<ArrayBuffer>;
     });
   }
 
@@ -139,11 +140,11 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 3, "generateKey");
-      return hostCrypto("generateKey", [
-        algorithmIdentifier(algorithm),
-        Boolean(extractable),
-        keyUsages(usages),
-      ]);
+      const keyExtractable = Boolean(extractable);
+      const keyUsageList = keyUsages(usages);
+      const normalized = normalizeAlgorithm("generateKey", algorithm);
+      checkKeyGenParameters(normalized);
+      return hostCrypto("generateKey", [normalized, keyExtractable, keyUsageList]);
     });
   }
 
@@ -157,12 +158,19 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 5, "deriveKey");
+      const handle = cryptoKey(baseKey, "deriveKey", 2);
+      const keyExtractable = Boolean(extractable);
+      const keyUsageList = keyUsages(usages);
+      const normalized = normalizeAlgorithm("deriveBits", algorithm);
+      const derivedImport = normalizeAlgorithm("importKey", derivedKeyType);
+      const derivedLength = normalizeAlgorithm("get key length", derivedKeyType);
+      const derived = { ...derivedImport, ...derivedLength };
       return hostCrypto("deriveKey", [
-        algorithmIdentifier(algorithm),
-        cryptoKey(baseKey, "deriveKey", 2),
-        algorithmIdentifier(derivedKeyType),
-        Boolean(extractable),
-        keyUsages(usages),
+        normalized,
+        handle,
+        derived,
+        keyExtractable,
+        keyUsageList,
       ]) as Promise<CryptoKey>;
     });
   }
@@ -171,12 +179,10 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 2, "deriveBits");
+      const handle = cryptoKey(baseKey, "deriveBits", 2);
       const bits = length === null ? null : unsignedLong(length);
-      return hostCrypto("deriveBits", [
-        algorithmIdentifier(algorithm),
-        cryptoKey(baseKey, "deriveBits", 2),
-        bits,
-      ]) as Promise<ArrayBuffer>;
+      const normalized = normalizeAlgorithm("deriveBits", algorithm);
+      return hostCrypto("deriveBits", [normalized, handle, bits]) as Promise<ArrayBuffer>;
     });
   }
 
@@ -190,18 +196,21 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 5, "importKey");
-      const keyFormat = domString(format);
+      const formatName = keyFormat(format);
       const material = keyData(data);
-      // The spec's step 2, before the algorithm is normalised: the data's kind must match the format.
+      const keyExtractable = Boolean(extractable);
+      const keyUsageList = keyUsages(usages);
+      // Before the algorithm is normalized: the data's kind must match the format.
       const isJwk = !(material instanceof Uint8Array);
-      if (keyFormat === "jwk" ? !isJwk : isJwk && KEY_FORMATS.has(keyFormat))
-        throw new TypeError(`Key data of the wrong type for the '${keyFormat}' format`);
+      if (formatName === "jwk" ? !isJwk : isJwk)
+        throw new TypeError(`Key data of the wrong type for the '${formatName}' format`);
+      const normalized = normalizeAlgorithm("importKey", algorithm);
       return hostCrypto("importKey", [
-        keyFormat,
+        formatName,
         material,
-        algorithmIdentifier(algorithm),
-        Boolean(extractable),
-        keyUsages(usages),
+        normalized,
+        keyExtractable,
+        keyUsageList,
       ]) as Promise<CryptoKey>;
     });
   }
@@ -210,7 +219,7 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 2, "exportKey");
-      return hostCrypto("exportKey", [domString(format), cryptoKey(key, "exportKey", 2)]);
+      return hostCrypto("exportKey", [keyFormat(format), cryptoKey(key, "exportKey", 2)]);
     });
   }
 
@@ -218,12 +227,11 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 4, "wrapKey");
-      return hostCrypto("wrapKey", [
-        domString(format),
-        cryptoKey(key, "wrapKey", 2),
-        cryptoKey(wrappingKey, "wrapKey", 3),
-        algorithmIdentifier(wrapAlgorithm),
-      ]) as Promise<ArrayBuffer>;
+      const formatName = keyFormat(format);
+      const handle = cryptoKey(key, "wrapKey", 2);
+      const wrappingHandle = cryptoKey(wrappingKey, "wrapKey", 3);
+      const normalized = normalizeWrapAlgorithm("wrapKey", wrapAlgorithm);
+      return hostCrypto("wrapKey", [formatName, handle, wrappingHandle, normalized]) as Promise<ArrayBuffer>;
     });
   }
 
@@ -239,14 +247,21 @@ export class SubtleCrypto {
     const count = arguments.length;
     return promised(() => {
       required(count, 7, "unwrapKey");
+      const formatName = keyFormat(format);
+      const bytes = copyBytes(wrappedKey, "wrappedKey");
+      const handle = cryptoKey(unwrappingKey, "unwrapKey", 3);
+      const keyExtractable = Boolean(extractable);
+      const keyUsageList = keyUsages(usages);
+      const normalized = normalizeWrapAlgorithm("unwrapKey", unwrapAlgorithm);
+      const keyAlgorithm = normalizeAlgorithm("importKey", unwrappedKeyAlgorithm);
       return hostCrypto("unwrapKey", [
-        domString(format),
-        copyBytes(wrappedKey, "wrappedKey"),
-        cryptoKey(unwrappingKey, "unwrapKey", 3),
-        algorithmIdentifier(unwrapAlgorithm),
-        algorithmIdentifier(unwrappedKeyAlgorithm),
-        Boolean(extractable),
-        keyUsages(usages),
+        formatName,
+        bytes,
+        handle,
+        normalized,
+        keyAlgorithm,
+        keyExtractable,
+        keyUsageList,
       ]) as Promise<CryptoKey>;
     });
   }
@@ -265,6 +280,14 @@ export class SubtleCrypto {
   get [Symbol.toStringTag](): string {
     return "SubtleCrypto";
   }
+}
+
+/** digest's algorithm; Cloudflare also offers MD5 there (not as the hash of other algorithms). */
+function digestAlgorithm(algorithm: unknown): Record<string, unknown> {
+  const name =
+    typeof algorithm === "object" && algorithm !== null ? (algorithm as { name?: unknown }).name : algorithm;
+  if (typeof name === "string" && name.toUpperCase() === "MD5") return { name: "MD5" };
+  return normalizeAlgorithm("digest", algorithm);
 }
 
 /** WebIDL `unsigned long` (deriveBits' length): ToNumber, truncated, modulo 2^32. */
