@@ -124,6 +124,22 @@ describe("CryptoHost (host side of SubtleCrypto)", () => {
     expect(long).toMatchObject({ ok: false, value: { name: "NotSupportedError" } });
   });
 
+  it("bounds the key material a request holds on the host, HMAC key lengths included", async () => {
+    const h = host();
+    const material = new Uint8Array(15 * 1024 * 1024);
+    const hmac = { name: "HMAC", hash: "SHA-256" };
+    const results: boolean[] = [];
+    for (let i = 0; i < 5; i++)
+      results.push((await h.call("importKey", ["raw", material, hmac, false, ["sign"]])).ok);
+    expect(results).toEqual([true, true, true, true, false]);
+    const huge = await h.call("generateKey", [
+      { name: "HMAC", hash: "SHA-256", length: 2 ** 31 },
+      false,
+      ["sign"],
+    ]);
+    expect(huge).toMatchObject({ ok: false, value: { name: "OperationError" } });
+  });
+
   it("hashes a digest stream incrementally and closes it on finish", async () => {
     const h = host();
     const started = await h.call("hashStart", ["SHA-1"]);

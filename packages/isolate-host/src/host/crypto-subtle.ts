@@ -60,7 +60,11 @@ const MAX_KEYS = 10_000;
 const MAX_HASHES = 256;
 const MAX_RUNNING = 2;
 const MAX_QUEUED = 10_000;
-const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/** Estimated key material a request may hold on the host (keys live until the request ends). */
+const MAX_KEY_BYTES = 64 * 1024 * 1024;
+/** Least weight of one key: Node's and OpenSSL's bookkeeping. */
+const KEY_OVERHEAD_BYTES = 512;
 
 interface Job {
   id: number;
@@ -135,6 +139,7 @@ function toBytes(buffer: ArrayBuffer): Uint8Array {
 export class CryptoHost {
   readonly #calls: CryptoHostCalls;
   readonly #keys = new Map<number, NodeKey>();
+  #keyBytes = 0;
   readonly #hashes = new Map<number, Hash>();
   readonly #queue: Job[] = [];
   #queuedBytes = 0;
@@ -176,6 +181,7 @@ export class CryptoHost {
     this.#closed = true;
     this.#queue.length = 0;
     this.#keys.clear();
+    this.#keyBytes = 0;
     this.#hashes.clear();
   }
 
@@ -239,7 +245,7 @@ export class CryptoHost {
       method
     ] as (...a: unknown[]) => Promise<unknown>;
     const result = await operation.apply(webcrypto.subtle, args);
-    return this.#encode(result);
+    return this.#encode(result, bytes);
   }
 
   /** Bounds beyond the spec's: expensive sizes a script could use to hold the thread pool. */
@@ -255,6 +261,10 @@ export class CryptoHost {
           `RSA keys larger than ${MAX_RSA_MODULUS_BITS} bits are not supported`,
           "NotSupportedError",
         );
+    }
+    if (method === "generateKey" && name === "HMAC" && typeof params.length === "number") {
+      if (params.length > MAX_OPERATION_BYTES * 8)
+        throw new CryptoFailure("The HMAC key length is too large", "OperationError");
     }
     if ((method === "deriveBits" || method === "deriveKey") && name === "PBKDF2") {
       if (typeof params.iterations === "number" && params.iterations > MAX_PBKDF2_ITERATIONS)
@@ -278,7 +288,8 @@ export class CryptoHost {
     return key;
   }
 
-  #register(key: NodeKey): Record<string, unknown> {
+  /** `inputBytes`: the operation's input, a bound on the material an imported key holds. */
+  #register(key: NodeKey, inputBytes: number): Record<string, unknown> {
     const algorithm = key.algorithm as unknown as Record<string, unknown>;
     if (typeof algorithm.modulusLength === "number" && algorithm.modulusLength > MAX_RSA_IMPORT_BITS)
       throw new CryptoFailure(
@@ -287,6 +298,12 @@ export class CryptoHost {
       );
     if (this.#keys.size >= MAX_KEYS)
       throw new CryptoFailure(`A request may hold at most ${MAX_KEYS} keys`, "OperationError");
+    const lengthBytes = Math.ceil(Number(algorithm.length ?? 0) / 8);
+    const modulusBytes = Math.ceil(Number(algorithm.modulusLength ?? 0) / 8) * 5;
+    const weight = KEY_OVERHEAD_BYTES + Math.max(inputBytes, lengthBytes, modulusBytes);
+    if (this.#keyBytes + weight > MAX_KEY_BYTES)
+      throw new CryptoFailure("The request's keys hold too much key material", "OperationError");
+    this.#keyBytes += weight;
     const handle = this.#nextHandle++;
     this.#keys.set(handle, key);
     return {
@@ -298,15 +315,18 @@ export class CryptoHost {
     };
   }
 
-  #encode(result: unknown): unknown {
-    if (isNodeKey(result)) return { key: this.#register(result) };
+  #encode(result: unknown, inputBytes: number): unknown {
+    if (isNodeKey(result)) return { key: this.#register(result, inputBytes) };
     if (result instanceof ArrayBuffer) return { bytes: toBytes(result) };
     if (typeof result === "boolean") return { boolean: result };
     if (typeof result === "object" && result !== null) {
       const pair = result as { publicKey?: unknown; privateKey?: unknown };
       if (isNodeKey(pair.publicKey) && isNodeKey(pair.privateKey))
         return {
-          pair: { publicKey: this.#register(pair.publicKey), privateKey: this.#register(pair.privateKey) },
+          pair: {
+            publicKey: this.#register(pair.publicKey, inputBytes),
+            privateKey: this.#register(pair.privateKey, inputBytes),
+          },
         };
       // A JsonWebKey from exportKey: plain strings, booleans and arrays of them.
       return { jwk: JSON.parse(JSON.stringify(result)) };
