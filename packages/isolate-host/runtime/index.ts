@@ -8,6 +8,7 @@
 import { atob, btoa } from "./base64.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { Crypto, crypto, cryptoPart } from "./crypto/index.js";
+import { SubtleCrypto } from "./crypto/subtle-core.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
 import { DOMException } from "./dom-exception.js";
 import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
@@ -69,6 +70,7 @@ const eager: Record<string, unknown> = {
   navigator,
   crypto,
   Crypto,
+  SubtleCrypto,
   QuotaExceededError,
   fetch,
   self: globalThis,
@@ -95,7 +97,7 @@ for (const name of [
 for (const name of ["Event", "EventTarget"] as const) {
   defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
 }
-for (const name of ["CryptoKey", "SubtleCrypto"] as const) defineLazyGlobal(name, () => cryptoPart()[name]);
+defineLazyGlobal("CryptoKey", () => cryptoPart().CryptoKey);
 for (const name of ["AbortController", "AbortSignal"] as const)
   defineLazyGlobal(name, () => abortApi()[name]);
 

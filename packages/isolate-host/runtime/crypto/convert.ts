@@ -1,43 +1,13 @@
 /**
  * WebIDL conversions of SubtleCrypto's arguments into plain data for the
- * host: BufferSources copied at call time (a detached buffer reads as no
- * bytes), AlgorithmIdentifier and JsonWebKey dictionaries copied member by
- * member, CryptoKeys replaced by their host handles. Node's WebCrypto on the
- * host then normalises the algorithm as the spec says, so its TypeErrors,
- * NotSupportedErrors and the rest come out in the spec's order.
+ * host: KeyFormat and KeyUsage enums, JsonWebKey dictionaries copied member
+ * by member, CryptoKeys replaced by their host handles. Algorithms are
+ * normalized in ./normalize.ts.
  */
+import { copyBytes, domString, isBufferSource } from "./bytes.js";
 import { keyHandle } from "./key.js";
 
-const detachedGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "detached")?.get;
-const reflectApply = Reflect.apply;
-
-function isDetached(buffer: ArrayBuffer): boolean {
-  return detachedGetter !== undefined && reflectApply(detachedGetter, buffer, []) === true;
-}
-
-export function isBufferSource(value: unknown): value is ArrayBuffer | ArrayBufferView {
-  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
-}
-
-/** "Get a copy of the bytes held by the buffer source". */
-export function copyBytes(value: unknown, what: string): Uint8Array {
-  if (value instanceof ArrayBuffer) {
-    return isDetached(value) ? new Uint8Array(0) : new Uint8Array(value.slice(0));
-  }
-  if (ArrayBuffer.isView(value)) {
-    const buffer = value.buffer;
-    if (!(buffer instanceof ArrayBuffer))
-      throw new TypeError(`${what} must not be backed by a SharedArrayBuffer`);
-    if (isDetached(buffer)) return new Uint8Array(0);
-    return new Uint8Array(buffer, value.byteOffset, value.byteLength).slice();
-  }
-  throw new TypeError(`${what} is not of type '(ArrayBuffer or ArrayBufferView)'`);
-}
-
-/** WebIDL DOMString: ToString, which throws a TypeError for a Symbol. */
-export function domString(value: unknown): string {
-  return `${value as string}`;
-}
+export { copyBytes, domString, isBufferSource, toArrayBuffer } from "./bytes.js";
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return (typeof value === "object" && value !== null) || typeof value === "function";
@@ -122,8 +92,4 @@ export function cryptoKey(value: unknown, method: string, position: number): num
       `Failed to execute '${method}' on 'SubtleCrypto': parameter ${position} is not of type 'CryptoKey'.`,
     );
   return handle;
-}
-
-export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

@@ -1,46 +1,16 @@
 /**
- * `crypto` (the Crypto interface): getRandomValues and randomUUID in the
- * core; SubtleCrypto, CryptoKey and Cloudflare's DigestStream in a part
- * loaded on first use (runtime/lazy/crypto.ts), most requests never touching
- * them.
+ * `crypto` (the Crypto interface): getRandomValues, randomUUID and
+ * `subtle.digest` in the core; the rest of SubtleCrypto, CryptoKey and
+ * Cloudflare's DigestStream in a part loaded on first use
+ * (runtime/lazy/crypto.ts), most requests never touching them.
  */
-import { DOMException } from "../dom-exception.js";
-import { hostStart } from "../host.js";
-import { loadLazy } from "../lazy.js";
-import { webStreams } from "../streams.js";
-import { TextEncoder } from "../text-encoding.js";
-import type { CryptoDeps } from "./deps.js";
-import type { CryptoKey as CryptoKeyClass } from "./key.js";
+import { cryptoPart } from "./part.js";
 import { getRandomValues, randomUUID } from "./random.js";
-import type { SubtleCrypto as SubtleCryptoClass } from "./subtle.js";
-
-export interface CryptoPart {
-  install(deps: CryptoDeps): void;
-  subtle: SubtleCryptoClass;
-  SubtleCrypto: typeof SubtleCryptoClass;
-  CryptoKey: typeof CryptoKeyClass;
-  digestStreamClass(): unknown;
-}
-
-let part: CryptoPart | null = null;
-const utf8 = new TextEncoder();
-
-export function cryptoPart(): CryptoPart {
-  if (part === null) {
-    const loaded = loadLazy<CryptoPart>("crypto");
-    loaded.install({
-      hostStart,
-      DOMException,
-      encodeUtf8: (text) => utf8.encode(text),
-      writableStream: () =>
-        webStreams().WritableStream as unknown as ReturnType<CryptoDeps["writableStream"]>,
-    });
-    part = loaded;
-  }
-  return part;
-}
+import { subtle as coreSubtle, type SubtleCrypto as SubtleCryptoClass } from "./subtle-core.js";
 
 const ILLEGAL = Symbol("illegal");
+
+export { cryptoPart };
 
 export class Crypto {
   constructor(token: unknown = undefined) {
@@ -61,7 +31,7 @@ export class Crypto {
   }
 
   get subtle(): SubtleCryptoClass {
-    return cryptoPart().subtle;
+    return coreSubtle;
   }
 
   /** Cloudflare's `crypto.DigestStream`. */

@@ -266,17 +266,6 @@ export class SubtleCrypto {
     });
   }
 
-  /** Cloudflare's non-standard constant-time comparison of two equally long buffers. */
-  timingSafeEqual(a: unknown, b: unknown): boolean {
-    const left = copyBytes(a, "a");
-    const right = copyBytes(b, "b");
-    if (left.byteLength !== right.byteLength)
-      throw new TypeError("Input buffers must have the same byte length.");
-    let diff = 0;
-    for (let i = 0; i < left.length; i++) diff |= left[i]! ^ right[i]!;
-    return diff === 0;
-  }
-
   get [Symbol.toStringTag](): string {
     return "SubtleCrypto";
   }

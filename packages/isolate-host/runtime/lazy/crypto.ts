@@ -7,4 +7,4 @@
 export { installDeps as install } from "../crypto/deps.js";
 export { digestStreamClass } from "../crypto/digest-stream.js";
 export { CryptoKey } from "../crypto/key.js";
-export { SubtleCrypto, subtle } from "../crypto/subtle.js";
+export { subtle } from "../crypto/subtle.js";
