@@ -4,7 +4,11 @@ import { CRYPTO_LIMITS, inIsolate } from "../test/crypto-script.js";
 import { createIsolateRunner } from "./index.js";
 
 const runner = createIsolateRunner({ maxLimits: CRYPTO_LIMITS });
-afterAll(() => runner.dispose());
+const threaded = createIsolateRunner({ maxLimits: CRYPTO_LIMITS, threads: 1 });
+afterAll(() => {
+  runner.dispose();
+  threaded.dispose();
+});
 
 const KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const IV_HEX = "0f0e0d0c0b0a09080706050403020100";
@@ -251,5 +255,22 @@ describe("SubtleCrypto operations", () => {
         kwNotMultipleOf8: "resolved",
       },
     });
+  });
+
+  it("runs the same when the isolate is on a worker thread", async () => {
+    const result = await inIsolate(
+      threaded,
+      `
+      const { publicKey, privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+      const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, bytes("m"));
+      const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, bytes("hi"));
+      return [await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, signature, bytes("m")),
+        new TextDecoder().decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, key, sealed)),
+        hex(await crypto.subtle.digest("SHA-1", bytes("abc")))];
+    `,
+    );
+    expect(result).toEqual([true, "hi", "a9993e364706816aba3e25717850c26c9cd0d89d"]);
   });
 });
