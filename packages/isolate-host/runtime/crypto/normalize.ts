@@ -72,7 +72,6 @@ const PBKDF2: Dictionary = [
   ["iterations", "unsigned long", true],
   ["salt", "bytes", true],
 ];
-const ED448: Dictionary = [["context", "bytes", false]];
 
 const AES = ["AES-CTR", "AES-CBC", "AES-GCM", "AES-KW"];
 const RSA = ["RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
@@ -93,7 +92,6 @@ const REGISTRY: Record<Operation, Record<string, Dictionary>> = {
     ECDSA: HASHED,
     HMAC: ALGORITHM,
     Ed25519: ALGORITHM,
-    Ed448: ED448,
   },
   verify: {},
   digest: { "SHA-1": ALGORITHM, "SHA-256": ALGORITHM, "SHA-384": ALGORITHM, "SHA-512": ALGORITHM },
@@ -105,8 +103,6 @@ const REGISTRY: Record<Operation, Record<string, Dictionary>> = {
     HMAC: HMAC_PARAMS,
     Ed25519: ALGORITHM,
     X25519: ALGORITHM,
-    Ed448: ALGORITHM,
-    X448: ALGORITHM,
   },
   importKey: {
     ...Object.fromEntries(RSA.map((name) => [name, HASHED])),
@@ -118,10 +114,8 @@ const REGISTRY: Record<Operation, Record<string, Dictionary>> = {
     PBKDF2: ALGORITHM,
     Ed25519: ALGORITHM,
     X25519: ALGORITHM,
-    Ed448: ALGORITHM,
-    X448: ALGORITHM,
   },
-  deriveBits: { ECDH: ECDH_DERIVE, X25519: ECDH_DERIVE, X448: ECDH_DERIVE, HKDF, PBKDF2 },
+  deriveBits: { ECDH: ECDH_DERIVE, X25519: ECDH_DERIVE, HKDF, PBKDF2 },
   "get key length": {
     ...Object.fromEntries(AES.map((name) => [name, AES_KEY_GEN])),
     HMAC: HMAC_PARAMS,
