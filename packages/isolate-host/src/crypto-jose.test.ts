@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { importJWK, jwtVerify } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
@@ -39,7 +40,7 @@ export default {
 
 async function bundle(source: string): Promise<string> {
   const result = await build({
-    stdin: { contents: source, resolveDir: process.cwd(), loader: "js" },
+    stdin: { contents: source, resolveDir: fileURLToPath(new URL("..", import.meta.url)), loader: "js" },
     bundle: true,
     format: "esm",
     platform: "browser",
