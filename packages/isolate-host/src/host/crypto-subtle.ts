@@ -57,6 +57,8 @@ const HASHES: Record<string, string> = {
 };
 
 const MAX_KEYS = 10_000;
+/** What a refused operation is charged. */
+const MIN_CHARGE_MS = 0.02;
 const MAX_HASHES = 256;
 const MAX_RUNNING = 2;
 const MAX_QUEUED = 10_000;
@@ -232,19 +234,26 @@ export class CryptoHost {
         ),
       };
     }
-    this.#calls.charge(
-      estimateMs(
-        method,
-        algorithm,
-        bytes,
-        keyFacts(isNodeKey(primaryKey) ? primaryKey : undefined),
-        lengthBits,
-      ),
+    const estimate = estimateMs(
+      method,
+      algorithm,
+      bytes,
+      keyFacts(isNodeKey(primaryKey) ? primaryKey : undefined),
+      lengthBits,
     );
     const operation = (webcrypto.subtle as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
       method
     ] as (...a: unknown[]) => Promise<unknown>;
-    const result = await operation.apply(webcrypto.subtle, args);
+    let result: unknown;
+    try {
+      result = await operation.apply(webcrypto.subtle, args);
+    } catch (err) {
+      // A key generation refused (bad usages) never did the work its estimate is made of; other
+      // operations may fail after it (a tag mismatch after decrypting 16 MiB) and pay in full.
+      this.#calls.charge(method === "generateKey" ? MIN_CHARGE_MS : estimate);
+      throw err;
+    }
+    this.#calls.charge(estimate);
     return this.#encode(result, bytes);
   }
 
