@@ -57,6 +57,17 @@ describe("CryptoHost (host side of SubtleCrypto)", () => {
     expect(h.charged()).toBeGreaterThan(0);
   });
 
+  it("charges an RSA key generation refused for its usages next to nothing", async () => {
+    const h = host();
+    const refused = await h.call("generateKey", [
+      { name: "RSA-OAEP", modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign"],
+    ]);
+    expect(refused).toMatchObject({ ok: false, value: { name: "SyntaxError" } });
+    expect(h.charged()).toBeLessThan(1);
+  });
+
   it("refuses handles it never issued, and forgets every key when the request ends", async () => {
     const h = host();
     await h.call("generateKey", AES);
