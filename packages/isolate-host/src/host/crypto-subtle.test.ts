@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expensiveCryptoRunning } from "./crypto-slots.js";
 import { CryptoHost } from "./crypto-subtle.js";
 
 type Answer = { ok: boolean; value: unknown };
@@ -66,6 +67,25 @@ describe("CryptoHost (host side of SubtleCrypto)", () => {
     ]);
     expect(refused).toMatchObject({ ok: false, value: { name: "SyntaxError" } });
     expect(h.charged()).toBeLessThan(1);
+  });
+
+  it("runs at most two expensive operations at once across all requests, and completes the others after", async () => {
+    const rsa = [
+      {
+        name: "RSASSA-PKCS1-v1_5",
+        modulusLength: 2048,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: "SHA-256",
+      },
+      false,
+      ["sign", "verify"],
+    ];
+    const requests = [host(), host(), host()];
+    const calls = requests.flatMap((h) => [h.call("generateKey", rsa), h.call("generateKey", rsa)]);
+    expect(expensiveCryptoRunning()).toBe(2);
+    const answers = await Promise.all(calls);
+    expect(answers.every((a) => a.ok)).toBe(true);
+    expect(expensiveCryptoRunning()).toBe(0);
   });
 
   it("refuses handles it never issued, and forgets every key when the request ends", async () => {

@@ -10,6 +10,7 @@ import {
   MAX_RSA_MODULUS_BITS,
   pbkdf2Work,
 } from "./crypto-cost.js";
+import { EXPENSIVE_MS, expensiveSlots } from "./crypto-slots.js";
 
 /**
  * Host side of `runtime/crypto/subtle.ts`: SubtleCrypto's operations run by
@@ -73,6 +74,12 @@ interface Job {
   method: string;
   args: unknown[];
   bytes: number;
+}
+
+function isExpensive(job: Job): boolean {
+  if (job.method !== "generateKey" && job.method !== "deriveBits" && job.method !== "deriveKey") return false;
+  const lengthBits = derivedBits(job.method, job.args);
+  return estimateMs(job.method, job.args[0], 0, undefined, lengthBits) > EXPENSIVE_MS;
 }
 
 /** An error the isolate turns back into a DOMException (or TypeError) of the same name. */
@@ -181,6 +188,7 @@ export class CryptoHost {
   /** Drops the request's keys, hashes and pending operations. */
   close(): void {
     this.#closed = true;
+    expensiveSlots.forget(this.#wake);
     this.#queue.length = 0;
     this.#keys.clear();
     this.#keyBytes = 0;
@@ -189,15 +197,21 @@ export class CryptoHost {
 
   #pump(): void {
     while (!this.#closed && this.#running < MAX_RUNNING && this.#queue.length > 0) {
-      const job = this.#queue.shift() as Job;
-      this.#queuedBytes -= job.bytes;
+      const next = this.#queue[0] as Job;
+      const expensive = isExpensive(next);
+      if (expensive && !expensiveSlots.take(this.#wake)) return;
+      this.#queue.shift();
+      this.#queuedBytes -= next.bytes;
       this.#running++;
-      this.#run(job).finally(() => {
+      this.#run(next).finally(() => {
         this.#running--;
+        if (expensive) expensiveSlots.release();
         this.#pump();
       });
     }
   }
+
+  readonly #wake = (): void => this.#pump();
 
   async #run(job: Job): Promise<void> {
     let ok = true;
