@@ -8,7 +8,8 @@
 import { atob, btoa } from "./base64.js";
 import { bodyFamily } from "./body-family.js";
 import { console, type LogSink, setLogSink } from "./console.js";
-import { CryptoKey, crypto } from "./crypto.js";
+import { Crypto, crypto, cryptoPart } from "./crypto/index.js";
+import { SubtleCrypto } from "./crypto/subtle-core.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
 import { DOMException } from "./dom-exception.js";
 import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
@@ -18,6 +19,7 @@ import { complete, type HostCall, type HostPost, setHost } from "./host.js";
 import { type LazyLoad, setLazyLoader } from "./lazy.js";
 import { moduleEvaluating, whenEvaluated } from "./module-evaluation.js";
 import { navigator, performance } from "./performance.js";
+import { QuotaExceededError } from "./quota-exceeded-error.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { webStreams } from "./streams.js";
@@ -72,7 +74,9 @@ const eager: Record<string, unknown> = {
   performance,
   navigator,
   crypto,
-  CryptoKey,
+  Crypto,
+  SubtleCrypto,
+  QuotaExceededError,
   fetch,
   self: globalThis,
 };
@@ -99,6 +103,7 @@ for (const name of ["Blob", "File", "FormData"] as const) defineLazyGlobal(name,
 for (const name of ["Event", "EventTarget"] as const) {
   defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
 }
+defineLazyGlobal("CryptoKey", () => cryptoPart().CryptoKey);
 for (const name of ["AbortController", "AbortSignal"] as const)
   defineLazyGlobal(name, () => abortApi()[name]);
 

@@ -96,9 +96,11 @@ await writeFile(`${root}runtime-dist/runtime.js`, core.outputFiles[0].text);
  * its entry's exports, so the host hands them to the runtime without a global.
  */
 const LAZY_GLOBAL = "__edgeLazyExports";
-for (const name of ["url", "streams", "body"]) {
+for (const name of ["url", "streams", "body", "crypto"]) {
   const lazy = await build({
     ...common,
+    // The crypto part takes the core's TextEncoder through its install() instead.
+    inject: name === "crypto" ? [] : common.inject,
     entryPoints: [`runtime/lazy/${name}.ts`],
     format: "iife",
     globalName: LAZY_GLOBAL,

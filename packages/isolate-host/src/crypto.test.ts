@@ -16,23 +16,43 @@ async function evaluate(body: string): Promise<unknown> {
 }
 
 describe("crypto", () => {
-  it("getRandomValues fills integer arrays, refuses float arrays and more than 65536 bytes", async () => {
+  it("getRandomValues fills integer arrays in place and returns them; floats and DataView are TypeMismatchError, over 65536 bytes QuotaExceededError", async () => {
     const result = (await evaluate(`
       const a = crypto.getRandomValues(new Uint8Array(32));
-      const b = crypto.getRandomValues(new Uint32Array(4));
-      const errors = [];
-      for (const f of [() => crypto.getRandomValues(new Float64Array(1)), () => crypto.getRandomValues(new Uint8Array(65537))]) {
-        try { f(); errors.push("accepted"); } catch (e) { errors.push(e.name); }
-      }
-      return { a: hex(a), distinct: hex(a) !== hex(crypto.getRandomValues(new Uint8Array(32))), b: b.length, errors,
+      const errorOf = (f) => { try { f(); return "accepted"; } catch (e) {
+        return [e.constructor.name, e.name, e.code, e instanceof DOMException, e.quota ?? null, e.requested ?? null].join(" "); } };
+      class Sub extends Int32Array {}
+      const same = new BigUint64Array(4);
+      const integerTypes = [Int8Array, Int16Array, Int32Array, BigInt64Array, Uint8Array, Uint8ClampedArray, Uint16Array, Uint32Array, BigUint64Array];
+      return { a: hex(a), distinct: hex(a) !== hex(crypto.getRandomValues(new Uint8Array(32))),
+        same: crypto.getRandomValues(same) === same, sub: crypto.getRandomValues(new Sub(256)) instanceof Sub,
+        empty: crypto.getRandomValues(new Uint16Array(0)).length,
+        maxima: integerTypes.map((T) => crypto.getRandomValues(new T(65536 / T.BYTES_PER_ELEMENT)).length * T.BYTES_PER_ELEMENT),
+        overMaxima: integerTypes.map((T) => errorOf(() => crypto.getRandomValues(new T(65536 / T.BYTES_PER_ELEMENT + 1)))),
+        float32: errorOf(() => crypto.getRandomValues(new Float32Array(6))),
+        float64TooLong: errorOf(() => crypto.getRandomValues(new Float64Array(65536 / 8 + 1))),
+        dataView: errorOf(() => crypto.getRandomValues(new DataView(new ArrayBuffer(6)))),
+        notAView: errorOf(() => crypto.getRandomValues([1, 2, 3])),
+        noArgument: errorOf(() => crypto.getRandomValues()),
+        quotaClass: typeof QuotaExceededError === "function" && new QuotaExceededError("m", { quota: 1, requested: 2 }).requested,
         big: crypto.getRandomValues(new Uint8Array(65536)).some((x) => x !== 0) };
-    `)) as { a: string; distinct: boolean; b: number; errors: string[]; big: boolean };
+    `)) as { a: string } & Record<string, unknown>;
     expect(result.a).toMatch(/^[0-9a-f]{64}$/);
+    const quota = "QuotaExceededError QuotaExceededError 22 true  ";
     expect(result).toMatchObject({
       distinct: true,
-      b: 4,
+      same: true,
+      sub: true,
+      empty: 0,
+      maxima: Array(9).fill(65536),
+      overMaxima: Array(9).fill(quota),
+      float32: "DOMException TypeMismatchError 17 true  ",
+      float64TooLong: "DOMException TypeMismatchError 17 true  ",
+      dataView: "DOMException TypeMismatchError 17 true  ",
+      notAView: "TypeError TypeError  false  ",
+      noArgument: "TypeError TypeError  false  ",
+      quotaClass: 2,
       big: true,
-      errors: ["TypeMismatchError", "QuotaExceededError"],
     });
   });
 
@@ -43,16 +63,16 @@ describe("crypto", () => {
     expect(new Set(ids).size).toBe(20);
   });
 
-  it("subtle.digest matches node:crypto for SHA-1, SHA-256, SHA-384 and SHA-512", async () => {
+  it("subtle.digest matches node:crypto for SHA-1, SHA-256, SHA-384, SHA-512 and Cloudflare's MD5", async () => {
     const result = await evaluate(`
       const data = new TextEncoder().encode("The quick brown fox");
       const out = {};
       for (const name of ["SHA-1", "SHA-256", "sha-384", { name: "SHA-512" }]) {
         out[typeof name === "string" ? name.toUpperCase() : name.name] = hex(await crypto.subtle.digest(name, data));
       }
-      let md5 = "accepted";
-      try { await crypto.subtle.digest("MD5", data); } catch (e) { md5 = e.name; }
-      return { ...out, md5 };
+      let sha3 = "accepted";
+      try { await crypto.subtle.digest("SHA3-256", data); } catch (e) { sha3 = e.name; }
+      return { ...out, md5: hex(await crypto.subtle.digest("md5", data)), sha3 };
     `);
     const expected = (alg: string) => createHash(alg).update("The quick brown fox").digest("hex");
     expect(result).toEqual({
@@ -60,7 +80,8 @@ describe("crypto", () => {
       "SHA-256": expected("sha256"),
       "SHA-384": expected("sha384"),
       "SHA-512": expected("sha512"),
-      md5: "NotSupportedError",
+      md5: expected("md5"),
+      sha3: "NotSupportedError",
     });
   });
 
@@ -94,5 +115,55 @@ describe("crypto", () => {
       usageRefused: "InvalidAccessError",
       isKey: true,
     });
+  });
+
+  it("crypto.DigestStream hashes every chunk written and resolves digest when closed", async () => {
+    const result = await evaluate(`
+      const stream = new crypto.DigestStream("SHA-256");
+      const writer = stream.getWriter();
+      await writer.write(new TextEncoder().encode("The quick "));
+      await writer.write(new TextEncoder().encode("brown fox").buffer);
+      await writer.write("!");
+      await writer.close();
+      const piped = new crypto.DigestStream({ name: "SHA-512" });
+      await new Response("piped body").body.pipeTo(piped);
+      let bad = "accepted";
+      try { new crypto.DigestStream("MD4"); } catch (e) { bad = e.name; }
+      return { sha256: hex(await stream.digest), sha512: hex(await piped.digest), bad, isWritable: stream instanceof WritableStream };
+    `);
+    expect(result).toEqual({
+      sha256: createHash("sha256").update("The quick brown fox!").digest("hex"),
+      sha512: createHash("sha512").update("piped body").digest("hex"),
+      bad: "NotSupportedError",
+      isWritable: true,
+    });
+  });
+
+  it("reads input buffers when called: later changes do not count and a detached buffer is empty", async () => {
+    const result = await evaluate(`
+      const data = new TextEncoder().encode("abc");
+      const pending = crypto.subtle.digest("SHA-256", data);
+      data.fill(0);
+      const buffer = new Uint8Array([1, 2, 3]).buffer;
+      const view = new Uint8Array(buffer, 1);
+      buffer.transfer();
+      return { changed: hex(await pending), detached: hex(await crypto.subtle.digest("SHA-256", buffer)),
+        detachedView: hex(await crypto.subtle.digest("SHA-256", view)) };
+    `);
+    expect(result).toEqual({
+      changed: createHash("sha256").update("abc").digest("hex"),
+      detached: createHash("sha256").digest("hex"),
+      detachedView: createHash("sha256").digest("hex"),
+    });
+  });
+
+  it("subtle.timingSafeEqual compares equal-length buffers and refuses different lengths", async () => {
+    const result = await evaluate(`
+      const t = crypto.subtle.timingSafeEqual;
+      let different = "accepted";
+      try { t(new Uint8Array(2), new Uint8Array(3)); } catch (e) { different = e.name; }
+      return [t(new Uint8Array([1, 2]), new Uint16Array([0x0201]).buffer), t(new Uint8Array([1, 2]), new Uint8Array([1, 3])), different];
+    `);
+    expect(result).toEqual([true, false, "TypeError"]);
   });
 });

@@ -1,5 +1,6 @@
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import { CryptoHost } from "./host/crypto-subtle.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
 import type { LogCollector } from "./log-collector.js";
@@ -32,6 +33,7 @@ export class HostBridge {
   /** Messages of limit failures handed to the script, to recognise them if uncaught. */
   readonly limitFailures = new Map<string, "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE">();
   readonly #opContext: HostOpContext;
+  readonly #crypto: CryptoHost;
   #closed = false;
 
   constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
@@ -39,6 +41,7 @@ export class HostBridge {
     this.#fetch = fetch;
     this.#calls = calls;
     this.#opContext = { charge: (ms) => calls.charge(ms) };
+    this.#crypto = new CryptoHost({ charge: (ms) => calls.charge(ms), complete: calls.complete });
   }
 
   get subrequests(): number {
@@ -77,6 +80,9 @@ export class HostBridge {
         this.#startFetch(a, b);
         this.#calls.waiting();
         return;
+      case "crypto":
+        this.#crypto.start(a, b);
+        return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();
         return;
@@ -87,6 +93,7 @@ export class HostBridge {
 
   close(): void {
     this.#closed = true;
+    this.#crypto.close();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const controller of this.#subrequests.values()) controller.abort();

@@ -11,7 +11,7 @@ const DIST = new URL("../runtime-dist/", import.meta.url);
 export const RUNTIME_FILENAME = "edge-runtime.js";
 
 /** The lazily loaded parts, by the name runtime/lazy.ts asks for. */
-export const LAZY_PARTS = ["url", "streams", "body"] as const;
+export const LAZY_PARTS = ["url", "streams", "body", "crypto"] as const;
 export type LazyPart = (typeof LAZY_PARTS)[number];
 
 export interface RuntimeBundle {
@@ -28,6 +28,7 @@ export function readRuntimeBundle(): RuntimeBundle {
       url: readDist("lazy-url.js"),
       streams: readDist("lazy-streams.js"),
       body: readDist("lazy-body.js"),
+      crypto: readDist("lazy-crypto.js"),
     },
   };
   return cached;

@@ -1,30 +1,19 @@
-import { createHash, createHmac, randomFillSync } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 import type { HostOp, HostOpContext } from "./op.js";
 
-/** Host side of `runtime/crypto.ts`: randomness, digests and HMAC (node:crypto). */
+/**
+ * Synchronous host side of `runtime/crypto/`: random bytes and
+ * `crypto.subtle.digest` (node:crypto), answered while the isolate waits.
+ * The rest of SubtleCrypto is asynchronous and lives in ./crypto-subtle.ts.
+ */
 
-const HASHES = new Set(["sha1", "sha256", "sha384", "sha512"]);
+const HASHES = new Set(["sha1", "sha256", "sha384", "sha512", "md5"]);
 const MAX_RANDOM_BYTES = 65_536;
 /** Largest input hashed per call: hashing runs on the host's event loop, so it is kept short. */
 export const MAX_DIGEST_BYTES = 16 * 1024 * 1024;
 /** Host hashing cost estimate: a small fixed part plus about 2 ms per MB (SHA-512 and SHA-256 speeds on a modest core). */
 const HASH_BASE_MS = 0.005;
 const HASH_MS_PER_BYTE = 2 / (1024 * 1024);
-
-function bytesArg(value: unknown, what: string): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be bytes`);
-  if (value.byteLength > MAX_DIGEST_BYTES) {
-    throw new RangeError(
-      `${what} is larger than the ${MAX_DIGEST_BYTES}-byte limit for one crypto operation`,
-    );
-  }
-  return value;
-}
-
-function hashArg(value: unknown): string {
-  if (typeof value !== "string" || !HASHES.has(value)) throw new TypeError("Unsupported hash");
-  return value;
-}
 
 /**
  * Hashing runs on the host thread, outside the isolate's CPU clock, so its
@@ -43,17 +32,12 @@ const random: HostOp = (_ctx, a) => {
 };
 
 const digest: HostOp = (ctx, a, b) => {
-  const hash = hashArg(a);
-  const data = bytesArg(b, "data");
-  chargeHashing(ctx, data.byteLength);
-  return new Uint8Array(createHash(hash).update(data).digest());
+  if (typeof a !== "string" || !HASHES.has(a)) throw new TypeError("Unsupported hash");
+  if (!(b instanceof Uint8Array)) throw new TypeError("data must be bytes");
+  if (b.byteLength > MAX_DIGEST_BYTES)
+    throw new RangeError(`data is larger than the ${MAX_DIGEST_BYTES}-byte limit for one crypto operation`);
+  chargeHashing(ctx, b.byteLength);
+  return new Uint8Array(createHash(a).update(b).digest());
 };
 
-const hmac: HostOp = (ctx, a, b, c) => {
-  const hash = hashArg(a);
-  const data = bytesArg(c, "data");
-  chargeHashing(ctx, data.byteLength);
-  return new Uint8Array(createHmac(hash, bytesArg(b, "key")).update(data).digest());
-};
-
-export const cryptoOps = { random, digest, hmac } satisfies Record<string, HostOp>;
+export const cryptoOps = { random, digest } satisfies Record<string, HostOp>;
