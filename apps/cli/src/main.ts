@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createInterface } from "node:readline";
 import { run } from "./cli.js";
 import type { Io } from "./io.js";
 
@@ -23,6 +24,22 @@ const io: Io = {
   env: process.env,
   cwd: process.cwd(),
   interrupted,
+  readLine: (prompt) =>
+    new Promise((resolve) => {
+      const rl = createInterface({
+        input: process.stdin,
+        output: process.stdin.isTTY ? process.stderr : undefined,
+      });
+      let answered = false;
+      rl.question(process.stdin.isTTY ? prompt : "", (line) => {
+        answered = true;
+        rl.close();
+        resolve(line);
+      });
+      rl.on("close", () => {
+        if (!answered) resolve("");
+      });
+    }),
 };
 
 const code = await run(process.argv.slice(2), io);
