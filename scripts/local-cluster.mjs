@@ -44,8 +44,18 @@ let stopping = false;
 function say(level, msg, fields = {}) {
   const record = { level: { info: 30, warn: 40, error: 50 }[level], time: Date.now(), msg, ...fields };
   process.stdout.write(
-    `${jsonOut ? JSON.stringify({ ...record, service: "cluster" }) : formatRecord(record, { name: "cluster", color, nameWidth })}\n`,
+    `${jsonOut ? JSON.stringify({ process: "cluster", ...record }) : formatRecord(record, { name: "cluster", color, nameWidth })}\n`,
   );
+}
+
+/** A child's JSON line with the process's name added (`process`), for tools reading EDGE_LOG_FORMAT=json. */
+function tagged(line, name) {
+  if (!line.startsWith("{")) return JSON.stringify({ level: 30, time: Date.now(), process: name, msg: line });
+  try {
+    return JSON.stringify({ process: name, ...JSON.parse(line) });
+  } catch {
+    return line;
+  }
 }
 
 /** Starts (or restarts) one supervised process; resolves once it logs `readyMsg` (at once without one). */
@@ -66,12 +76,13 @@ function launch(service, readyMsg) {
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on("line", (line) => {
       process.stdout.write(
-        `${jsonOut ? line : formatLogLine(line, { name: service.name, color, nameWidth })}\n`,
+        `${jsonOut ? tagged(line, service.name) : formatLogLine(line, { name: service.name, color, nameWidth })}\n`,
       );
       if (readyMsg && line.includes(`"msg":"${readyMsg}"`)) ready();
     });
   }
   if (!readyMsg) ready();
+  say("info", `${service.name} started`, { pid: child.pid });
   child.on("error", (err) => say("error", `${service.name} could not be started`, { err: err.message }));
   child.on("exit", (code, signal) => {
     ready();
@@ -171,7 +182,7 @@ if (!stopping) {
     "",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
-  say("info", "local cluster ready", { processes: services.size });
+  say("info", "local cluster ready", { processes: services.size, pid: process.pid });
 }
 
 /** Stops every process: SIGTERM, then SIGKILL for what is left after the grace period. */
