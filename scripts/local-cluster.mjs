@@ -147,6 +147,8 @@ const popsReady = pops.map((p) =>
       EDGE_HTTP_HOST: "127.0.0.1",
       EDGE_HTTP_PORT: String(p.port),
       EDGE_CONTROL_PLANE: grpcAddress,
+      // A restarted control plane is on the same machine: reconnect within 2 s, not the default 30 s.
+      EDGE_RECONNECT_MAX_MS: env.EDGE_RECONNECT_MAX_MS ?? "2000",
       EDGE_CACHE_DIR: join(dataDir, "edge-cache", `${p.pop}-1`),
     },
     "edge node listening",
