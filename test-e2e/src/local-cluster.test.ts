@@ -24,7 +24,8 @@ describe("the local cluster's supervisor", () => {
   let cluster: LocalCluster;
   beforeAll(async () => {
     cluster = await LocalCluster.start({ viaNpm: true });
-  });
+    // `npm start` builds first (turbo: cached, but slow on a busy machine).
+  }, 180_000);
   afterAll(async () => {
     await cluster?.stop();
   });

@@ -78,7 +78,7 @@ describe("the README's shell blocks", () => {
       EDGE_FRA_PORT: String(cluster.ports.pops.fra),
       EDGE_ROUTER_URL: `http://localhost:${cluster.ports.router}`,
     };
-  });
+  }, 150_000);
   afterAll(async () => {
     await cluster?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
