@@ -5,7 +5,7 @@
 // keep running. Ctrl-C (SIGINT) or SIGTERM stops everything within seconds.
 // Run through `npm start` / `./edge start`, which build first. Output: one
 // readable line per log record, the process name first (EDGE_LOG_FORMAT=json:
-// the children's JSON lines as they are, for tools).
+// the children's JSON lines, each with its `process`, for tools).
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -32,7 +32,7 @@ const color = wantsColor(process.stdout);
 const nameWidth = "control-plane".length;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
-/** A process that ran this long before exiting is restarted at once (its backoff starts over). */
+/** A process that ran this long before exiting is restarted after the shortest delay again. */
 const STABLE_MS = 30_000;
 
 mkdirSync(dataDir, { recursive: true });
