@@ -39,6 +39,7 @@ mkdirSync(dataDir, { recursive: true });
 /** @type {Map<string, { name: string, args: string[], env: Record<string,string>, child: import("node:child_process").ChildProcess | null, restarts: number, startedAt: number, timer: NodeJS.Timeout | null }>} */
 const services = new Map();
 let stopping = false;
+let stoppingAt = 0;
 
 /** The launcher's own lines, in the same format as its children's. */
 function say(level, msg, fields = {}) {
@@ -190,10 +191,13 @@ if (!stopping) {
 /** Stops every process: SIGTERM, then SIGKILL for what is left after the grace period. */
 function stop(signal) {
   if (stopping) {
+    // A terminal's Ctrl-C reaches npm and this process at once, and npm forwards it: one press, two signals.
+    if (Date.now() - stoppingAt < 1_000) return;
     say("warn", "second signal: killing every process now");
     process.exit(1);
   }
   stopping = true;
+  stoppingAt = Date.now();
   say("info", `${signal}: stopping the local cluster`, { graceMs });
   const running = [];
   for (const service of services.values()) {
