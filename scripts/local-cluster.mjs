@@ -118,6 +118,8 @@ function supervise(name, args, childEnv, readyMsg) {
 
 process.on("SIGINT", () => stop("SIGINT"));
 process.on("SIGTERM", () => stop("SIGTERM"));
+// A closed terminal: the children are in their own process group and would not hear of it.
+process.on("SIGHUP", () => stop("SIGHUP"));
 // Whatever ends the launcher, its children do not outlive it.
 process.on("exit", () => {
   for (const { child } of services.values()) if (child && child.exitCode === null) child.kill("SIGKILL");

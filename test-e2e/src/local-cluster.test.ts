@@ -103,3 +103,21 @@ describe("the local cluster's supervisor", () => {
     );
   });
 });
+
+describe("the local cluster's launcher", () => {
+  it("stops every process it started when its terminal closes (SIGHUP)", async () => {
+    const cluster = await LocalCluster.start();
+    try {
+      const running = [...new Set(cluster.allPids())].filter(isAlive);
+      expect(running.length).toBeGreaterThanOrEqual(6);
+      cluster.signal("SIGHUP");
+      await eventually(
+        async () => running.every((pid) => !isAlive(pid)),
+        "every cluster process is gone",
+        15_000,
+      );
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+});
