@@ -11,6 +11,10 @@ async function checkAccess(api: ApiClient): Promise<{ scripts: number }> {
   return { scripts: scripts.length };
 }
 
+function scriptCount(n: number): string {
+  return n === 1 ? "1 script" : `${n} scripts`;
+}
+
 /** "dev-…(15 characters)": enough to tell tokens apart, not enough to use one. */
 export function maskToken(token: string): string {
   return `${token.slice(0, Math.min(4, Math.floor(token.length / 4)))}…(${token.length} characters)`;
@@ -49,7 +53,7 @@ export const loginCommand: Command = {
       io.out(json({ apiUrl: config.apiUrl, configFile: path, scripts: access.scripts }));
       return EXIT.OK;
     }
-    io.out(`logged in to ${config.apiUrl} (${access.scripts} scripts); saved in ${path}\n`);
+    io.out(`logged in to ${config.apiUrl} (${scriptCount(access.scripts)}); saved in ${path}\n`);
     if (io.env.EDGE_API_URL || io.env.EDGE_API_TOKEN)
       io.err("note: EDGE_API_URL / EDGE_API_TOKEN are set in this shell and take precedence over the file\n");
     return EXIT.OK;
@@ -92,7 +96,7 @@ export const whoamiCommand: Command = {
       io.out(`api     ${config.apiUrl}  (from ${config.source.apiUrl})\n`);
       io.out(`token   ${token}  (from ${config.source.token})\n`);
       io.out(`router  ${config.routerUrl}\n`);
-      if (access.ok) io.out(`access  admin: the API accepts this token (${access.scripts} scripts)\n`);
+      if (access.ok) io.out(`access  admin: the API accepts this token (${scriptCount(access.scripts)})\n`);
     }
     if (!access.ok) throw access.error;
     return EXIT.OK;
