@@ -23,6 +23,9 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
+  restart?: string;
+  stop_grace_period?: string;
+  healthcheck?: { test: string[]; interval: string };
 }
 const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
@@ -45,6 +48,20 @@ describe("deploy/compose", () => {
       expect(lat).toBeLessThanOrEqual(90);
       expect(lon).toBeGreaterThanOrEqual(-180);
       expect(lon).toBeLessThanOrEqual(180);
+    }
+  });
+
+  it("restarts every service that exits unexpectedly, checks its health, and lets it drain before SIGKILL", () => {
+    const apps = [...controlPlanes, ...edgeNodes, ["router", router] as const];
+    for (const [name, s] of [...apps, ["redis", services.redis as Service] as const]) {
+      expect(s.restart, name).toBe("unless-stopped");
+      expect(s.healthcheck?.test[0], name).toBe("CMD");
+    }
+    for (const [name, s] of apps) {
+      const graceMs = Number(s.environment?.EDGE_SHUTDOWN_GRACE_MS);
+      const stopSeconds = Number(s.stop_grace_period?.replace(/s$/, ""));
+      expect(graceMs, name).toBeGreaterThan(0);
+      expect(stopSeconds * 1000, name).toBeGreaterThan(graceMs);
     }
   });
 

@@ -79,7 +79,16 @@ describe("edgectl against a real local cluster", () => {
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^deployed chatty v1 \(sha256 [0-9a-f]{12}\)\n/);
-    expect(res.stdout.trimEnd().split("\n").at(-1)).toBe("3/3 PoPs on v1");
+    // The rollout's last line, then where the script answers: each PoP, and the router.
+    const lines = res.stdout.trimEnd().split("\n");
+    expect(lines.at(-5)).toBe("3/3 PoPs on v1");
+    for (const node of nodes) {
+      const port = new URL(node.base).port;
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^  ${node.pop}\\s+http://chatty\\.localhost:${port}/$`)),
+      );
+    }
+    expect(lines.at(-1)).toMatch(/^ {2}router\s+http:\/\/chatty\.localhost:8000\/ {2}\(nearest PoP\)$/);
     for (const node of nodes) {
       const answer = await hit(node, "chatty");
       expect(answer).toMatchObject({ status: 200, version: "1" });

@@ -19,6 +19,21 @@ export class ApiClient {
     return this.config.apiUrl;
   }
 
+  /** The router's entry URL, where deploy shows a script is reachable. */
+  get routerUrl(): string {
+    return this.config.routerUrl;
+  }
+
+  /** The admin token (whoami shows it masked). */
+  get token(): string {
+    return this.config.token;
+  }
+
+  /** Where the URL and token came from (flag, variable, config file, default). */
+  get source(): ApiConfig["source"] {
+    return this.config.source;
+  }
+
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, options, "application/json");
     const text = await res.text();

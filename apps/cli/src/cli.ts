@@ -1,8 +1,11 @@
 import { parseArgs } from "node:util";
 import { ApiClient } from "./api-client.js";
 import type { Command } from "./command.js";
+import { completionCommand } from "./commands/completion.js";
 import { deployCommand } from "./commands/deploy.js";
 import { devCommand } from "./commands/dev.js";
+import { initCommand } from "./commands/init.js";
+import { loginCommand, whoamiCommand } from "./commands/login.js";
 import { logsCommand } from "./commands/logs.js";
 import { metricsCommand } from "./commands/metrics.js";
 import { nodesCommand } from "./commands/nodes.js";
@@ -12,10 +15,12 @@ import { deleteCommand, listCommand, versionsCommand } from "./commands/scripts.
 import { tailCommand } from "./commands/tail.js";
 import { resolveApiConfig } from "./config.js";
 import { CliError, EXIT, usage } from "./errors.js";
+import { EXAMPLES } from "./examples.js";
 import type { Io } from "./io.js";
 
 /** Every command, in the order `edgectl --help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  initCommand,
   deployCommand,
   listCommand,
   versionsCommand,
@@ -27,6 +32,9 @@ export const COMMANDS: readonly Command[] = [
   metricsCommand,
   routeCommand,
   devCommand,
+  loginCommand,
+  whoamiCommand,
+  completionCommand(() => COMMANDS),
 ];
 
 const GLOBAL_OPTIONS = {
@@ -119,7 +127,9 @@ function overview(): string {
     "  --json            machine-readable output on stdout",
     "  --api-url <url>   control plane API (else EDGE_API_URL, the config file, http://127.0.0.1:8080)",
     "  --token <token>   admin token (else EDGE_API_TOKEN, the config file)",
+    "  -h, --help        help for a command, with examples: edgectl <command> --help",
     'config file: $EDGECTL_CONFIG or ~/.config/edgectl/config.json: { "apiUrl": "...", "token": "..." }',
+    "             (edgectl login writes it, mode 0600); EDGE_ROUTER_URL: the router, for deploy's URLs",
     "exit codes: 0 ok, 1 failure, 2 usage or config, 3 not found, 4 rejected by the API,",
     "            5 unauthorized, 6 API unreachable, 7 rollout incomplete",
     "",
@@ -127,5 +137,14 @@ function overview(): string {
 }
 
 function commandHelp(command: Command): string {
-  return [`usage: edgectl ${command.usage}`, "", command.summary, "", ...(command.help ?? []), ""].join("\n");
+  const examples = EXAMPLES[command.name] ?? [];
+  return [
+    `usage: edgectl ${command.usage}`,
+    "",
+    command.summary,
+    "",
+    ...(command.help ?? []),
+    ...(examples.length ? ["", "examples:", ...examples.map((e) => `  ${e}`)] : []),
+    "",
+  ].join("\n");
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { CliError, EXIT, usage } from "./errors.js";
 
@@ -8,6 +8,8 @@ import { CliError, EXIT, usage } from "./errors.js";
 export interface ApiConfig {
   apiUrl: string;
   token: string;
+  /** The router's entry (`EDGE_ROUTER_URL`, the file's `routerUrl`, else the local cluster's): deploy prints script URLs on it. */
+  routerUrl: string;
   /** Where each value came from, for `--help` and error messages. */
   source: { apiUrl: string; token: string };
 }
@@ -16,10 +18,15 @@ const fileSchema = z
   .object({
     apiUrl: z.url().optional(),
     token: z.string().min(1).optional(),
+    routerUrl: z.url().optional(),
   })
   .strict();
 
+/** What the config file holds (`edgectl login` writes it). */
+export type ConfigFile = z.infer<typeof fileSchema>;
+
 export const DEFAULT_API_URL = "http://127.0.0.1:8080";
+export const DEFAULT_ROUTER_URL = "http://localhost:8000";
 
 /** `$EDGECTL_CONFIG`, else `$XDG_CONFIG_HOME/edgectl/config.json`, else `~/.config/edgectl/config.json`. */
 export function configFilePath(env: Readonly<Record<string, string | undefined>>): string {
@@ -36,9 +43,11 @@ export function configFilePath(env: Readonly<Record<string, string | undefined>>
 export function resolveApiConfig(
   flags: { apiUrl?: string | undefined; token?: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
+  /** `login`: a config file named by EDGECTL_CONFIG may not exist yet (it is about to be written). */
+  options: { fileMayBeMissing?: boolean } = {},
 ): ApiConfig {
   const path = configFilePath(env);
-  const file = readConfigFile(path, env.EDGECTL_CONFIG !== undefined);
+  const file = readConfigFile(path, env.EDGECTL_CONFIG !== undefined && options.fileMayBeMissing !== true);
   const pick = (flag: string | undefined, envName: string, fromFile: string | undefined) => {
     if (flag) return { value: flag, source: "command line" };
     const fromEnv = env[envName];
@@ -63,14 +72,38 @@ export function resolveApiConfig(
   if (apiUrl.protocol !== "http:" && apiUrl.protocol !== "https:") {
     throw usage(`the API URL from ${url.source} must be http:// or https://`);
   }
+  const routerUrl = pick(undefined, "EDGE_ROUTER_URL", file.routerUrl) ?? {
+    value: DEFAULT_ROUTER_URL,
+    source: "default",
+  };
+  if (!URL.canParse(routerUrl.value)) {
+    throw usage(`the router URL from ${routerUrl.source} is not a URL: ${routerUrl.value}`);
+  }
   return {
     apiUrl: apiUrl.toString().replace(/\/+$/, ""),
     token: token.value,
+    routerUrl: routerUrl.value.replace(/\/+$/, ""),
     source: { apiUrl: url.source, token: token.source },
   };
 }
 
-function readConfigFile(path: string, explicit: boolean): z.infer<typeof fileSchema> {
+/**
+ * Merges `values` into the config file at `path`, creating it (and its folder,
+ * mode 0700) if needed. The file holds a token: it is written to a temporary
+ * file with mode 0600 and renamed over the old one, so it is never readable by others.
+ */
+export function saveConfigFile(path: string, values: ConfigFile): ConfigFile {
+  const merged = { ...readConfigFile(path, false), ...values };
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+  return merged;
+}
+
+/** The config file's contents; `{}` when the default file does not exist. */
+export function readConfigFile(path: string, explicit: boolean): z.infer<typeof fileSchema> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

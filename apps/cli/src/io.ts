@@ -8,4 +8,6 @@ export interface Io {
   readonly cwd: string;
   /** Resolves when the user asks to stop (Ctrl-C); long-running commands end cleanly then. */
   readonly interrupted: Promise<void>;
+  /** Reads one line of standard input (after `prompt` on a terminal); absent where there is none. */
+  readLine?(prompt: string): Promise<string>;
 }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 import { run } from "./cli.js";
 import type { Io } from "./io.js";
 
@@ -23,8 +25,30 @@ const io: Io = {
   env: process.env,
   cwd: process.cwd(),
   interrupted,
+  readLine: (prompt) => readSecretLine(prompt),
 };
 
 const code = await run(process.argv.slice(2), io);
 // Let stdout drain (it may be a pipe) before leaving.
 process.stdout.write("", () => process.exit(code));
+
+/** One line of standard input; on a terminal, after `prompt` on stderr, without echoing what is typed (a token). */
+function readSecretLine(prompt: string): Promise<string> {
+  const tty = process.stdin.isTTY === true;
+  if (tty) process.stderr.write(prompt);
+  // Echo goes nowhere: the terminal shows the prompt, not the token.
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: silent, terminal: tty });
+  return new Promise((resolve) => {
+    let answered = false;
+    rl.question("", (line) => {
+      answered = true;
+      if (tty) process.stderr.write("\n");
+      rl.close();
+      resolve(line);
+    });
+    rl.on("close", () => {
+      if (!answered) resolve("");
+    });
+  });
+}

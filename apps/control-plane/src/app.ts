@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import { bearerAuth } from "./http/auth.js";
 import { frameworkErrorHandler, installErrorHandling, notFound } from "./http/error-handler.js";
 import { guardStore } from "./http/guarded-store.js";
+import { RequestLogController } from "./http/request-log.js";
 import type { MetricsSource } from "./metrics/types.js";
 import type { PushHub } from "./push/types.js";
 import { consoleRoutes } from "./routes/console.js";
@@ -51,6 +52,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger,
     bodyLimit: requestBodyLimit(config),
     frameworkErrors: frameworkErrorHandler(config.maxScriptBytes),
+    // One line per request, at a level that keeps polling and health checks out of sight.
+    logController: new RequestLogController(),
   });
 
   // Only JSON (everywhere) and JavaScript (on deploy) bodies are understood: anything else is 415.

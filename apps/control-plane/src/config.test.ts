@@ -32,6 +32,8 @@ describe("loadConfig", () => {
       metrics: { flushMs: 5_000, retentionMs: 24 * 3_600_000 },
       tail: { bufferSize: 1_000, maxSessions: 100, logsTimeoutMs: 2_000 },
       logLevel: "info",
+      logFormat: "json",
+      shutdownGraceMs: 10_000,
       controlPlaneId: `${hostname()}-${process.pid}`,
       pushBatchMs: 100,
       grpcMaxMessageBytes: 64 * 1024 * 1024,

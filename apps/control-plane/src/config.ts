@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { type LogFormat, processEnvShape } from "@edge/app-process";
 import { isRoutingError, loadRoutingSettings, ROUTING_ENV_VARS, type RoutingSettings } from "@edge/routing";
 import { z } from "zod";
 import { EdgeError } from "./errors.js";
@@ -31,6 +32,8 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_NODE_TIMEOUT_MS`   | `15000`                         | no heartbeat for this long: node `disconnected`|
  * | `EDGE_NODE_RETENTION_HOURS` | `24`                         | a node silent this long is no longer listed    |
  * | `EDGE_LOG_LEVEL`         | `info`                          | pino level (`fatal` ... `trace`, `silent`)     |
+ * | `EDGE_LOG_FORMAT`        | `json`                          | `json` lines, or `pretty`: one line per event  |
+ * | `EDGE_SHUTDOWN_GRACE_MS` | `10000`                         | SIGTERM/SIGINT: drain this long, then exit 1   |
  * | `EDGE_CONTROL_PLANE_ID`  | `<hostname>-<pid>`              | this instance's id in logs and to nodes        |
  * | `EDGE_PUSH_BATCH_MS`     | `100`                           | change batching window for pushes to nodes     |
  * | `EDGE_GRPC_MAX_MESSAGE_BYTES` | `67108864`                 | largest gRPC message either way (>= 2 scripts) |
@@ -66,6 +69,9 @@ export interface Config {
   metrics: { flushMs: number; retentionMs: number };
   tail: { bufferSize: number; maxSessions: number; logsTimeoutMs: number };
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** How long a SIGTERM/SIGINT shutdown may drain before the process exits anyway. */
+  shutdownGraceMs: number;
   controlPlaneId: string;
   /** Change batching window for pushes to nodes (ms). */
   pushBatchMs: number;
@@ -135,6 +141,8 @@ const envSchema = z.object({
   EDGE_TAIL_MAX_SESSIONS: integer(100, 1, 10_000),
   EDGE_LOGS_TIMEOUT_MS: integer(2_000, 50, 60_000),
   EDGE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  EDGE_LOG_FORMAT: processEnvShape.EDGE_LOG_FORMAT,
+  EDGE_SHUTDOWN_GRACE_MS: processEnvShape.EDGE_SHUTDOWN_GRACE_MS,
   EDGE_CONTROL_PLANE_ID: z.string().trim().min(1, "must not be empty").optional(),
   EDGE_PUSH_BATCH_MS: integer(100, 0, 10_000),
   EDGE_GRPC_MAX_MESSAGE_BYTES: integer(64 * 1024 * 1024, 4 * 1024 * 1024, 2 ** 31 - 1),
@@ -216,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       logsTimeoutMs: e.EDGE_LOGS_TIMEOUT_MS,
     },
     logLevel: e.EDGE_LOG_LEVEL,
+    logFormat: e.EDGE_LOG_FORMAT,
+    shutdownGraceMs: e.EDGE_SHUTDOWN_GRACE_MS,
     controlPlaneId: e.EDGE_CONTROL_PLANE_ID ?? `${hostname()}-${process.pid}`,
     pushBatchMs: e.EDGE_PUSH_BATCH_MS,
     grpcMaxMessageBytes: checkMessageLimit(e.EDGE_GRPC_MAX_MESSAGE_BYTES, e.EDGE_MAX_SCRIPT_BYTES),

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * The control plane process: only wiring and listening. config → logger →
- * store → metrics and tail → gRPC (push hub) → HTTP API. Ends cleanly on SIGINT/SIGTERM.
+ * store → metrics and tail → gRPC (push hub) → HTTP API. SIGINT/SIGTERM close
+ * them in reverse (open tail streams first), bounded by EDGE_SHUTDOWN_GRACE_MS.
  */
 import type { AddressInfo } from "node:net";
+import { createAppLogger, handleShutdown } from "@edge/app-process";
 import { pino } from "pino";
 import { buildApp } from "./app.js";
 import { type Config, loadConfig } from "./config.js";
@@ -27,9 +29,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const logger = pino({
+  const logger = createAppLogger({
+    service: "control-plane",
     level: config.logLevel,
-    base: { service: "control-plane", cp: config.controlPlaneId },
+    format: config.logFormat,
+    base: { cp: config.controlPlaneId },
   });
   const closers: Closer[] = [];
   const closeAll = async (): Promise<boolean> => {
@@ -45,21 +49,14 @@ async function main(): Promise<void> {
     return clean;
   };
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal during shutdown: exiting now");
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    void closeAll().then((clean) => {
-      logger.info("control plane stopped");
-      process.exit(clean ? 0 : 1);
-    });
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  handleShutdown({
+    logger,
+    name: "control plane",
+    graceMs: config.shutdownGraceMs,
+    stop: async () => {
+      if (!(await closeAll())) throw new Error("some parts did not close cleanly");
+    },
+  });
 
   try {
     const store = await openStore(config.store, { logger, redis: config.redisDurability });
@@ -83,6 +80,8 @@ async function main(): Promise<void> {
     const prometheus = createControlPlaneRegistry({ metrics, nodes: () => grpc.hub.nodes(), tail });
     const app = await buildApp(config, { store, hub: grpc.hub, metrics, tail, prometheus, logger });
     closers.push({ name: "HTTP server", close: () => app.close() });
+    // Closed first: open tail streams (SSE) would otherwise hold the HTTP server open.
+    closers.push({ name: "tail streams", close: async () => tail.shutdown() });
 
     const { port: grpcPort } = await grpc.listen();
     await app.listen({ host: config.apiHost, port: config.apiPort });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
+import { type LogFormat, type LogLevel, processEnvShape } from "@edge/app-process";
 import { z } from "zod";
 
 /**
@@ -29,6 +30,8 @@ const schema = z.object({
   EDGE_LOG_HISTORY_MAX: int(1_000),
   EDGE_LOG_HISTORY_MINUTES: z.coerce.number().int().min(1).default(15),
   EDGE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  EDGE_LOG_FORMAT: processEnvShape.EDGE_LOG_FORMAT,
+  EDGE_SHUTDOWN_GRACE_MS: processEnvShape.EDGE_SHUTDOWN_GRACE_MS,
   EDGE_CACHE_DIR: z.string().min(1).optional(),
   EDGE_NODE_TOKEN: z.string().min(1).optional(),
   EDGE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
@@ -77,7 +80,10 @@ export interface EdgeNodeConfig {
     historyPerScript: number;
     historyMaxAgeMs: number;
   };
-  logLevel: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** How long a SIGTERM/SIGINT shutdown may drain before the process exits anyway. */
+  shutdownGraceMs: number;
   /** Every control plane address (`EDGE_CONTROL_PLANE`, comma-separated); the agent fails over between them. */
   controlPlaneAddresses: string[];
   /** Where the last applied config is kept (`EDGE_CACHE_DIR`). */
@@ -154,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
       historyMaxAgeMs: e.EDGE_LOG_HISTORY_MINUTES * 60_000,
     },
     logLevel: e.EDGE_LOG_LEVEL,
+    logFormat: e.EDGE_LOG_FORMAT,
+    shutdownGraceMs: e.EDGE_SHUTDOWN_GRACE_MS,
     controlPlaneAddresses,
     cacheDir: e.EDGE_CACHE_DIR ?? join(".data", "edge-cache", nodeId),
     nodeToken: e.EDGE_NODE_TOKEN ?? null,

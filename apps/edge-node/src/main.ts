@@ -1,27 +1,29 @@
 #!/usr/bin/env node
+/**
+ * The edge node process: only wiring and listening. SIGINT/SIGTERM stop the
+ * node (agent, cache, HTTP front, isolates), bounded by EDGE_SHUTDOWN_GRACE_MS.
+ */
+import { createAppLogger, handleShutdown } from "@edge/app-process";
 import { pino } from "pino";
-import { loadConfig } from "./config.js";
+import { type EdgeNodeConfig, loadConfig } from "./config.js";
 import { createEdgeNode } from "./edge-node.js";
 
-const config = loadConfig();
-const logger = pino({ level: config.logLevel, base: { service: "edge-node" } });
+let config: EdgeNodeConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  pino({ base: { service: "edge-node" } }).fatal({ err }, "invalid configuration");
+  process.exit(1);
+}
+
+const logger = createAppLogger({ service: "edge-node", level: config.logLevel, format: config.logFormat });
 const node = createEdgeNode(config, { logger });
+handleShutdown({ logger, name: "edge node", graceMs: config.shutdownGraceMs, stop: () => node.stop() });
 
-const { httpPort } = await node.start();
-logger.info({ httpPort, nodeId: config.nodeId, pop: config.pop }, "edge node listening");
-
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "edge node stopping");
-    node.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "edge node did not stop cleanly");
-        process.exit(1);
-      },
-    );
-  });
+try {
+  const { httpPort } = await node.start();
+  logger.info({ httpPort, nodeId: config.nodeId, pop: config.pop }, "edge node listening");
+} catch (err) {
+  logger.fatal({ err }, "edge node failed to start");
+  process.exit(1);
 }

@@ -1,3 +1,4 @@
+import { type LogFormat, processEnvShape } from "@edge/app-process";
 import {
   isRoutingError,
   loadRoutingSettings,
@@ -32,6 +33,8 @@ import { RouterConfigError } from "./errors.js";
  * | `EDGE_ROUTER_TRUSTED_PROXIES`     | none                                 | IPs/CIDRs whose `X-Forwarded-For` is believed                       |
  * | `EDGE_ROUTER_REDIRECT_URL`        | `http://{hostname}:{port}{path}`     | `?redirect` Location template                                       |
  * | `EDGE_LOG_LEVEL`                  | `info`                               | pino level                                                          |
+ * | `EDGE_LOG_FORMAT`                 | `json`                               | `json` lines, or `pretty`: one line per event                       |
+ * | `EDGE_SHUTDOWN_GRACE_MS`          | `10000`                              | SIGTERM/SIGINT: drain this long, then exit 1                        |
  *
  * "Waiting on a PoP" is the time the router has the whole request (or a body
  * chunk the PoP will not take) and no response head: a slow client upload
@@ -55,12 +58,16 @@ export interface RouterConfig {
   holdDownMs: number;
   trustedProxies: TrustedProxies;
   redirectUrl: string;
-  logLevel: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** How long a SIGTERM/SIGINT shutdown may drain before the process exits anyway. */
+  shutdownGraceMs: number;
   routing: RoutingSettings;
 }
 
 export const DEV_ADMIN_TOKEN = "dev-admin-token";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 function integer(defaultValue: number, min: number, max = Number.MAX_SAFE_INTEGER) {
   return z
@@ -109,6 +116,8 @@ const schema = z.object({
     .refine((t) => t.includes("{path}"), "must contain {path}")
     .default("http://{hostname}:{port}{path}"),
   EDGE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  EDGE_LOG_FORMAT: processEnvShape.EDGE_LOG_FORMAT,
+  EDGE_SHUTDOWN_GRACE_MS: processEnvShape.EDGE_SHUTDOWN_GRACE_MS,
 });
 
 /** Every environment variable the router reads (the compose file is checked against this). */
@@ -167,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
     trustedProxies,
     redirectUrl: e.EDGE_ROUTER_REDIRECT_URL,
     logLevel: e.EDGE_LOG_LEVEL,
+    logFormat: e.EDGE_LOG_FORMAT,
+    shutdownGraceMs: e.EDGE_SHUTDOWN_GRACE_MS,
     routing,
   };
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * The router process: only wiring and listening. Ends cleanly on SIGINT/SIGTERM.
+ * The router process: only wiring and listening. SIGINT/SIGTERM stop the
+ * node-view poller, HTTP entry and DNS, bounded by EDGE_SHUTDOWN_GRACE_MS.
  */
+import { createAppLogger, handleShutdown } from "@edge/app-process";
 import { pino } from "pino";
 import { loadConfig, type RouterConfig } from "./config.js";
 import { createRouter } from "./router.js";
@@ -14,8 +16,9 @@ try {
   process.exit(1);
 }
 
-const logger = pino({ level: config.logLevel, base: { service: "router" } });
+const logger = createAppLogger({ service: "router", level: config.logLevel, format: config.logFormat });
 const router = createRouter(config, { logger });
+handleShutdown({ logger, name: "router", graceMs: config.shutdownGraceMs, stop: () => router.stop() });
 
 try {
   const { httpPort, dnsPort } = await router.start();
@@ -34,22 +37,4 @@ try {
   logger.fatal({ err }, "router failed to start");
   await router.stop().catch(() => undefined);
   process.exit(1);
-}
-
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, "router stopping");
-    router.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "router did not stop cleanly");
-        process.exit(1);
-      },
-    );
-  });
 }

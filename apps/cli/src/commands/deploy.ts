@@ -4,6 +4,7 @@ import type { Command } from "../command.js";
 import { CliError, EXIT, usage } from "../errors.js";
 import { json, parseDuration } from "../format.js";
 import { followRollout, type RolloutState } from "./rollout-progress.js";
+import { printScriptUrls, scriptUrls } from "./script-urls.js";
 
 const NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -101,7 +102,9 @@ export const deployCommand: Command = {
       json: ctx.json,
       since: started,
     });
-    if (ctx.json) io.out(json({ ...deployed, rollout: rolloutJson(state) }));
+    const urls = await scriptUrls(api, name);
+    if (ctx.json) io.out(json({ ...deployed, rollout: rolloutJson(state), urls }));
+    else printScriptUrls(io, urls);
     return rolloutExit(io, name, state);
   },
 };

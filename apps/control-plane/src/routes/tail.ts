@@ -56,6 +56,8 @@ export const tailRoutes: FastifyPluginAsync<RouteDeps> = async (app, { store, ta
     };
     streams.add(end);
     res.on("close", end);
+    // The hub closes every session when the control plane stops: the stream ends with it.
+    session.onClose(end);
     stream.send("open", { session: session.id, script: name, filter });
     session.onReadable(() => stream.schedule());
     request.log.info({ session: session.id, script: name }, "tail stream open");

@@ -11,6 +11,7 @@ export class TailSession {
   #dropped = 0;
   #closed = false;
   #onReadable: (() => void) | null = null;
+  #onClose: (() => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -62,10 +63,19 @@ export class TailSession {
     this.#onReadable = listener;
   }
 
+  /** `listener` runs once when the session is closed (by its reader, or by the hub on shutdown). */
+  onClose(listener: () => void): void {
+    this.#onClose = listener;
+  }
+
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#queue.length = 0;
     this.#onReadable = null;
+    const onClose = this.#onClose;
+    this.#onClose = null;
+    onClose?.();
   }
 
   #wake(): void {
