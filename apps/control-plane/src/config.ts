@@ -13,7 +13,7 @@ import type { ScriptLimits } from "./store/types.js";
  * | Variable                 | Default                         | Meaning                                        |
  * |--------------------------|---------------------------------|------------------------------------------------|
  * | `EDGE_DEV`               | `0`                             | `1`: development mode (see `EDGE_ADMIN_TOKEN`) |
- * | `EDGE_ADMIN_TOKEN`       | required; `dev-admin-token` if `EDGE_DEV=1` | bearer token for `/v1/*`           |
+ * | `EDGE_ADMIN_TOKEN`       | required; `dev-admin-token` if `EDGE_DEV=1` | bearer token for `/v1/*` (16+ chars; the dev token only with `EDGE_DEV=1`) |
  * | `EDGE_METRICS_TOKEN`     | unset (open)                    | bearer token `GET /metrics` requires (16+ chars) |
  * | `EDGE_STORE`             | `sqlite:.data/control-plane.db` | `sqlite:<path>`, `redis://...` or `memory`     |
  * | `EDGE_API_HOST`          | `127.0.0.1`                     | HTTP API bind host                             |
@@ -32,7 +32,8 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_CONTROL_PLANE_ID`  | `<hostname>-<pid>`              | this instance's id in logs and to nodes        |
  * | `EDGE_PUSH_BATCH_MS`     | `100`                           | change batching window for pushes to nodes     |
  * | `EDGE_GRPC_MAX_MESSAGE_BYTES` | `67108864`                 | largest gRPC message either way (>= 2 scripts) |
- * | `EDGE_NODE_TOKEN`        | unset (no check)                | enrolment token every node must present        |
+ * | `EDGE_NODE_ENROLMENT`    | `0`                             | `1`: per-node tokens (`POST /v1/nodes/enrolments`) checked on every stream; required to bind gRPC beyond loopback |
+ * | `EDGE_NODE_TOKEN`        | unset (no check)                | shared token every node must present (loopback binds only; not with `EDGE_NODE_ENROLMENT=1`) |
  * | `EDGE_GRPC_TLS_CERT` / `EDGE_GRPC_TLS_KEY` | unset (plaintext) | PEM files: serve gRPC over TLS          |
  * | `EDGE_GRPC_TLS_CLIENT_CA` | unset                          | PEM file: require node certificates it signed (mTLS) |
  * | `EDGE_METRICS_FLUSH_MS`  | `5000`                          | how often received metrics are stored (and ACKed) |
@@ -66,8 +67,10 @@ export interface Config {
   /** Change batching window for pushes to nodes (ms). */
   pushBatchMs: number;
   grpcMaxMessageBytes: number;
-  /** Enrolment token nodes must present on Connect; null: no check. */
+  /** Shared token nodes must present on Connect (loopback binds only); null: no check. */
   nodeToken: string | null;
+  /** Per-node enrolment: each node presents its own token, bound to its node id and PoP. */
+  nodeEnrolment: boolean;
   /** PEM contents, read at start-up; null: plaintext gRPC. */
   grpcTls: GrpcTls | null;
   /** AES-256-GCM key for secrets at rest (32 bytes); null: setting secrets is refused. */
@@ -133,6 +136,7 @@ const envSchema = z.object({
   EDGE_PUSH_BATCH_MS: integer(100, 0, 10_000),
   EDGE_GRPC_MAX_MESSAGE_BYTES: integer(64 * 1024 * 1024, 4 * 1024 * 1024, 2 ** 31 - 1),
   EDGE_NODE_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
+  EDGE_NODE_ENROLMENT: z.enum(["0", "1", "true", "false"]).default("0"),
   EDGE_GRPC_TLS_CERT: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_KEY: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_CLIENT_CA: z.string().trim().min(1).optional(),
@@ -171,6 +175,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (adminToken === undefined) {
     throw invalid("EDGE_ADMIN_TOKEN", "required (or set EDGE_DEV=1 to use the development token)");
   }
+  if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH && !(dev && adminToken === DEV_ADMIN_TOKEN)) {
+    throw invalid(
+      "EDGE_ADMIN_TOKEN",
+      `use at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 24); the development token needs EDGE_DEV=1`,
+    );
+  }
+  const nodeEnrolment = e.EDGE_NODE_ENROLMENT === "1" || e.EDGE_NODE_ENROLMENT === "true";
+  checkNodeAuth(e.EDGE_GRPC_ADDRESS, nodeEnrolment, e.EDGE_NODE_TOKEN !== undefined);
 
   const defaultLimits = {
     cpuMs: e.EDGE_DEFAULT_CPU_MS,
@@ -213,10 +225,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushBatchMs: e.EDGE_PUSH_BATCH_MS,
     grpcMaxMessageBytes: checkMessageLimit(e.EDGE_GRPC_MAX_MESSAGE_BYTES, e.EDGE_MAX_SCRIPT_BYTES),
     nodeToken: e.EDGE_NODE_TOKEN ?? null,
+    nodeEnrolment,
     grpcTls: loadTls(e),
     secretsKey: secretsKey(e.EDGE_SECRETS_KEY, dev),
     routing: routingSettings(env),
   };
+}
+
+/** The shortest admin token accepted (the development token aside, under EDGE_DEV=1). */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/**
+ * Secure by default: whoever reaches the gRPC port and passes its check
+ * receives every script with its secrets and can advertise a PoP to the
+ * router. A bind beyond loopback therefore needs per-node enrolment; a shared
+ * token (not bound to a node id) is only accepted on loopback.
+ */
+function checkNodeAuth(grpcAddress: string, enrolment: boolean, sharedToken: boolean): void {
+  if (enrolment && sharedToken) {
+    throw invalid(
+      "EDGE_NODE_TOKEN",
+      "a shared node token cannot be combined with EDGE_NODE_ENROLMENT=1 (each node presents its own token)",
+    );
+  }
+  if (enrolment || isLoopbackAddress(grpcAddress)) return;
+  throw invalid(
+    "EDGE_NODE_ENROLMENT",
+    `EDGE_GRPC_ADDRESS=${grpcAddress} is reachable beyond loopback: set EDGE_NODE_ENROLMENT=1 and enrol each ` +
+      "node (POST /v1/nodes/enrolments), or bind gRPC to 127.0.0.1",
+  );
+}
+
+/** Whether a `host:port` binds a loopback interface only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddress(address: string): boolean {
+  let host = address.slice(0, address.lastIndexOf(":")).toLowerCase();
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (host === "localhost" || host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  if (host.startsWith("::ffff:")) host = host.slice("::ffff:".length);
+  return /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host);
 }
 
 /**

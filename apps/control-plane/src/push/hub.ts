@@ -8,7 +8,7 @@ import { ConsistencyCheck } from "./consistency.js";
 import { DesiredConfig } from "./desired.js";
 import { NodeSession } from "./node-session.js";
 import { type NodeRecord, NodeRegistry } from "./registry.js";
-import type { ConnectCall, SessionHost } from "./session-host.js";
+import type { ConnectCall, HelloAuthenticator, SessionHost } from "./session-host.js";
 import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
 import type { NodeView, PushHub } from "./types.js";
 
@@ -31,14 +31,24 @@ export interface PushHubOptions {
   maxMessageBytes?: number;
   /** Opens the secrets merged into each script's env on the wire; null or absent: none can be opened. */
   secretsKey?: Buffer | null;
+  /**
+   * Per-node enrolment on: sessions that authenticated are checked again every
+   * `ENROLMENT_RECHECK_MS` against the store's enrolments, so a revocation made
+   * through any replica ends the node's stream here too.
+   */
+  enrolment?: boolean;
   /** Whether the store answers (drives grpc.health.v1); called when it changes. */
   onStoreHealth?(healthy: boolean): void;
   now?: () => number;
 }
 
 export interface ConnectHub extends PushHub {
-  /** The grpc-js handler for `ControlPlaneService.Connect`. */
-  connect(call: ConnectCall): void;
+  /**
+   * The grpc-js handler for `ControlPlaneService.Connect`; `authenticate`
+   * (per-node enrolment) checks the credential against the hello before the
+   * node is recorded or sent anything.
+   */
+  connect(call: ConnectCall, authenticate?: HelloAuthenticator): void;
   /** Stops pushing and ends every stream with UNAVAILABLE, so nodes reconnect elsewhere. */
   close(): Promise<void>;
 }
@@ -48,6 +58,9 @@ export const DEFAULT_NODE_RETENTION_MS = 24 * 3_600_000;
 
 /** Forgotten nodes are swept at most this often (more often for a retention below 40 minutes). */
 const NODE_SWEEP_EVERY_MS = 10 * 60_000;
+
+/** How often sessions are checked against the stored enrolments (a revocation on another replica). */
+const ENROLMENT_RECHECK_MS = 2_000;
 
 /** Room left in a message for everything but the resources (nonce, names, framing). */
 const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
@@ -240,10 +253,33 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   );
   tick.unref();
 
+  // A revoked (or re-issued) enrolment ends the streams that authenticated with the old token.
+  const recheck = options.enrolment
+    ? new Coalescer(
+        async () => {
+          const enrolled = new Map((await store.listEnrolments()).map((e) => [e.nodeId, e.tokenSha256]));
+          for (const session of sessions) {
+            const record = session.node;
+            if (record === null || session.credential === null) continue;
+            if (enrolled.get(record.id) !== session.credential) session.end("EDGE_NODE_REVOKED");
+          }
+          return true;
+        },
+        {
+          windowMs: ENROLMENT_RECHECK_MS,
+          retryDelayMs: ENROLMENT_RECHECK_MS,
+          onError: (error) => logger.warn({ err: error }, "cannot read node enrolments; will retry"),
+          now,
+        },
+      )
+    : null;
+  const recheckTimer = recheck ? setInterval(() => recheck.request(), ENROLMENT_RECHECK_MS) : null;
+  recheckTimer?.unref();
+
   let closed = false;
   return {
-    connect(call: ConnectCall): void {
-      const session = new NodeSession(call, host);
+    connect(call: ConnectCall, authenticate?: HelloAuthenticator): void {
+      const session = new NodeSession(call, host, authenticate ?? null);
       if (closed) session.end("EDGE_SHUTTING_DOWN");
       else sessions.add(session);
     },
@@ -253,10 +289,21 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     nodes(): NodeView[] {
       return registry.views();
     },
+    revoke(nodeId: string): number {
+      let ended = 0;
+      for (const session of [...sessions]) {
+        if (session.node?.id !== nodeId) continue;
+        session.end("EDGE_NODE_REVOKED");
+        ended++;
+      }
+      return ended;
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       clearInterval(tick);
+      if (recheckTimer) clearInterval(recheckTimer);
+      await recheck?.close();
       await watch.close();
       await pushes.close();
       for (const session of [...sessions]) session.end("EDGE_SHUTTING_DOWN");

@@ -47,6 +47,8 @@ export interface PushHub {
   notifyChanged(): void;
   /** Every node any replica serves or served (nodes of other replicas as last shared through the store). */
   nodes(): NodeView[];
+  /** Ends this replica's streams of a node whose enrolment was revoked; returns how many it ended. */
+  revoke(nodeId: string): number;
 }
 
 /** Metrics types live with the metrics (`src/metrics/types.ts`); re-exported for older imports. */
