@@ -33,7 +33,10 @@ const schema = z.object({
   EDGE_LOG_HISTORY_MINUTES: z.coerce.number().int().min(1).default(15),
   EDGE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   EDGE_CACHE_DIR: z.string().min(1).optional(),
-  EDGE_NODE_TOKEN: z.string().min(1).optional(),
+  EDGE_NODE_TOKEN: z
+    .string()
+    .min(1, "empty: set the token issued for this node (POST /v1/nodes/enrolments on the control plane)")
+    .optional(),
   EDGE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   EDGE_CONTROL_PLANE_CA: z.string().min(1).optional(),
   EDGE_CONTROL_PLANE_TLS_NAME: z.string().min(1).optional(),
