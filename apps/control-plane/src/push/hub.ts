@@ -49,6 +49,8 @@ export interface ConnectHub extends PushHub {
    * node is recorded or sent anything.
    */
   connect(call: ConnectCall, authenticate?: HelloAuthenticator): void;
+  /** The live scripts as last read from the store (null before the first read): metrics of others are dropped. */
+  liveScripts(): ReadonlySet<string> | null;
   /** Stops pushing and ends every stream with UNAVAILABLE, so nodes reconnect elsewhere. */
   close(): Promise<void>;
 }
@@ -277,6 +279,7 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   recheckTimer?.unref();
 
   let closed = false;
+  let liveNames: { revision: number; names: ReadonlySet<string> } | null = null;
   return {
     connect(call: ConnectCall, authenticate?: HelloAuthenticator): void {
       const session = new NodeSession(call, host, authenticate ?? null);
@@ -288,6 +291,13 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     },
     nodes(): NodeView[] {
       return registry.views();
+    },
+    liveScripts(): ReadonlySet<string> | null {
+      if (latest === null) return null;
+      if (liveNames === null || liveNames.revision !== latest.revision) {
+        liveNames = { revision: latest.revision, names: latest.scriptNames() };
+      }
+      return liveNames.names;
     },
     revoke(nodeId: string): number {
       let ended = 0;
