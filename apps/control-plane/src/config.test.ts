@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       maxLimits: { cpuMs: 1000, memoryMb: 512, wallMs: 60_000 },
       nodeTimeoutMs: 15_000,
       nodeRetentionMs: 24 * 3_600_000,
+      nodeSettleMs: 45_000,
       metrics: { flushMs: 5_000, retentionMs: 24 * 3_600_000 },
       tail: { bufferSize: 1_000, maxSessions: 100, logsTimeoutMs: 2_000 },
       logLevel: "info",

@@ -28,6 +28,7 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_MAX_WALL_MS`       | `60000`                         | highest wall-clock limit a deploy may ask for  |
  * | `EDGE_NODE_TIMEOUT_MS`   | `15000`                         | no heartbeat for this long: node `disconnected`|
  * | `EDGE_NODE_RETENTION_HOURS` | `24`                         | a node silent this long is no longer listed    |
+ * | `EDGE_NODE_SETTLE_MS`    | `45000`                         | after start, `GET /v1/nodes` says `settled: false` until every listed node is back or this passed |
  * | `EDGE_LOG_LEVEL`         | `info`                          | pino level (`fatal` ... `trace`, `silent`)     |
  * | `EDGE_CONTROL_PLANE_ID`  | `<hostname>-<pid>`              | this instance's id in logs and to nodes        |
  * | `EDGE_PUSH_BATCH_MS`     | `100`                           | change batching window for pushes to nodes     |
@@ -60,6 +61,8 @@ export interface Config {
   nodeTimeoutMs: number;
   /** A node not heard from for this long is forgotten (dropped from `GET /v1/nodes` and the store). */
   nodeRetentionMs: number;
+  /** After start, the node view counts as settled once every listed node is back, or after this long. */
+  nodeSettleMs: number;
   metrics: { flushMs: number; retentionMs: number };
   tail: { bufferSize: number; maxSessions: number; logsTimeoutMs: number };
   logLevel: LogLevel;
@@ -126,6 +129,7 @@ const envSchema = z.object({
   EDGE_MAX_WALL_MS: integer(60_000, 1),
   EDGE_NODE_TIMEOUT_MS: integer(15_000, 1),
   EDGE_NODE_RETENTION_HOURS: integer(24, 1, 24 * 365),
+  EDGE_NODE_SETTLE_MS: integer(45_000, 0, 3_600_000),
   EDGE_METRICS_FLUSH_MS: integer(5_000, 50, 600_000),
   EDGE_METRICS_RETENTION_HOURS: integer(24, 1, 24 * 30),
   EDGE_TAIL_BUFFER: integer(1_000, 1, 1_000_000),
@@ -214,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxLimits,
     nodeTimeoutMs: e.EDGE_NODE_TIMEOUT_MS,
     nodeRetentionMs: e.EDGE_NODE_RETENTION_HOURS * 3_600_000,
+    nodeSettleMs: e.EDGE_NODE_SETTLE_MS,
     metrics: { flushMs: e.EDGE_METRICS_FLUSH_MS, retentionMs: e.EDGE_METRICS_RETENTION_HOURS * 3_600_000 },
     tail: {
       bufferSize: e.EDGE_TAIL_BUFFER,

@@ -35,6 +35,7 @@ export function recordingHub(): RecordingHub {
     changes: 0,
     nodeList: [],
     revoked: [],
+    viewSettled: () => true,
     revoke(nodeId) {
       this.revoked.push(nodeId);
       return 0;

@@ -26,6 +26,8 @@ export interface GrpcServerConfig {
   nodeToken?: string | null;
   /** Per-node enrolment: each node presents the token issued for its id and PoP (`POST /v1/nodes/enrolments`). */
   nodeEnrolment?: boolean;
+  /** How long after start the node view counts as settled with nodes missing (`EDGE_NODE_SETTLE_MS`). */
+  nodeSettleMs?: number;
   /** Null or absent: plaintext. */
   grpcTls?: GrpcTls | null;
   /** `EDGE_SECRETS_KEY`, to open secrets for the push; null or absent: scripts with secrets are withheld. */
@@ -85,6 +87,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
     ...(config.grpcMaxMessageBytes !== undefined ? { maxMessageBytes: config.grpcMaxMessageBytes } : {}),
     secretsKey: config.secretsKey ?? null,
     enrolment: config.nodeEnrolment === true,
+    ...(config.nodeSettleMs !== undefined ? { settleMs: config.nodeSettleMs } : {}),
     onStoreHealth: (healthy) => {
       storeHealthy = healthy;
       updateHealth();

@@ -37,6 +37,8 @@ export interface PushHubOptions {
    * through any replica ends the node's stream here too.
    */
   enrolment?: boolean;
+  /** How long after start the node view counts as settled even with nodes missing (default 45 s). */
+  settleMs?: number;
   /** Whether the store answers (drives grpc.health.v1); called when it changes. */
   onStoreHealth?(healthy: boolean): void;
   now?: () => number;
@@ -57,6 +59,12 @@ export interface ConnectHub extends PushHub {
 
 /** Default `nodeRetentionMs`. */
 export const DEFAULT_NODE_RETENTION_MS = 24 * 3_600_000;
+
+/**
+ * Default `settleMs`: agents back off up to 30 s between attempts while a
+ * control plane is away, plus jitter, so all of them are back within this.
+ */
+export const DEFAULT_SETTLE_MS = 45_000;
 
 /** Forgotten nodes are swept at most this often (more often for a retention below 40 minutes). */
 const NODE_SWEEP_EVERY_MS = 10 * 60_000;
@@ -101,6 +109,9 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   let helloRead: Promise<DesiredConfig> | null = null;
   let lastProblems = "";
   const nodeRetentionMs = options.nodeRetentionMs ?? DEFAULT_NODE_RETENTION_MS;
+  const startedAt = now();
+  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  let settled = false;
   const sweepEveryMs = Math.min(NODE_SWEEP_EVERY_MS, Math.ceil(nodeRetentionMs / 4));
   // The first share run sweeps at once: a replica starting after an outage cleans up first.
   let lastSweep = Number.NEGATIVE_INFINITY;
@@ -291,6 +302,15 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     },
     nodes(): NodeView[] {
       return registry.views();
+    },
+    viewSettled(): boolean {
+      if (settled) return true;
+      const views = registry.views();
+      // An empty list is what a fresh replica on an empty store sees, not a fact about the fleet.
+      settled =
+        now() - startedAt >= settleMs ||
+        (views.length > 0 && views.every((view) => view.status !== "disconnected"));
+      return settled;
     },
     liveScripts(): ReadonlySet<string> | null {
       if (latest === null) return null;
