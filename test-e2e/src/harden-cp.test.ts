@@ -104,7 +104,7 @@ describe("the secure default for node links", () => {
     const intruder = edgeNode(fra, cp.grpcPort, { EDGE_NODE_TOKEN: token, EDGE_NODE_ID: "fra-2" });
     await intruder.waitForLog((r) => r.msg?.startsWith("the control plane refused this node") === true);
     const listed = async () =>
-      ((await api(cp, "GET", "/v1/nodes")).json?.nodes as Array<{ id: string; status: string }>).map(
+      (((await api(cp, "GET", "/v1/nodes")).json?.nodes ?? []) as Array<{ id: string; status: string }>).map(
         (n) => `${n.id}:${n.status}`,
       );
     expect(await listed()).toEqual(["fra-1:healthy"]);
