@@ -96,7 +96,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
   const server = new Server(grpcServerOptions(config.grpcMaxMessageBytes));
   const authorized = nodeTokenCheck(config.nodeToken ?? null);
   const refuse = (call: Parameters<ControlPlaneServiceServer["connect"]>[0], detail?: string): void => {
-    logger.warn({ peer: call.getPeer() }, "node refused: missing or wrong token");
+    logger.warn({ peer: call.getPeer() }, "node refused: missing or wrong enrolment token");
     call.on("error", () => {});
     call.emit("error", streamStatus("EDGE_NODE_UNAUTHENTICATED", detail));
   };
