@@ -9,6 +9,9 @@ export interface FuzzFigures {
   /** Resident memory of the process under test, before and after (bytes). */
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** In-process targets: V8 heap in use after a full GC, before and after (null: another process). */
+  heapBeforeBytes: number | null;
+  heapAfterBytes: number | null;
   /** Answers by status (HTTP) or outcome (gRPC). */
   outcomes: Record<string, number>;
   /** What broke a property: empty when the target held. */
@@ -24,6 +27,20 @@ export function fuzzSeconds(fallback: number): number {
 /** The growth of resident memory a target may cause before the run counts as unbounded. */
 export const RSS_GROWTH_LIMIT_BYTES = 256 * 1024 * 1024;
 
+/** The growth of the live heap (after a full GC) an in-process target may cause. */
+export const HEAP_GROWTH_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** The heap in use after a full garbage collection: what the process really keeps. */
+export async function heapAfterGc(): Promise<number> {
+  const { setFlagsFromString } = await import("node:v8");
+  const { runInNewContext } = await import("node:vm");
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
 export function count(outcomes: Record<string, number>, key: string): void {
   outcomes[key] = (outcomes[key] ?? 0) + 1;
 }
@@ -37,7 +54,11 @@ export function describeFigures(f: FuzzFigures): string {
     .join(" ");
   return (
     `fuzz ${f.target}: ${f.runs} runs, ${f.cases} cases in ${(f.durationMs / 1000).toFixed(1)} s; ` +
-    `RSS ${mb(f.rssBeforeBytes)} -> ${mb(f.rssAfterBytes)} MB; ${top}; ` +
+    `RSS ${mb(f.rssBeforeBytes)} -> ${mb(f.rssAfterBytes)} MB` +
+    (f.heapBeforeBytes !== null && f.heapAfterBytes !== null
+      ? `, heap after GC ${mb(f.heapBeforeBytes)} -> ${mb(f.heapAfterBytes)} MB`
+      : "") +
+    `; ${top}; ` +
     `${f.failures.length === 0 ? "no failures" : `${f.failures.length} FAILURES`}\n`
   );
 }

@@ -212,6 +212,8 @@ export async function fuzzEdgeFront(seconds: number): Promise<FuzzFigures> {
     durationMs: 0,
     rssBeforeBytes: 0,
     rssAfterBytes: 0,
+    heapBeforeBytes: null,
+    heapAfterBytes: null,
     outcomes: {},
     failures: [],
   };

@@ -16,7 +16,7 @@ import {
 import { type ClientDuplexStream, credentials, makeGenericClientConstructor } from "@grpc/grpc-js";
 import fc from "fast-check";
 import { pino } from "pino";
-import { count, type FuzzFigures, rssOf } from "./budget.js";
+import { count, type FuzzFigures, heapAfterGc, rssOf } from "./budget.js";
 
 const id = fc.oneof(
   fc.constantFrom("fra-1", "iad-1", "x", "", "FRA-1", "a".repeat(64), "fra\u00001", "../etc"),
@@ -197,6 +197,8 @@ export async function fuzzGrpc(seconds: number): Promise<FuzzFigures> {
     cases: 0,
     durationMs: 0,
     rssBeforeBytes: await rssOf(),
+    heapBeforeBytes: await heapAfterGc(),
+    heapAfterBytes: null,
     rssAfterBytes: 0,
     outcomes: {},
     failures: [],
@@ -303,6 +305,7 @@ export async function fuzzGrpc(seconds: number): Promise<FuzzFigures> {
   } finally {
     figures.durationMs = Date.now() - started;
     figures.rssAfterBytes = await rssOf();
+    figures.heapAfterBytes = await heapAfterGc();
     client.close();
     raw.close();
     await server.close();

@@ -10,7 +10,7 @@ import {
 } from "@edge/control-plane";
 import fc from "fast-check";
 import { pino } from "pino";
-import { count, type FuzzFigures, rssOf } from "./budget.js";
+import { count, type FuzzFigures, heapAfterGc, rssOf } from "./budget.js";
 
 const TOKEN = "fuzz-admin-token-0123456789";
 const HELLO = 'export default { fetch() { return new Response("hi"); } };';
@@ -176,6 +176,8 @@ export async function fuzzHttpApi(seconds: number): Promise<FuzzFigures> {
     cases: 0,
     durationMs: 0,
     rssBeforeBytes: await rssOf(),
+    heapBeforeBytes: await heapAfterGc(),
+    heapAfterBytes: null,
     rssAfterBytes: 0,
     outcomes: {},
     failures: [],
@@ -214,6 +216,7 @@ export async function fuzzHttpApi(seconds: number): Promise<FuzzFigures> {
   } finally {
     figures.durationMs = Date.now() - started;
     figures.rssAfterBytes = await rssOf();
+    figures.heapAfterBytes = await heapAfterGc();
     await app.close();
     await grpc.close();
     await metrics.close();
