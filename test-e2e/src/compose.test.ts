@@ -113,6 +113,13 @@ describe("deploy/compose", () => {
     if (env.EDGE_DEFAULT_POP !== undefined) expect(pops).toContain(env.EDGE_DEFAULT_POP);
   });
 
+  it("ships with per-node enrolment on, each node presenting its own token", () => {
+    for (const [, cp] of controlPlanes) expect(cp.environment?.EDGE_NODE_ENROLMENT).toBe("1");
+    const tokens = edgeNodes.map(([, s]) => s.environment?.EDGE_NODE_TOKEN);
+    for (const token of tokens) expect(token).toMatch(/^\$\{EDGE_NODE_TOKEN_[A-Z]+:-\}$/);
+    expect(new Set(tokens).size).toBe(edgeNodes.length);
+  });
+
   it("runs two control-plane replicas on the same Redis, each with its own id", () => {
     expect(controlPlanes.length).toBeGreaterThanOrEqual(2);
     const ids = controlPlanes.map(([, cp]) => cp.environment?.EDGE_CONTROL_PLANE_ID);

@@ -16,6 +16,7 @@ import {
   POPS,
   startControlPlane,
   startEdgeNode,
+  TOKEN,
 } from "./harness/cluster.js";
 
 /**
@@ -76,7 +77,7 @@ describe("a control plane on Redis Sentinel", () => {
     expect(acknowledged.size).toBe(30);
     for (const [version, i] of acknowledged) {
       const res = await fetch(`${cp.api}/v1/scripts/burst/source?version=${version}`, {
-        headers: { authorization: "Bearer e2e-admin-token" },
+        headers: { authorization: `Bearer ${TOKEN}` },
       });
       expect(await res.text()).toBe(source(i));
     }
@@ -85,7 +86,7 @@ describe("a control plane on Redis Sentinel", () => {
     expect(Number(active.json?.version)).toBeGreaterThanOrEqual(last);
     // The active version is the last acknowledged one, or a later write whose acknowledgement was lost.
     const activeSource = await fetch(`${cp.api}/v1/scripts/burst/source`, {
-      headers: { authorization: "Bearer e2e-admin-token" },
+      headers: { authorization: `Bearer ${TOKEN}` },
     }).then((r) => r.text());
     const body = /"(deploy \d+)"/.exec(activeSource)?.[1];
     for (const node of nodes) {

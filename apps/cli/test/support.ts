@@ -15,7 +15,7 @@ import {
 import { pino } from "pino";
 import { type Io, run } from "../src/index.js";
 
-export const TOKEN = "cli-test-token";
+export const TOKEN = "cli-test-admin-token";
 
 /** A real control plane API on loopback (no edge node), for commands that only talk HTTP. */
 export async function startApi() {

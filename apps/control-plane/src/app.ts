@@ -8,6 +8,7 @@ import { RequestLogController } from "./http/request-log.js";
 import type { MetricsSource } from "./metrics/types.js";
 import type { PushHub } from "./push/types.js";
 import { consoleRoutes } from "./routes/console.js";
+import { enrolmentRoutes } from "./routes/enrolments.js";
 import { healthRoutes } from "./routes/health.js";
 import { logsRoutes } from "./routes/logs.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       });
       await v1.register(scriptRoutes, routeDeps);
       await v1.register(nodeRoutes, routeDeps);
+      await v1.register(enrolmentRoutes, routeDeps);
       await v1.register(metricsRoutes, routeDeps);
       await v1.register(tailRoutes, routeDeps);
       await v1.register(logsRoutes, routeDeps);

@@ -4,6 +4,8 @@ import { loadConfig } from "./config.js";
 import { isEdgeError } from "./errors.js";
 import { createTestCertificates } from "./testing/test-certs.js";
 
+const T = "test-admin-token-0123";
+
 function loadError(env: Record<string, string>): Error {
   try {
     loadConfig(env);
@@ -15,9 +17,9 @@ function loadError(env: Record<string, string>): Error {
 
 describe("loadConfig", () => {
   it("fills every field with its default when only the admin token is set", () => {
-    expect(loadConfig({ EDGE_ADMIN_TOKEN: "s3cret" })).toEqual({
+    expect(loadConfig({ EDGE_ADMIN_TOKEN: "s3cret-s3cret-s3cret" })).toEqual({
       dev: false,
-      adminToken: "s3cret",
+      adminToken: "s3cret-s3cret-s3cret",
       metricsToken: null,
       store: "sqlite:.data/control-plane.db",
       redisDurability: { minReplicas: 0, replicaWaitMs: 1_000 },
@@ -29,6 +31,7 @@ describe("loadConfig", () => {
       maxLimits: { cpuMs: 1000, memoryMb: 512, wallMs: 60_000 },
       nodeTimeoutMs: 15_000,
       nodeRetentionMs: 24 * 3_600_000,
+      nodeSettleMs: 45_000,
       metrics: { flushMs: 5_000, retentionMs: 24 * 3_600_000 },
       tail: { bufferSize: 1_000, maxSessions: 100, logsTimeoutMs: 2_000 },
       logLevel: "info",
@@ -38,6 +41,7 @@ describe("loadConfig", () => {
       pushBatchMs: 100,
       grpcMaxMessageBytes: 64 * 1024 * 1024,
       nodeToken: null,
+      nodeEnrolment: false,
       grpcTls: null,
       secretsKey: null,
       routing: { geoMmdb: null, geoCidrFile: null, defaultPop: null, loadPenaltyKm: 0, maxInFlight: 0 },
@@ -48,7 +52,7 @@ describe("loadConfig", () => {
     const certs = createTestCertificates();
     try {
       const config = loadConfig({
-        EDGE_ADMIN_TOKEN: "t",
+        EDGE_ADMIN_TOKEN: T,
         EDGE_PUSH_BATCH_MS: "0",
         EDGE_GRPC_MAX_MESSAGE_BYTES: String(8 * 1024 * 1024),
         EDGE_NODE_TOKEN: "a-node-token-of-some-length",
@@ -84,18 +88,19 @@ describe("loadConfig", () => {
     ],
     [{ EDGE_NODE_TOKEN: "short" }, "EDGE_NODE_TOKEN"],
   ])("refuses %o, naming %s", (env, variable) => {
-    const error = loadError({ EDGE_ADMIN_TOKEN: "t", ...env });
+    const error = loadError({ EDGE_ADMIN_TOKEN: T, ...env });
     expect(isEdgeError(error) && error.code).toBe("EDGE_INVALID_CONFIG");
     expect(error.message).toContain(variable);
   });
 
   it("reads every variable", () => {
     const config = loadConfig({
-      EDGE_ADMIN_TOKEN: "t",
+      EDGE_ADMIN_TOKEN: T,
       EDGE_STORE: "redis://127.0.0.1:6379",
       EDGE_API_HOST: "0.0.0.0",
       EDGE_API_PORT: "0",
       EDGE_GRPC_ADDRESS: "0.0.0.0:0",
+      EDGE_NODE_ENROLMENT: "1",
       EDGE_MAX_SCRIPT_BYTES: "2048",
       EDGE_DEFAULT_CPU_MS: "10",
       EDGE_DEFAULT_MEMORY_MB: "64",
@@ -118,6 +123,7 @@ describe("loadConfig", () => {
       apiHost: "0.0.0.0",
       apiPort: 0,
       grpcAddress: "0.0.0.0:0",
+      nodeEnrolment: true,
       maxScriptBytes: 2048,
       defaultLimits: { cpuMs: 10, memoryMb: 64, wallMs: 1000 },
       maxLimits: { cpuMs: 20, memoryMb: 256, wallMs: 2000 },
@@ -147,7 +153,57 @@ describe("loadConfig", () => {
   });
 
   it("prefers an explicit admin token in development mode", () => {
-    expect(loadConfig({ EDGE_DEV: "1", EDGE_ADMIN_TOKEN: "mine" }).adminToken).toBe("mine");
+    expect(loadConfig({ EDGE_DEV: "1", EDGE_ADMIN_TOKEN: "mine-mine-mine-mine" }).adminToken).toBe(
+      "mine-mine-mine-mine",
+    );
+  });
+
+  it("refuses an admin token shorter than 16 characters, and the dev token without EDGE_DEV=1", () => {
+    for (const env of [
+      { EDGE_ADMIN_TOKEN: "x" },
+      { EDGE_ADMIN_TOKEN: "dev-admin-token" },
+      { EDGE_DEV: "1", EDGE_ADMIN_TOKEN: "short" },
+    ]) {
+      const error = loadError(env);
+      expect(isEdgeError(error) && error.code).toBe("EDGE_INVALID_CONFIG");
+      expect(error.message).toContain("EDGE_ADMIN_TOKEN");
+    }
+    expect(loadConfig({ EDGE_DEV: "1", EDGE_ADMIN_TOKEN: "dev-admin-token" }).adminToken).toBe(
+      "dev-admin-token",
+    );
+  });
+
+  it.each(["0.0.0.0:50051", "[::]:50051", "10.1.2.3:50051", "edge-cp:50051"])(
+    "refuses to bind gRPC to %s (beyond loopback) without node enrolment, naming EDGE_NODE_ENROLMENT",
+    (address) => {
+      for (const extra of [{}, { EDGE_NODE_TOKEN: "a-shared-node-token-0123" }]) {
+        const error = loadError({ EDGE_ADMIN_TOKEN: T, EDGE_GRPC_ADDRESS: address, ...extra });
+        expect(isEdgeError(error) && error.code).toBe("EDGE_INVALID_CONFIG");
+        expect(error.message).toContain("EDGE_NODE_ENROLMENT");
+      }
+      const config = loadConfig({
+        EDGE_ADMIN_TOKEN: T,
+        EDGE_GRPC_ADDRESS: address,
+        EDGE_NODE_ENROLMENT: "1",
+      });
+      expect(config.nodeEnrolment).toBe(true);
+    },
+  );
+
+  it.each(["127.0.0.1:0", "127.10.0.1:50051", "localhost:50051", "[::1]:50051"])(
+    "binds gRPC to loopback (%s) without enrolment",
+    (address) => {
+      expect(loadConfig({ EDGE_ADMIN_TOKEN: T, EDGE_GRPC_ADDRESS: address }).nodeEnrolment).toBe(false);
+    },
+  );
+
+  it("refuses a shared node token together with per-node enrolment", () => {
+    const error = loadError({
+      EDGE_ADMIN_TOKEN: T,
+      EDGE_NODE_ENROLMENT: "1",
+      EDGE_NODE_TOKEN: "a-shared-node-token-0123",
+    });
+    expect(error.message).toContain("EDGE_NODE_TOKEN");
   });
 
   it.each([
@@ -165,14 +221,14 @@ describe("loadConfig", () => {
     ["EDGE_GRPC_ADDRESS", "127.0.0.1:70000"],
     ["EDGE_DEV", "yes"],
   ])("rejects %s=%s with an error naming the variable", (variable, value) => {
-    const error = loadError({ EDGE_ADMIN_TOKEN: "t", [variable]: value });
+    const error = loadError({ EDGE_ADMIN_TOKEN: T, [variable]: value });
     expect(isEdgeError(error) && error.code).toBe("EDGE_INVALID_CONFIG");
     expect(error.message).toContain(variable);
   });
 
   it("rejects a default limit above its maximum, naming both variables", () => {
     const error = loadError({
-      EDGE_ADMIN_TOKEN: "t",
+      EDGE_ADMIN_TOKEN: T,
       EDGE_DEFAULT_MEMORY_MB: "1024",
       EDGE_MAX_MEMORY_MB: "512",
     });
@@ -182,7 +238,7 @@ describe("loadConfig", () => {
 
   it("ignores variables it does not own", () => {
     expect(() =>
-      loadConfig({ EDGE_ADMIN_TOKEN: "t", EDGE_SOMETHING_ELSE: "x", HOME: "elsewhere" }),
+      loadConfig({ EDGE_ADMIN_TOKEN: T, EDGE_SOMETHING_ELSE: "x", HOME: "elsewhere" }),
     ).not.toThrow();
   });
 });

@@ -14,7 +14,7 @@ import type { ScriptLimits } from "./store/types.js";
  * | Variable                 | Default                         | Meaning                                        |
  * |--------------------------|---------------------------------|------------------------------------------------|
  * | `EDGE_DEV`               | `0`                             | `1`: development mode (see `EDGE_ADMIN_TOKEN`) |
- * | `EDGE_ADMIN_TOKEN`       | required; `dev-admin-token` if `EDGE_DEV=1` | bearer token for `/v1/*`           |
+ * | `EDGE_ADMIN_TOKEN`       | required; `dev-admin-token` if `EDGE_DEV=1` | bearer token for `/v1/*` (16+ chars; the dev token only with `EDGE_DEV=1`) |
  * | `EDGE_METRICS_TOKEN`     | unset (open)                    | bearer token `GET /metrics` requires (16+ chars) |
  * | `EDGE_STORE`             | `sqlite:.data/control-plane.db` | `sqlite:<path>`, `redis://...`, `redis-sentinel://h:26379,…/<master>` or `memory` |
  * | `EDGE_REDIS_MIN_REPLICAS` | `0`                            | Redis replicas a write must reach before it is acknowledged (`WAIT`) |
@@ -31,13 +31,15 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_MAX_WALL_MS`       | `60000`                         | highest wall-clock limit a deploy may ask for  |
  * | `EDGE_NODE_TIMEOUT_MS`   | `15000`                         | no heartbeat for this long: node `disconnected`|
  * | `EDGE_NODE_RETENTION_HOURS` | `24`                         | a node silent this long is no longer listed    |
+ * | `EDGE_NODE_SETTLE_MS`    | `45000`                         | after start, `GET /v1/nodes` says `settled: false` until every listed node is back or this passed |
  * | `EDGE_LOG_LEVEL`         | `info`                          | pino level (`fatal` ... `trace`, `silent`)     |
  * | `EDGE_LOG_FORMAT`        | `json`                          | `json` lines, or `pretty`: one line per event  |
  * | `EDGE_SHUTDOWN_GRACE_MS` | `10000`                         | SIGTERM/SIGINT: drain this long, then exit 1   |
  * | `EDGE_CONTROL_PLANE_ID`  | `<hostname>-<pid>`              | this instance's id in logs and to nodes        |
  * | `EDGE_PUSH_BATCH_MS`     | `100`                           | change batching window for pushes to nodes     |
  * | `EDGE_GRPC_MAX_MESSAGE_BYTES` | `67108864`                 | largest gRPC message either way (>= 2 scripts) |
- * | `EDGE_NODE_TOKEN`        | unset (no check)                | enrolment token every node must present        |
+ * | `EDGE_NODE_ENROLMENT`    | `0`                             | `1`: per-node tokens (`POST /v1/nodes/enrolments`) checked on every stream; required to bind gRPC beyond loopback |
+ * | `EDGE_NODE_TOKEN`        | unset (no check)                | shared token every node must present (loopback binds only; not with `EDGE_NODE_ENROLMENT=1`) |
  * | `EDGE_GRPC_TLS_CERT` / `EDGE_GRPC_TLS_KEY` | unset (plaintext) | PEM files: serve gRPC over TLS          |
  * | `EDGE_GRPC_TLS_CLIENT_CA` | unset                          | PEM file: require node certificates it signed (mTLS) |
  * | `EDGE_METRICS_FLUSH_MS`  | `5000`                          | how often received metrics are stored (and ACKed) |
@@ -66,6 +68,8 @@ export interface Config {
   nodeTimeoutMs: number;
   /** A node not heard from for this long is forgotten (dropped from `GET /v1/nodes` and the store). */
   nodeRetentionMs: number;
+  /** After start, the node view counts as settled once every listed node is back, or after this long. */
+  nodeSettleMs: number;
   metrics: { flushMs: number; retentionMs: number };
   tail: { bufferSize: number; maxSessions: number; logsTimeoutMs: number };
   logLevel: LogLevel;
@@ -76,8 +80,10 @@ export interface Config {
   /** Change batching window for pushes to nodes (ms). */
   pushBatchMs: number;
   grpcMaxMessageBytes: number;
-  /** Enrolment token nodes must present on Connect; null: no check. */
+  /** Shared token nodes must present on Connect (loopback binds only); null: no check. */
   nodeToken: string | null;
+  /** Per-node enrolment: each node presents its own token, bound to its node id and PoP. */
+  nodeEnrolment: boolean;
   /** PEM contents, read at start-up; null: plaintext gRPC. */
   grpcTls: GrpcTls | null;
   /** AES-256-GCM key for secrets at rest (32 bytes); null: setting secrets is refused. */
@@ -128,13 +134,14 @@ const envSchema = z.object({
   ),
   EDGE_MAX_SCRIPT_BYTES: integer(1_048_576, 1),
   EDGE_DEFAULT_CPU_MS: integer(50, 1),
-  EDGE_DEFAULT_MEMORY_MB: integer(128, 1),
+  EDGE_DEFAULT_MEMORY_MB: integer(128, 8),
   EDGE_DEFAULT_WALL_MS: integer(30_000, 1),
   EDGE_MAX_CPU_MS: integer(1000, 1),
-  EDGE_MAX_MEMORY_MB: integer(512, 1),
+  EDGE_MAX_MEMORY_MB: integer(512, 8),
   EDGE_MAX_WALL_MS: integer(60_000, 1),
   EDGE_NODE_TIMEOUT_MS: integer(15_000, 1),
   EDGE_NODE_RETENTION_HOURS: integer(24, 1, 24 * 365),
+  EDGE_NODE_SETTLE_MS: integer(45_000, 0, 3_600_000),
   EDGE_METRICS_FLUSH_MS: integer(5_000, 50, 600_000),
   EDGE_METRICS_RETENTION_HOURS: integer(24, 1, 24 * 30),
   EDGE_TAIL_BUFFER: integer(1_000, 1, 1_000_000),
@@ -147,6 +154,7 @@ const envSchema = z.object({
   EDGE_PUSH_BATCH_MS: integer(100, 0, 10_000),
   EDGE_GRPC_MAX_MESSAGE_BYTES: integer(64 * 1024 * 1024, 4 * 1024 * 1024, 2 ** 31 - 1),
   EDGE_NODE_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
+  EDGE_NODE_ENROLMENT: z.enum(["0", "1", "true", "false"]).default("0"),
   EDGE_GRPC_TLS_CERT: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_KEY: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_CLIENT_CA: z.string().trim().min(1).optional(),
@@ -185,6 +193,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (adminToken === undefined) {
     throw invalid("EDGE_ADMIN_TOKEN", "required (or set EDGE_DEV=1 to use the development token)");
   }
+  if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH && !(dev && adminToken === DEV_ADMIN_TOKEN)) {
+    throw invalid(
+      "EDGE_ADMIN_TOKEN",
+      `use at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 24); the development token needs EDGE_DEV=1`,
+    );
+  }
+  const nodeEnrolment = e.EDGE_NODE_ENROLMENT === "1" || e.EDGE_NODE_ENROLMENT === "true";
+  checkNodeAuth(e.EDGE_GRPC_ADDRESS, nodeEnrolment, e.EDGE_NODE_TOKEN !== undefined);
 
   const defaultLimits = {
     cpuMs: e.EDGE_DEFAULT_CPU_MS,
@@ -217,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxLimits,
     nodeTimeoutMs: e.EDGE_NODE_TIMEOUT_MS,
     nodeRetentionMs: e.EDGE_NODE_RETENTION_HOURS * 3_600_000,
+    nodeSettleMs: e.EDGE_NODE_SETTLE_MS,
     metrics: { flushMs: e.EDGE_METRICS_FLUSH_MS, retentionMs: e.EDGE_METRICS_RETENTION_HOURS * 3_600_000 },
     tail: {
       bufferSize: e.EDGE_TAIL_BUFFER,
@@ -230,10 +247,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushBatchMs: e.EDGE_PUSH_BATCH_MS,
     grpcMaxMessageBytes: checkMessageLimit(e.EDGE_GRPC_MAX_MESSAGE_BYTES, e.EDGE_MAX_SCRIPT_BYTES),
     nodeToken: e.EDGE_NODE_TOKEN ?? null,
+    nodeEnrolment,
     grpcTls: loadTls(e),
     secretsKey: secretsKey(e.EDGE_SECRETS_KEY, dev),
     routing: routingSettings(env),
   };
+}
+
+/** The shortest admin token accepted (the development token aside, under EDGE_DEV=1). */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/**
+ * Secure by default: whoever reaches the gRPC port and passes its check
+ * receives every script with its secrets and can advertise a PoP to the
+ * router. A bind beyond loopback therefore needs per-node enrolment; a shared
+ * token (not bound to a node id) is only accepted on loopback.
+ */
+function checkNodeAuth(grpcAddress: string, enrolment: boolean, sharedToken: boolean): void {
+  if (enrolment && sharedToken) {
+    throw invalid(
+      "EDGE_NODE_TOKEN",
+      "a shared node token cannot be combined with EDGE_NODE_ENROLMENT=1 (each node presents its own token)",
+    );
+  }
+  if (enrolment || isLoopbackAddress(grpcAddress)) return;
+  throw invalid(
+    "EDGE_NODE_ENROLMENT",
+    `EDGE_GRPC_ADDRESS=${grpcAddress} is reachable beyond loopback: set EDGE_NODE_ENROLMENT=1 and enrol each ` +
+      "node (POST /v1/nodes/enrolments), or bind gRPC to 127.0.0.1",
+  );
+}
+
+/** Whether a `host:port` binds a loopback interface only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddress(address: string): boolean {
+  let host = address.slice(0, address.lastIndexOf(":")).toLowerCase();
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (host === "localhost" || host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  if (host.startsWith("::ffff:")) host = host.slice("::ffff:".length);
+  return /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host);
 }
 
 /**

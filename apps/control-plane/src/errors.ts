@@ -60,6 +60,12 @@ export const ERROR_CODES = {
     kind: "user",
     message: "Secrets need EDGE_SECRETS_KEY (32 bytes, hex or base64) set on the control plane",
   },
+  EDGE_ENROLMENT_EXISTS: {
+    status: 409,
+    kind: "user",
+    message: "That node id is enrolled already: revoke it first to issue a new token",
+  },
+  EDGE_ENROLMENT_NOT_FOUND: { status: 404, kind: "user", message: "No enrolment for that node id" },
   EDGE_TOO_MANY_TAILS: { status: 429, kind: "user", message: "Too many live tail sessions are open" },
   EDGE_INVALID_CONFIG: { status: 500, kind: "system", message: "Invalid configuration" },
   EDGE_SECRET_UNREADABLE: { status: 500, kind: "system", message: "A stored secret cannot be decrypted" },

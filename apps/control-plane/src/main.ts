@@ -68,7 +68,14 @@ async function main(): Promise<void> {
       ttlMs: config.metrics.retentionMs + 3_600_000,
     });
     closers.push({ name: "metrics store", close: () => metricsStore.close() });
-    const metrics = createMetricsAggregator({ store: metricsStore, logger, ...config.metrics });
+    // Reports about scripts that are not live are dropped (the hub's latest read of the store).
+    let liveScripts: () => ReadonlySet<string> | null = () => null;
+    const metrics = createMetricsAggregator({
+      store: metricsStore,
+      logger,
+      ...config.metrics,
+      liveScripts: () => liveScripts(),
+    });
     metrics.start();
     closers.push({ name: "metrics", close: () => metrics.close() });
     const tail = new TailHub({ logger, ...config.tail });
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
 
     const grpc = createGrpcServer({ config, store, logger, telemetry: telemetryHooks(metrics, tail) });
     closers.push({ name: "gRPC server", close: () => grpc.close() });
+    liveScripts = () => grpc.hub.liveScripts();
 
     const prometheus = createControlPlaneRegistry({ metrics, nodes: () => grpc.hub.nodes(), tail });
     const app = await buildApp(config, { store, hub: grpc.hub, metrics, tail, prometheus, logger });

@@ -26,12 +26,20 @@ export const TEST_TOKEN = "test-admin-token";
 export interface RecordingHub extends PushHub {
   changes: number;
   nodeList: NodeView[];
+  /** Node ids `revoke()` was called with. */
+  revoked: string[];
 }
 
 export function recordingHub(): RecordingHub {
   return {
     changes: 0,
     nodeList: [],
+    revoked: [],
+    viewSettled: () => true,
+    revoke(nodeId) {
+      this.revoked.push(nodeId);
+      return 0;
+    },
     notifyChanged() {
       this.changes += 1;
     },
@@ -61,7 +69,7 @@ export function telemetryDeps(hub: PushHub, metrics?: MetricsSource, config?: Co
   });
   const tail = new TailHub({
     logger: silent,
-    ...(config?.tail ?? loadConfig({ EDGE_ADMIN_TOKEN: "t" }).tail),
+    ...(config?.tail ?? loadConfig({ EDGE_ADMIN_TOKEN: "test-admin-token" }).tail),
   });
   const prometheus = createControlPlaneRegistry({ metrics: aggregator, nodes: () => hub.nodes(), tail });
   return { metrics: metrics ?? aggregator, aggregator, tail, prometheus };

@@ -12,7 +12,10 @@ const int = (fallback: number) => z.coerce.number().int().nonnegative().default(
 
 const schema = z.object({
   EDGE_POP: z.string().regex(/^[a-z0-9-]{1,32}$/, "a short lowercase PoP code such as fra, iad or sin"),
-  EDGE_NODE_ID: z.string().min(1).max(128).optional(),
+  EDGE_NODE_ID: z
+    .string()
+    .regex(/^[a-z0-9-]{1,63}$/, "1-63 characters of a-z, 0-9 and '-' (the control plane refuses others)")
+    .optional(),
   EDGE_LAT: z.coerce.number().min(-90).max(90).default(0),
   EDGE_LON: z.coerce.number().min(-180).max(180).default(0),
   EDGE_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
@@ -33,7 +36,10 @@ const schema = z.object({
   EDGE_LOG_FORMAT: processEnvShape.EDGE_LOG_FORMAT,
   EDGE_SHUTDOWN_GRACE_MS: processEnvShape.EDGE_SHUTDOWN_GRACE_MS,
   EDGE_CACHE_DIR: z.string().min(1).optional(),
-  EDGE_NODE_TOKEN: z.string().min(1).optional(),
+  EDGE_NODE_TOKEN: z
+    .string()
+    .min(1, "empty: set the token issued for this node (POST /v1/nodes/enrolments on the control plane)")
+    .optional(),
   EDGE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   EDGE_CONTROL_PLANE_CA: z.string().min(1).optional(),
   EDGE_CONTROL_PLANE_TLS_NAME: z.string().min(1).optional(),
@@ -126,6 +132,14 @@ export class ConfigError extends Error {
   readonly code = "EDGE_CONFIG_INVALID";
 }
 
+/** `<pop>-<hostname>`, made into what the control plane accepts as a node id. */
+function defaultNodeId(pop: string): string {
+  const host = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-");
+  return `${pop}-${host}`.slice(0, 63).replace(/-+$/, "") || pop;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -133,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     throw new ConfigError(`invalid edge node configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
-  const nodeId = e.EDGE_NODE_ID ?? `${e.EDGE_POP}-${hostname()}`;
+  const nodeId = e.EDGE_NODE_ID ?? defaultNodeId(e.EDGE_POP);
   const controlPlaneAddresses = e.EDGE_CONTROL_PLANE.split(",")
     .map((address) => address.trim())
     .filter((address) => address !== "");

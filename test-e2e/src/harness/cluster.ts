@@ -2,7 +2,7 @@ import { requestWithHost } from "@edge/edge-node/testing";
 import { freshCacheDir } from "./cache-dir.js";
 import { AppProcess, CONTROL_PLANE_MAIN, EDGE_NODE_MAIN } from "./process.js";
 
-export const TOKEN = "e2e-admin-token";
+export const TOKEN = "e2e-admin-token-0123";
 
 export interface PopSpec {
   pop: string;

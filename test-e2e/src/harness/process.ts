@@ -45,6 +45,7 @@ export class AppProcess {
     });
   }
 
+  /** The child's process id (for its /proc figures). */
   get pid(): number | undefined {
     return this.#child.pid;
   }

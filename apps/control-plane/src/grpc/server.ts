@@ -7,7 +7,7 @@ import { type ConnectHub, createPushHub } from "../push/hub.js";
 import { streamStatus } from "../push/stream-errors.js";
 import type { NodeTelemetryHooks } from "../push/telemetry-hooks.js";
 import type { Store } from "../store/types.js";
-import { nodeTokenCheck } from "./node-auth.js";
+import { bearerToken, enrolmentCheck, nodeTokenCheck } from "./node-auth.js";
 import { grpcServerOptions } from "./server-options.js";
 
 /** The part of the app's `Config` the gRPC side reads. */
@@ -22,8 +22,12 @@ export interface GrpcServerConfig {
   pushBatchMs?: number;
   /** Default MAX_GRPC_MESSAGE_BYTES. */
   grpcMaxMessageBytes?: number;
-  /** Enrolment token nodes must present; null or absent: none. */
+  /** Shared token nodes must present; null or absent: none. */
   nodeToken?: string | null;
+  /** Per-node enrolment: each node presents the token issued for its id and PoP (`POST /v1/nodes/enrolments`). */
+  nodeEnrolment?: boolean;
+  /** How long after start the node view counts as settled with nodes missing (`EDGE_NODE_SETTLE_MS`). */
+  nodeSettleMs?: number;
   /** Null or absent: plaintext. */
   grpcTls?: GrpcTls | null;
   /** `EDGE_SECRETS_KEY`, to open secrets for the push; null or absent: scripts with secrets are withheld. */
@@ -82,6 +86,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
     ...(config.pushBatchMs !== undefined ? { batchMs: config.pushBatchMs } : {}),
     ...(config.grpcMaxMessageBytes !== undefined ? { maxMessageBytes: config.grpcMaxMessageBytes } : {}),
     secretsKey: config.secretsKey ?? null,
+    enrolment: config.nodeEnrolment === true,
+    ...(config.nodeSettleMs !== undefined ? { settleMs: config.nodeSettleMs } : {}),
     onStoreHealth: (healthy) => {
       storeHealthy = healthy;
       updateHealth();
@@ -89,15 +95,25 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
   });
   const server = new Server(grpcServerOptions(config.grpcMaxMessageBytes));
   const authorized = nodeTokenCheck(config.nodeToken ?? null);
+  const refuse = (call: Parameters<ControlPlaneServiceServer["connect"]>[0], detail?: string): void => {
+    logger.warn({ peer: call.getPeer() }, "node refused: missing or wrong enrolment token");
+    call.on("error", () => {});
+    call.emit("error", streamStatus("EDGE_NODE_UNAUTHENTICATED", detail));
+  };
   const implementation: ControlPlaneServiceServer = {
     connect: (call) => {
+      if (config.nodeEnrolment === true) {
+        // The token is checked against the node id and PoP of the hello, before anything is recorded.
+        const token = bearerToken(call.metadata);
+        if (token === null) return refuse(call, "present the token issued for this node (EDGE_NODE_TOKEN)");
+        hub.connect(call, enrolmentCheck(store, token));
+        return;
+      }
       if (authorized(call.metadata)) {
         hub.connect(call);
         return;
       }
-      logger.warn({ peer: call.getPeer() }, "node refused: missing or wrong enrolment token");
-      call.on("error", () => {});
-      call.emit("error", streamStatus("EDGE_NODE_UNAUTHENTICATED"));
+      refuse(call);
     },
   };
   server.addService(ControlPlaneServiceService, implementation);

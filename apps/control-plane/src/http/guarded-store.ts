@@ -43,6 +43,10 @@ const METHODS: Record<keyof Store, true> = {
   saveNodeStates: true,
   listNodeStates: true,
   pruneNodeStates: true,
+  createEnrolment: true,
+  getEnrolment: true,
+  listEnrolments: true,
+  deleteEnrolment: true,
   ping: true,
   close: true,
 };

@@ -11,6 +11,13 @@ import {
   MINUTE_MS,
   minuteOf,
 } from "./figures.js";
+import {
+  clampNodeStats,
+  plausibleFigures,
+  plausibleLabels,
+  plausibleReport,
+  REPORT_BOUNDS,
+} from "./plausible.js";
 import type { MetricsStore } from "./store/types.js";
 import type { EdgeNodeStatsView, MetricsSource, MetricsView } from "./types.js";
 import { buildView } from "./view.js";
@@ -22,6 +29,12 @@ export interface MetricsAggregatorOptions {
   flushMs: number;
   /** How long 1-minute buckets are kept. */
   retentionMs: number;
+  /**
+   * The live scripts (the push hub's latest view of the store); null while
+   * unknown. Given: entries for other scripts are dropped, and lifetime totals
+   * (Prometheus series) of scripts no longer live are pruned at each flush.
+   */
+  liveScripts?: () => ReadonlySet<string> | null;
   now?: () => number;
 }
 
@@ -49,6 +62,8 @@ export interface MetricsAggregator extends MetricsSource {
   nodes(): Iterable<NodeTotals>;
   /** Buckets received but not yet stored. */
   readonly pendingRows: number;
+  /** Report entries dropped: unknown script, invalid labels, implausible figures, too many versions. */
+  readonly droppedEntries: number;
   readonly flushFailures: number;
   start(): void;
   /** Stops the timer and flushes one last time. */
@@ -88,6 +103,40 @@ export function createMetricsAggregator(options: MetricsAggregatorOptions): Metr
   let timer: NodeJS.Timeout | null = null;
   let lastPrune = 0;
   let flushFailures = 0;
+  let droppedEntries = 0;
+  let lastDropLog = 0;
+
+  const dropped = (nodeId: string, reason: string, script: string): void => {
+    droppedEntries += 1;
+    // A hostile node can send thousands a second: say it at most every 10 s.
+    if (now() - lastDropLog < 10_000) return;
+    lastDropLog = now();
+    log.warn({ nodeId, reason, script: script.slice(0, 80), droppedEntries }, "metrics entry dropped");
+  };
+
+  /** Lifetime totals of scripts no longer live go, and their Prometheus series with them. */
+  function pruneLifetime(): void {
+    const live = options.liveScripts?.();
+    if (!live) return;
+    for (const [key, entry] of lifetime) if (!live.has(entry.script)) lifetime.delete(key);
+  }
+
+  /** The lifetime total for a (script, version, PoP); null when the script has too many versions already. */
+  function lifetimeEntry(script: string, version: number, pop: string): LifetimeEntry | null {
+    const key = `${script}\n${version}\n${pop}`;
+    const existing = lifetime.get(key);
+    if (existing) return existing;
+    const versions = [...lifetime.values()].filter((e) => e.script === script && e.pop === pop);
+    if (versions.length >= REPORT_BOUNDS.maxVersionsPerScript) {
+      // The oldest version makes room only for a newer one.
+      const oldest = versions.reduce((a, b) => (a.version < b.version ? a : b));
+      if (oldest.version > version) return null;
+      lifetime.delete(`${script}\n${oldest.version}\n${pop}`);
+    }
+    const total = { ...emptyFigures(), script, version, pop };
+    lifetime.set(key, total);
+    return total;
+  }
 
   const ack = (link: NodeLink, reporterId: string, sequence: number) =>
     link.send({ $case: "metricsAck", value: { reporterId, upToSequence: sequence } });
@@ -107,6 +156,7 @@ export function createMetricsAggregator(options: MetricsAggregatorOptions): Metr
   }
 
   async function write(): Promise<boolean> {
+    pruneLifetime();
     const batch = [...pending.values()];
     pending = new Map();
     const deliveries = [...received].map(([nodeId, d]) => [nodeId, { ...d }] as const);
@@ -136,6 +186,10 @@ export function createMetricsAggregator(options: MetricsAggregatorOptions): Metr
 
   const aggregator: MetricsAggregator = {
     record(node, report): void {
+      if (!plausibleReport(report)) {
+        dropped(node.id, "report too large", "");
+        return;
+      }
       const hasSequence = report.reporterId !== "" && report.sequence > 0;
       if (hasSequence) {
         const last = received.get(node.id);
@@ -152,10 +206,29 @@ export function createMetricsAggregator(options: MetricsAggregatorOptions): Metr
       }
       const minute = minuteFor(report);
       const cpuBounds = report.cpuBoundsMs.length > 0 ? report.cpuBoundsMs : CPU_BOUNDS_MS;
+      const live = options.liveScripts?.() ?? null;
       for (const entry of report.scripts) {
         if (entry.script === "") continue;
+        if (!plausibleLabels(entry.script, entry.version)) {
+          dropped(node.id, "invalid script name or version", entry.script);
+          continue;
+        }
+        if (live !== null && !live.has(entry.script)) {
+          dropped(node.id, "unknown script", entry.script);
+          continue;
+        }
         const figures = figuresFromReport(entry, report.latencyBoundsMs, cpuBounds);
         if (isEmptyFigures(figures)) continue;
+        if (!plausibleFigures(figures)) {
+          dropped(node.id, "implausible figures", entry.script);
+          continue;
+        }
+        const total = lifetimeEntry(entry.script, entry.version, node.pop);
+        if (total === null) {
+          dropped(node.id, "too many versions", entry.script);
+          continue;
+        }
+        addFigures(total, figures);
         addPending({
           ...figures,
           minute,
@@ -164,22 +237,18 @@ export function createMetricsAggregator(options: MetricsAggregatorOptions): Metr
           nodeId: node.id,
           pop: node.pop,
         });
-        const key = `${entry.script}\n${entry.version}\n${node.pop}`;
-        let total = lifetime.get(key);
-        if (!total) {
-          total = { ...emptyFigures(), script: entry.script, version: entry.version, pop: node.pop };
-          lifetime.set(key, total);
-        }
-        addFigures(total, figures);
       }
       if (report.node) {
         const previous = nodeTotals.get(node.id);
+        const stats = clampNodeStats(report.node);
+        const t = now();
         nodeTotals.set(node.id, {
           nodeId: node.id,
           pop: node.pop,
-          isolatesCreated: (previous?.isolatesCreated ?? 0) + report.node.isolatesCreated,
-          stats: report.node,
-          reportedAt: report.windowEndMs > 0 ? report.windowEndMs : now(),
+          isolatesCreated: (previous?.isolatesCreated ?? 0) + stats.isolatesCreated,
+          stats,
+          // A node's clock is its own: a time in the future (or no time) reads as now.
+          reportedAt: report.windowEndMs > 0 && report.windowEndMs <= t ? report.windowEndMs : t,
         });
       }
     },
@@ -238,6 +307,9 @@ export function createMetricsAggregator(options: MetricsAggregatorOptions): Metr
     },
     get flushFailures() {
       return flushFailures;
+    },
+    get droppedEntries() {
+      return droppedEntries;
     },
 
     start(): void {

@@ -5,7 +5,7 @@ import type { NodeView } from "../push/types.js";
 import type { MetricsAggregator } from "./aggregator.js";
 
 export interface ControlPlanePrometheusDeps {
-  metrics: Pick<MetricsAggregator, "lifetime" | "nodes" | "pendingRows" | "flushFailures">;
+  metrics: Pick<MetricsAggregator, "lifetime" | "nodes" | "pendingRows" | "flushFailures" | "droppedEntries">;
   nodes: () => NodeView[];
   tail: { readonly sessionCount: number; readonly droppedTotal: number };
 }
@@ -85,6 +85,12 @@ export function createControlPlaneRegistry(deps: ControlPlanePrometheusDeps): Re
     "edge_metrics_flush_failures_total",
     "Failed writes of metrics to the store",
     () => [{ labels: {}, value: deps.metrics.flushFailures }],
+  );
+  snapshotCounter(
+    registry,
+    "edge_metrics_dropped_entries_total",
+    "Script entries of node reports dropped (unknown script, invalid labels, implausible figures)",
+    () => [{ labels: {}, value: deps.metrics.droppedEntries }],
   );
   return registry;
 }

@@ -37,6 +37,11 @@ export class DesiredConfig {
     );
   }
 
+  /** Every live script's name, withheld ones included. */
+  scriptNames(): ReadonlySet<string> {
+    return new Set([...this.#active.keys(), ...this.withheld]);
+  }
+
   /** name -> resource, for a node of `pop`. */
   forPop(pop: string): ReadonlyMap<string, Resource> {
     let resolved = this.#byPop.get(pop);

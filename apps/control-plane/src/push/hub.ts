@@ -8,7 +8,7 @@ import { ConsistencyCheck } from "./consistency.js";
 import { DesiredConfig } from "./desired.js";
 import { NodeSession } from "./node-session.js";
 import { type NodeRecord, NodeRegistry } from "./registry.js";
-import type { ConnectCall, SessionHost } from "./session-host.js";
+import type { ConnectCall, HelloAuthenticator, SessionHost } from "./session-host.js";
 import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
 import type { NodeView, PushHub } from "./types.js";
 
@@ -31,14 +31,28 @@ export interface PushHubOptions {
   maxMessageBytes?: number;
   /** Opens the secrets merged into each script's env on the wire; null or absent: none can be opened. */
   secretsKey?: Buffer | null;
+  /**
+   * Per-node enrolment on: sessions that authenticated are checked again every
+   * `ENROLMENT_RECHECK_MS` against the store's enrolments, so a revocation made
+   * through any replica ends the node's stream here too.
+   */
+  enrolment?: boolean;
+  /** How long after start the node view counts as settled even with nodes missing (default 45 s). */
+  settleMs?: number;
   /** Whether the store answers (drives grpc.health.v1); called when it changes. */
   onStoreHealth?(healthy: boolean): void;
   now?: () => number;
 }
 
 export interface ConnectHub extends PushHub {
-  /** The grpc-js handler for `ControlPlaneService.Connect`. */
-  connect(call: ConnectCall): void;
+  /**
+   * The grpc-js handler for `ControlPlaneService.Connect`; `authenticate`
+   * (per-node enrolment) checks the credential against the hello before the
+   * node is recorded or sent anything.
+   */
+  connect(call: ConnectCall, authenticate?: HelloAuthenticator): void;
+  /** The live scripts as last read from the store (null before the first read): metrics of others are dropped. */
+  liveScripts(): ReadonlySet<string> | null;
   /** Stops pushing and ends every stream with UNAVAILABLE, so nodes reconnect elsewhere. */
   close(): Promise<void>;
 }
@@ -46,8 +60,17 @@ export interface ConnectHub extends PushHub {
 /** Default `nodeRetentionMs`. */
 export const DEFAULT_NODE_RETENTION_MS = 24 * 3_600_000;
 
+/**
+ * Default `settleMs`: agents back off up to 30 s between attempts while a
+ * control plane is away, plus jitter, so all of them are back within this.
+ */
+export const DEFAULT_SETTLE_MS = 45_000;
+
 /** Forgotten nodes are swept at most this often (more often for a retention below 40 minutes). */
 const NODE_SWEEP_EVERY_MS = 10 * 60_000;
+
+/** How often sessions are checked against the stored enrolments (a revocation on another replica). */
+const ENROLMENT_RECHECK_MS = 2_000;
 
 /** Room left in a message for everything but the resources (nonce, names, framing). */
 const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
@@ -86,6 +109,9 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   let helloRead: Promise<DesiredConfig> | null = null;
   let lastProblems = "";
   const nodeRetentionMs = options.nodeRetentionMs ?? DEFAULT_NODE_RETENTION_MS;
+  const startedAt = now();
+  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  let settled = false;
   const sweepEveryMs = Math.min(NODE_SWEEP_EVERY_MS, Math.ceil(nodeRetentionMs / 4));
   // The first share run sweeps at once: a replica starting after an outage cleans up first.
   let lastSweep = Number.NEGATIVE_INFINITY;
@@ -240,10 +266,34 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   );
   tick.unref();
 
+  // A revoked (or re-issued) enrolment ends the streams that authenticated with the old token.
+  const recheck = options.enrolment
+    ? new Coalescer(
+        async () => {
+          const enrolled = new Map((await store.listEnrolments()).map((e) => [e.nodeId, e.tokenSha256]));
+          for (const session of sessions) {
+            const record = session.node;
+            if (record === null || session.credential === null) continue;
+            if (enrolled.get(record.id) !== session.credential) session.end("EDGE_NODE_REVOKED");
+          }
+          return true;
+        },
+        {
+          windowMs: ENROLMENT_RECHECK_MS,
+          retryDelayMs: ENROLMENT_RECHECK_MS,
+          onError: (error) => logger.warn({ err: error }, "cannot read node enrolments; will retry"),
+          now,
+        },
+      )
+    : null;
+  const recheckTimer = recheck ? setInterval(() => recheck.request(), ENROLMENT_RECHECK_MS) : null;
+  recheckTimer?.unref();
+
   let closed = false;
+  let liveNames: { revision: number; names: ReadonlySet<string> } | null = null;
   return {
-    connect(call: ConnectCall): void {
-      const session = new NodeSession(call, host);
+    connect(call: ConnectCall, authenticate?: HelloAuthenticator): void {
+      const session = new NodeSession(call, host, authenticate ?? null);
       if (closed) session.end("EDGE_SHUTTING_DOWN");
       else sessions.add(session);
     },
@@ -253,10 +303,37 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     nodes(): NodeView[] {
       return registry.views();
     },
+    viewSettled(): boolean {
+      if (settled) return true;
+      const views = registry.views();
+      // An empty list is what a fresh replica on an empty store sees, not a fact about the fleet.
+      settled =
+        now() - startedAt >= settleMs ||
+        (views.length > 0 && views.every((view) => view.status !== "disconnected"));
+      return settled;
+    },
+    liveScripts(): ReadonlySet<string> | null {
+      if (latest === null) return null;
+      if (liveNames === null || liveNames.revision !== latest.revision) {
+        liveNames = { revision: latest.revision, names: latest.scriptNames() };
+      }
+      return liveNames.names;
+    },
+    revoke(nodeId: string): number {
+      let ended = 0;
+      for (const session of [...sessions]) {
+        if (session.node?.id !== nodeId) continue;
+        session.end("EDGE_NODE_REVOKED");
+        ended++;
+      }
+      return ended;
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       clearInterval(tick);
+      if (recheckTimer) clearInterval(recheckTimer);
+      await recheck?.close();
       await watch.close();
       await pushes.close();
       for (const session of [...sessions]) session.end("EDGE_SHUTTING_DOWN");

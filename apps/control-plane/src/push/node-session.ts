@@ -2,14 +2,15 @@ import type { Ack, ControlMessage, Hello, NodeMessage } from "@edge/protocol";
 import type { Logger } from "pino";
 import { isEmptyDelta, packDelta } from "./config-diff.js";
 import type { DesiredConfig } from "./desired.js";
+import { helloProblem } from "./hello-check.js";
 import { NodeReleases } from "./node-releases.js";
 import type { NodeRecord } from "./registry.js";
-import type { ConnectCall, SessionHost } from "./session-host.js";
+import type { ConnectCall, HelloAuthenticator, SessionHost } from "./session-host.js";
 import { type StreamErrorCode, streamStatus } from "./stream-errors.js";
 import { StreamWriter } from "./stream-writer.js";
 import type { NodeLink } from "./telemetry-hooks.js";
 
-type State = "awaiting-hello" | "open" | "closed";
+type State = "awaiting-hello" | "authenticating" | "open" | "closed";
 
 /**
  * One `Connect` stream: hello -> welcome -> pushes, ACKs, heartbeats, metrics.
@@ -30,10 +31,13 @@ export class NodeSession {
   private sentRevision = -1;
   /** A sync was held back while the stream was full; run it once the stream drains. */
   private deferred = false;
+  /** The credential the node authenticated with (per-node enrolment); null: none was asked for. */
+  private authCredential: string | null = null;
 
   constructor(
     private readonly call: ConnectCall,
     private readonly host: SessionHost,
+    private readonly authenticate: HelloAuthenticator | null = null,
   ) {
     this.log = host.logger.child({ peer: call.getPeer() });
     this.writer = new StreamWriter(call, () => this.onDrained());
@@ -43,6 +47,11 @@ export class NodeSession {
     call.on("close", () => this.finish("stream closed"));
     // grpc-js turns an 'error' into the call's final status; a failing socket also lands here.
     call.on("error", (error: Error) => this.finish(`stream error: ${error.message}`));
+  }
+
+  /** What the node authenticated with, if enrolment is on (see `HelloAuthResult`). */
+  get credential(): string | null {
+    return this.authCredential;
   }
 
   /** The node behind this stream, once it said hello. */
@@ -109,12 +118,12 @@ export class NodeSession {
   }
 
   /** Ends the stream from the control plane's side with a coded status. */
-  end(code: StreamErrorCode): void {
+  end(code: StreamErrorCode, detail?: string): void {
     if (this.state === "closed") return;
-    this.log.info({ code }, "ending stream");
+    this.log.info({ code, detail }, "ending stream");
     this.finish(code, false);
     // grpc-js sends an emitted 'error' as the call's status, then ends the call.
-    if (!this.call.destroyed && !this.call.writableEnded) this.call.emit("error", streamStatus(code));
+    if (!this.call.destroyed && !this.call.writableEnded) this.call.emit("error", streamStatus(code, detail));
   }
 
   private onDrained(): void {
@@ -126,6 +135,11 @@ export class NodeSession {
   private onMessage(message: NodeMessage): void {
     if (this.state === "closed") return;
     const msg = message.msg;
+    // Nothing is read before the node proved who it is: the call is paused meanwhile, and the
+    // protocol has the node wait for its first push anyway.
+    if (this.state === "authenticating") {
+      return;
+    }
     if (this.state === "awaiting-hello") {
       if (msg?.$case === "hello") this.onHello(msg.value);
       else this.end("EDGE_HELLO_REQUIRED");
@@ -163,10 +177,38 @@ export class NodeSession {
   }
 
   private onHello(hello: Hello): void {
-    if (hello.nodeId.trim() === "") {
-      this.end("EDGE_INVALID_HELLO");
+    const problem = helloProblem(hello);
+    if (problem !== null) {
+      this.log.warn({ problem }, "node refused: invalid hello");
+      this.end("EDGE_INVALID_HELLO", problem);
       return;
     }
+    if (this.authenticate === null) {
+      this.open(hello);
+      return;
+    }
+    this.state = "authenticating";
+    this.call.pause();
+    this.authenticate(hello).then(
+      (result) => {
+        if (this.state !== "authenticating") return;
+        if (!result.ok) {
+          this.log.warn({ nodeId: hello.nodeId, pop: hello.pop, code: result.code }, "node refused");
+          this.end(result.code, result.detail);
+          return;
+        }
+        this.authCredential = result.credential;
+        this.open(hello);
+        this.call.resume();
+      },
+      (error: unknown) => {
+        this.log.error({ err: error }, "cannot check the node's enrolment");
+        this.end("EDGE_STORE_UNAVAILABLE");
+      },
+    );
+  }
+
+  private open(hello: Hello): void {
     this.state = "open";
     this.log = this.host.logger.child({ nodeId: hello.nodeId, pop: hello.pop });
     const record = this.host.attach(this, hello);

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { DesiredConfig } from "./desired.js";
 import type { NodeSession } from "./node-session.js";
 import type { NodeRecord } from "./registry.js";
+import type { StreamErrorCode } from "./stream-errors.js";
 import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
 
 export type ConnectCall = ServerDuplexStream<NodeMessage, ControlMessage>;
@@ -29,3 +30,14 @@ export interface SessionHost {
   /** Metrics, tail and logs: the session only forwards (see `telemetry-hooks.ts`). */
   readonly telemetry: NodeTelemetryHooks;
 }
+
+/** What checking a node's credential against its hello gave. */
+export type HelloAuthResult =
+  | {
+      ok: true /** What the node authenticated with (a token hash), checked again until the stream ends. */;
+      credential: string;
+    }
+  | { ok: false; code: StreamErrorCode; detail?: string };
+
+/** Checks the credential a stream presented against the node id and PoP its hello claims. */
+export type HelloAuthenticator = (hello: Hello) => Promise<HelloAuthResult>;

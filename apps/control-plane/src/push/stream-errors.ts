@@ -10,7 +10,7 @@ export const STREAM_ERRORS = {
     grpcStatus: status.INVALID_ARGUMENT,
     message: "The first message on a stream must be hello",
   },
-  EDGE_INVALID_HELLO: { grpcStatus: status.INVALID_ARGUMENT, message: "hello.node_id must not be empty" },
+  EDGE_INVALID_HELLO: { grpcStatus: status.INVALID_ARGUMENT, message: "The hello is invalid" },
   EDGE_DUPLICATE_HELLO: {
     grpcStatus: status.INVALID_ARGUMENT,
     message: "hello was already received on this stream",
@@ -18,6 +18,10 @@ export const STREAM_ERRORS = {
   EDGE_NODE_UNAUTHENTICATED: {
     grpcStatus: status.UNAUTHENTICATED,
     message: "The node did not present the enrolment token (EDGE_NODE_TOKEN)",
+  },
+  EDGE_NODE_REVOKED: {
+    grpcStatus: status.UNAUTHENTICATED,
+    message: "The node's enrolment was revoked",
   },
   EDGE_SESSION_REPLACED: {
     grpcStatus: status.ABORTED,
@@ -36,8 +40,8 @@ export const STREAM_ERRORS = {
 
 export type StreamErrorCode = keyof typeof STREAM_ERRORS;
 
-/** The status object grpc-js sends when it is emitted as the stream's 'error'. */
-export function streamStatus(code: StreamErrorCode): { code: status; details: string } {
+/** The status object grpc-js sends when it is emitted as the stream's 'error'; `detail` replaces the default message. */
+export function streamStatus(code: StreamErrorCode, detail?: string): { code: status; details: string } {
   const spec = STREAM_ERRORS[code];
-  return { code: spec.grpcStatus, details: `${code}: ${spec.message}` };
+  return { code: spec.grpcStatus, details: `${code}: ${detail ?? spec.message}` };
 }

@@ -47,6 +47,15 @@ export interface PushHub {
   notifyChanged(): void;
   /** Every node any replica serves or served (nodes of other replicas as last shared through the store). */
   nodes(): NodeView[];
+  /**
+   * Whether `nodes()` can be trusted to be complete: false for a freshly
+   * started replica until every node it lists is connected again, or the
+   * settle window (`EDGE_NODE_SETTLE_MS`) has passed. The router keeps its
+   * last good view of nodes while this is false.
+   */
+  viewSettled(): boolean;
+  /** Ends this replica's streams of a node whose enrolment was revoked; returns how many it ended. */
+  revoke(nodeId: string): number;
 }
 
 /** Metrics types live with the metrics (`src/metrics/types.ts`); re-exported for older imports. */

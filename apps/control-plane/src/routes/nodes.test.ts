@@ -15,7 +15,7 @@ describe("GET /v1/nodes", () => {
   it("lists no nodes when none is connected", async () => {
     const res = await h.request({ method: "GET", url: "/v1/nodes" });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ nodes: [] });
+    expect(res.json()).toEqual({ nodes: [], settled: true });
   });
 
   it("returns the hub's view of every node as is", async () => {
@@ -59,6 +59,6 @@ describe("GET /v1/nodes", () => {
     ];
     h.hub.nodeList = nodes;
     const res = await h.request({ method: "GET", url: "/v1/nodes" });
-    expect(res.json()).toEqual({ nodes });
+    expect(res.json()).toEqual({ nodes, settled: true });
   });
 });

@@ -160,7 +160,10 @@ describe("GET /v1/route", () => {
 
   it("refuses a configuration whose routing data cannot be read, naming the file", async () => {
     const app = fastify();
-    const config = loadConfig({ EDGE_ADMIN_TOKEN: "t", EDGE_GEO_CIDR_FILE: join(dir, "missing.json") });
+    const config = loadConfig({
+      EDGE_ADMIN_TOKEN: "test-admin-token",
+      EDGE_GEO_CIDR_FILE: join(dir, "missing.json"),
+    });
     app.register(routeRoutes, { hub: recordingHub(), config } as unknown as RouteExplainOptions);
     try {
       await expect(app.ready()).rejects.toMatchObject({

@@ -59,7 +59,7 @@ describe("EDGE_SECRETS_KEY", () => {
   });
 
   it("is parsed once into the config; a bad one fails start-up naming the variable but not the value", () => {
-    const env = { EDGE_ADMIN_TOKEN: "t" };
+    const env = { EDGE_ADMIN_TOKEN: "test-admin-token" };
     expect(loadConfig({ ...env, EDGE_SECRETS_KEY: KEY.toString("hex") }).secretsKey?.equals(KEY)).toBe(true);
     expect(loadConfig(env).secretsKey).toBeNull();
     expect(() => loadConfig({ ...env, EDGE_SECRETS_KEY: "too-short-secret" })).toThrow(/EDGE_SECRETS_KEY/);

@@ -152,3 +152,21 @@ export function encodeNodeState(state: NodeState): string {
 export function decodeNodeState(json: string): NodeState {
   return parseStored(nodeStateSchema, json, "node state");
 }
+
+/**
+ * Node states as a list: one that does not decode (written by an older
+ * version, e.g. NaN coordinates stored as null) is skipped rather than
+ * failing the whole list, which would stop node-state sharing between
+ * replicas until it aged out. It is pruned with the others by its age.
+ */
+export function decodeNodeStates(jsons: Iterable<string>): NodeState[] {
+  const states: NodeState[] = [];
+  for (const json of jsons) {
+    try {
+      states.push(decodeNodeState(json));
+    } catch {
+      // Skipped: see above.
+    }
+  }
+  return states;
+}

@@ -39,6 +39,18 @@ export function nodeStateContract(c: ContractContext): void {
     }
   });
 
+  it("lists the other states when one does not decode (NaN coordinates stored as null by an older version)", async () => {
+    const store = c.store();
+    await store.saveNodeStates([
+      nodeState("bad", { lat: Number.NaN, lon: Number.POSITIVE_INFINITY }),
+      nodeState("good", { lastSeenMs: 2_000 }),
+    ]);
+    expect((await store.listNodeStates()).map((s) => s.id)).toEqual(["good"]);
+    // Still pruned by its age.
+    expect(await store.pruneNodeStates(1_500)).toBe(1);
+    expect((await store.listNodeStates()).map((s) => s.id)).toEqual(["good"]);
+  });
+
   it("takes a pruned node's state again when it is saved anew", async () => {
     const store = c.store();
     await store.saveNodeStates([nodeState("back", { connected: false, lastSeenMs: 1_000 })]);

@@ -1,4 +1,5 @@
 import { describe } from "vitest";
+import { enrolmentContract } from "./contract-enrolments.js";
 import { type ContractFixture, type FixtureAccess, useContractFixture } from "./contract-fixture.js";
 import { conditionalPutContract } from "./contract-if-active.js";
 import { lifecycleContract } from "./contract-lifecycle.js";
@@ -28,5 +29,6 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     lifecycleContract(context);
     conditionalPutContract(context);
     nodeStateContract(context);
+    enrolmentContract(context);
   });
 }

@@ -16,6 +16,7 @@
  *                                   (BLOCK) to learn of writes made by the others. Capped
  *                                   (~10 000 entries): a reader only needs "something changed".
  *   <p>nodes                hash    node id -> JSON node state, as the replica serving it saw it
+ *   <p>enrolments           hash    node id -> JSON enrolment (pop, token sha256, createdAt)
  *
  * Script names are [a-z0-9-] (the API validates them) and version numbers are
  * integers, so `:` never makes two keys collide. The Lua scripts build version
@@ -27,6 +28,7 @@ export interface RedisKeys {
   scripts: string;
   changes: string;
   nodes: string;
+  enrolments: string;
   script(name: string): string;
   versions(name: string): string;
   /** Prefix of a script's version hashes; the version number is appended. */
@@ -44,6 +46,7 @@ export function redisKeys(prefix: string): RedisKeys {
     scripts: `${prefix}scripts`,
     changes: `${prefix}changes`,
     nodes: `${prefix}nodes`,
+    enrolments: `${prefix}enrolments`,
     script: (name) => `${prefix}script:${name}`,
     versions: (name) => `${prefix}versions:${name}`,
     versionPrefix: (name) => `${prefix}version:${name}:`,

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { decodeNodeState, encodeNodeState } from "./codec.js";
+import { decodeNodeStates, encodeNodeState } from "./codec.js";
 import { lua, runScript } from "./redis-scripts.js";
 import type { NodeState } from "./types.js";
 
@@ -56,9 +56,11 @@ export function redisNodeStates(redis: Redis, key: string): RedisNodeStates {
     },
     async list() {
       const all = await redis.hgetall(key);
-      return Object.keys(all)
-        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-        .map((id) => decodeNodeState(all[id]!));
+      return decodeNodeStates(
+        Object.keys(all)
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+          .map((id) => all[id]!),
+      );
     },
     async prune(lastSeenBefore) {
       return Number(await runScript(redis, PRUNE_NODE_STATES, [key], [lastSeenBefore]));

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { decodeLimits, decodeSecrets, decodeVars, isVersionNumber, storedInt } from "./codec.js";
+import { redisEnrolments } from "./redis-enrolments.js";
 import { guard, unavailable } from "./redis-errors.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import { redisNodeStates } from "./redis-nodes.js";
@@ -77,6 +78,7 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
   };
 
   const nodes = redisNodeStates(redis, keys.nodes);
+  const enrolments = redisEnrolments(redis, keys.enrolments);
 
   const readSummary = async (name: string): Promise<ScriptSummary | null> =>
     toSummary(name, await redis.hmget(keys.script(name), ...SUMMARY_FIELDS));
@@ -155,6 +157,11 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
     saveNodeStates: (states) => guard(() => nodes.save(states)),
     listNodeStates: () => guard(() => nodes.list()),
     pruneNodeStates: (lastSeenBefore) => guard(() => nodes.prune(lastSeenBefore)),
+
+    createEnrolment: (enrolment) => guard(() => enrolments.create(enrolment)),
+    getEnrolment: (nodeId) => guard(() => enrolments.get(nodeId)),
+    listEnrolments: () => guard(() => enrolments.list()),
+    deleteEnrolment: (nodeId) => guard(() => enrolments.delete(nodeId)),
 
     ping: () =>
       guard(async () => {

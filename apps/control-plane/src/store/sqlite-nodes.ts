@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { decodeNodeState, encodeNodeState } from "./codec.js";
+import { decodeNodeStates, encodeNodeState } from "./codec.js";
 import type { NodeState } from "./types.js";
 
 export interface SqliteNodeStates {
@@ -27,7 +27,7 @@ export function sqliteNodeStates(db: Database): SqliteNodeStates {
   });
   return {
     save: (states) => save.immediate(states),
-    list: () => all.all().map((row) => decodeNodeState(row.state_json)),
+    list: () => decodeNodeStates(all.all().map((row) => row.state_json)),
     prune: (lastSeenBefore) => prune.run(lastSeenBefore).changes,
   };
 }

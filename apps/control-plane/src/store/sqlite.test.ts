@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -32,6 +32,26 @@ describe("sqlite store file", () => {
 
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates the database and its -wal and -shm files readable by their owner only (0600)", async () => {
+    const path = join(dir, "edge.db");
+    const store = createSqliteStore(path);
+    await store.putVersion("a", {
+      source: "export default {}",
+      sha256: "0".repeat(64),
+      vars: {},
+      secrets: {},
+      limits: { cpuMs: 50, memoryMb: 128, wallMs: 1000 },
+    });
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600);
+    await store.close();
+    // A file left world-readable by an older version is tightened on open.
+    const old = join(dir, "old.db");
+    writeFileSync(old, "");
+    chmodSync(old, 0o644);
+    await createSqliteStore(old).close();
+    expect(statSync(old).mode & 0o777).toBe(0o600);
   });
 
   it("puts the database in WAL mode, as another connection can see", async () => {

@@ -1,9 +1,10 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { EdgeError, isEdgeError } from "../errors.js";
 import { decodeVersion, encodePops, encodeVersion, isVersionNumber } from "./codec.js";
 import { activeChanged } from "./conflict.js";
+import { sqliteEnrolments } from "./sqlite-enrolments.js";
 import { sqliteNodeStates } from "./sqlite-nodes.js";
 import { type ScriptRow, toSnapshotRollout, toSummary, toVersion, toVersionMeta } from "./sqlite-rows.js";
 import { prepareDatabase } from "./sqlite-schema.js";
@@ -29,6 +30,7 @@ import type {
 export function createSqliteStore(path: string): Store {
   if (path !== ":memory:" && path !== "") {
     mkdirSync(dirname(path), { recursive: true });
+    ownerOnly(path);
   }
   const db = new Database(path);
   try {
@@ -46,6 +48,8 @@ export function createSqliteStore(path: string): Store {
     nodeDb.pragma("busy_timeout = 5000");
   }
 
+  if (!memory) for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) ownerOnly(path + suffix);
+
   const sql = prepareStatements(db);
 
   const readRevision = (): number => sql.revision.get()?.value ?? 0;
@@ -56,6 +60,7 @@ export function createSqliteStore(path: string): Store {
   };
 
   const nodes = sqliteNodeStates(nodeDb);
+  const enrolments = sqliteEnrolments(db);
 
   const put = db.transaction(
     (name: string, input: NewVersion, now: number, options: PutOptions): ScriptVersion => {
@@ -154,12 +159,26 @@ export function createSqliteStore(path: string): Store {
     saveNodeStates: (states) => run(() => nodes.save(states)),
     listNodeStates: () => run(() => nodes.list()),
     pruneNodeStates: (lastSeenBefore) => run(() => nodes.prune(lastSeenBefore)),
+    createEnrolment: (enrolment) => run(() => enrolments.create(enrolment)),
+    getEnrolment: (nodeId) => run(() => enrolments.get(nodeId)),
+    listEnrolments: () => run(() => enrolments.list()),
+    deleteEnrolment: (nodeId) => run(() => enrolments.delete(nodeId)),
     ping: () => run(() => void db.prepare("SELECT 1").get()),
     close: async () => {
       if (nodeDb.open) nodeDb.close();
       if (db.open) db.close();
     },
   };
+}
+
+/**
+ * The store holds sealed secrets and node enrolments: its file is created
+ * 0600 (and an existing one made so). SQLite gives its -wal and -shm files the
+ * database file's permissions; they are set explicitly as well when present.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, "a", 0o600));
+  chmodSync(file, 0o600);
 }
 
 /**

@@ -159,6 +159,19 @@ export interface PutOptions {
   ifActive?: number | null;
 }
 
+/**
+ * A node allowed to connect (per-node enrolment): its id, the PoP it is bound
+ * to and the sha256 (hex) of its token. The token itself is shown once, when
+ * issued, and never stored.
+ */
+export interface NodeEnrolment {
+  nodeId: string;
+  pop: string;
+  tokenSha256: string;
+  /** epoch ms */
+  createdAt: number;
+}
+
 export interface Store {
   /**
    * Stores a new immutable version (previous latest + 1, never reusing a number,
@@ -206,6 +219,13 @@ export interface Store {
    * nodes `connected`). Resolves with how many it removed.
    */
   pruneNodeStates(lastSeenBefore: number): Promise<number>;
+  /** Stores an enrolment; false (nothing written) when that node id is enrolled already. */
+  createEnrolment(enrolment: NodeEnrolment): Promise<boolean>;
+  getEnrolment(nodeId: string): Promise<NodeEnrolment | null>;
+  /** Every enrolment, by node id. */
+  listEnrolments(): Promise<NodeEnrolment[]>;
+  /** Removes (revokes) an enrolment; false if there was none. */
+  deleteEnrolment(nodeId: string): Promise<boolean>;
   /** Throws if the backing store cannot be reached (used by /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

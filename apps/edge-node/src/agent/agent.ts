@@ -1,4 +1,5 @@
 import type { ConfigPush, ControlMessage, NodeMessage } from "@edge/protocol";
+import { type StatusObject, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
 import type { MetricsShipper } from "../metrics/shipper.js";
@@ -27,6 +28,13 @@ type Stream = ControlStream;
 
 /** After a stream that had been serving ends, the next address is tried this soon (jittered). */
 const FAILOVER_DELAY_MS = 250;
+
+/** Statuses by which a control plane refuses this node (bad token, revoked enrolment, invalid hello). */
+const REFUSED: ReadonlySet<number> = new Set([
+  status.UNAUTHENTICATED,
+  status.PERMISSION_DENIED,
+  status.INVALID_ARGUMENT,
+]);
 
 /**
  * Keeps one bidirectional stream open to the control plane: says hello with
@@ -91,7 +99,17 @@ export class Agent {
       if (!this.#stopped) this.#log.warn({ err: err.message }, "stream failed");
     });
     // grpc-js emits "status" exactly once when the call is over, however it ended.
-    stream.on("status", () => this.#onClosed(stream));
+    stream.on("status", (end: StatusObject) => {
+      const refused = REFUSED.has(end.code);
+      // Retrying does not help until an operator acts: say what to check, then back off.
+      if (refused && stream === this.#stream && !this.#stopped) {
+        this.#log.error(
+          { code: end.code, details: end.details, address: this.#connector.address },
+          "the control plane refused this node: check its token (EDGE_NODE_TOKEN, issued for this EDGE_NODE_ID and EDGE_POP) and its hello (EDGE_LAT, EDGE_LON, EDGE_PUBLIC_HTTP_ADDRESS)",
+        );
+      }
+      this.#onClosed(stream, refused);
+    });
     this.#write({
       msg: {
         $case: "hello",
@@ -189,9 +207,9 @@ export class Agent {
     return true;
   }
 
-  #onClosed(stream: Stream): void {
+  #onClosed(stream: Stream, refused = false): void {
     if (stream !== this.#stream) return;
-    const wasServing = this.#synced;
+    const wasServing = this.#synced && !refused;
     this.#teardown();
     if (this.#stopped) return;
     this.#connector.advance();

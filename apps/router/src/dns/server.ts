@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, isIPv6, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
+import { DEFAULT_TCP_LIMITS, serveTcpConnection } from "./tcp-connection.js";
 
 export type AnswerFn = (
   raw: Buffer,
@@ -14,8 +15,12 @@ export interface DnsServerOptions {
   port: number;
   answer: AnswerFn;
   logger: Logger;
-  /** A TCP connection with no complete query for this long is closed (RFC 7766 suggests seconds). */
+  /** A TCP connection with nothing to do, or a query not whole, for this long is closed (RFC 7766 suggests seconds). */
   tcpIdleMs?: number;
+  /** Queries one TCP connection may have in flight before it is not read (default 16). */
+  tcpMaxPending?: number;
+  /** TCP connections open at once; more are refused (default 512). */
+  tcpMaxConnections?: number;
 }
 
 export interface DnsServer {
@@ -44,37 +49,6 @@ function listenTcp(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-/** Reads length-prefixed messages off a TCP stream (RFC 1035 §4.2.2) and answers them in order. */
-function serveTcpConnection(socket: Socket, answer: AnswerFn, idleMs: number, log: Logger): void {
-  let buffered = Buffer.alloc(0);
-  let queue = Promise.resolve();
-  socket.setTimeout(idleMs, () => socket.end());
-  socket.on("error", () => socket.destroy());
-  socket.on("data", (chunk) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 2) {
-      const length = buffered.readUInt16BE(0);
-      if (length === 0) {
-        socket.destroy();
-        return;
-      }
-      if (buffered.length < 2 + length) break;
-      const message = buffered.subarray(2, 2 + length);
-      buffered = buffered.subarray(2 + length);
-      queue = queue.then(async () => {
-        const reply = await answer(message, socket.remoteAddress ?? "", "tcp").catch((err: unknown) => {
-          log.error({ err }, "dns: failed to answer a TCP query");
-          return null;
-        });
-        if (reply === null || socket.destroyed) return;
-        const prefix = Buffer.alloc(2);
-        prefix.writeUInt16BE(reply.length);
-        socket.write(Buffer.concat([prefix, reply]));
-      });
-    }
-  });
-}
-
 /**
  * DNS over UDP and TCP on one port. Each message goes to `answer`; a
  * message that cannot be answered is dropped (UDP) or skipped (TCP), and no
@@ -82,7 +56,11 @@ function serveTcpConnection(socket: Socket, answer: AnswerFn, idleMs: number, lo
  */
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
   const log = options.logger.child({ component: "dns" });
-  const idleMs = options.tcpIdleMs ?? 10_000;
+  const limits = {
+    idleMs: options.tcpIdleMs ?? DEFAULT_TCP_LIMITS.idleMs,
+    maxPending: options.tcpMaxPending ?? DEFAULT_TCP_LIMITS.maxPending,
+  };
+  const maxConnections = options.tcpMaxConnections ?? 512;
   const connections = new Set<Socket>();
 
   // With port 0, the port the OS gives UDP may be taken for TCP: then try another.
@@ -90,9 +68,13 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     const udp = await bindUdp(options.host, options.port);
     const port = udp.address().port;
     const tcp = createServer((socket) => {
+      if (connections.size >= maxConnections) {
+        socket.destroy();
+        return;
+      }
       connections.add(socket);
       socket.once("close", () => connections.delete(socket));
-      serveTcpConnection(socket, options.answer, idleMs, log);
+      serveTcpConnection(socket, options.answer, limits, log);
     });
     try {
       await listenTcp(tcp, options.host, port);

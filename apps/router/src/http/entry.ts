@@ -41,6 +41,12 @@ export const RETRIED_FROM_HEADER = "x-edge-retried-from";
 export const CLIENT_LOCATION_HEADER = "x-edge-client-location";
 export const ROUTE_NOTE_HEADER = "x-edge-route-note";
 
+function hostFieldCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === "host") count += 1;
+  return count;
+}
+
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers["content-length"];
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
@@ -58,6 +64,9 @@ function hasBody(req: IncomingMessage): boolean {
 export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
   const log = options.logger.child({ component: "http-entry" });
   const agent = new Agent({ keepAlive: true });
+  // Requests with a body never ride a kept-alive socket: if the PoP closed it meanwhile (after
+  // refusing someone's upload, say), the body would be half-sent and could not be replayed.
+  const freshAgent = new Agent({ keepAlive: false });
   const holdDown = createHoldDown(options.holdDownMs);
   // A live node answers its health check as fast as it accepts a connection.
   const probe = createLivenessProbe(options.connectTimeoutMs);
@@ -75,6 +84,11 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Node keeps the first of several Host fields; a PoP or a cache behind another proxy may keep
+    // the last: which script a request is for must not be ambiguous (RFC 9112 §3.2).
+    if (hostFieldCount(req.rawHeaders) > 1) {
+      return sendError(res, "EDGE_BAD_REQUEST", "The request has more than one Host header");
+    }
     const hostname = hostnameOf(req.headers.host);
     const script = scriptLabelOf(hostname, options.zone);
     if (script === null) {
@@ -144,10 +158,10 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
     }
 
     const path = req.url?.startsWith("/") ? req.url : `${url.pathname}${url.search}`;
-    const forwardedFor = [req.headers["x-forwarded-for"], req.socket.remoteAddress]
-      .flat()
-      .filter(Boolean)
-      .join(", ");
+    // One entry, the client as located above: a client-supplied X-Forwarded-For is believed only
+    // from a trusted proxy (EDGE_ROUTER_TRUSTED_PROXIES), so no one picks their side of a rollout
+    // (PoPs hash the first entry) or their location by sending the header.
+    const forwardedFor = client.ip?.text ?? req.socket.remoteAddress ?? "";
     const headers = [
       ...endToEndHeaders(req.rawHeaders, req.headers, ["x-forwarded-for", "x-forwarded-proto"]),
       "x-forwarded-for",
@@ -171,7 +185,8 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
       body,
       connectTimeoutMs: options.connectTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
-      agent,
+      agent: body === null ? agent : freshAgent,
+      freshAgent,
       holdDown,
       probe,
       log: reqLog,
@@ -218,6 +233,7 @@ export function createHttpEntry(options: HttpEntryOptions): HttpEntry {
       });
       probe.close();
       agent.destroy();
+      freshAgent.destroy();
     },
   };
 }

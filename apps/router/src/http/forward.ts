@@ -27,6 +27,8 @@ export interface ForwardRequest extends Omit<ForwardOptions, "target" | "onReque
   clientGone(): boolean;
   /** Each attempt's request, so a client that goes away can cancel it. */
   onAttempt(upstream: ClientRequest): void;
+  /** An agent that opens a new connection every time: the retry after a reused socket broke. */
+  freshAgent: ForwardOptions["agent"];
 }
 
 export type Forwarded =
@@ -72,8 +74,8 @@ function whatHappened(failed: Failed, req: ForwardRequest): string {
  * rejects.
  */
 export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> {
-  const tryTarget = async (to: Target): Promise<Attempt> => {
-    const { method, path, headers, body, connectTimeoutMs, responseTimeoutMs, agent } = req;
+  const tryTarget = async (to: Target, agent = req.agent): Promise<Attempt> => {
+    const { method, path, headers, body, connectTimeoutMs, responseTimeoutMs } = req;
     const result = await forwardOnce({
       target: to.target,
       method,
@@ -96,7 +98,16 @@ export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> 
 
   const [first, second] = req.targets;
   if (first === undefined) throw new Error("forwardWithRetry needs at least one target");
-  const firstAttempt = await tryTarget(first);
+  let firstAttempt = await tryTarget(first);
+  if (staleSocket(firstAttempt) && !req.clientGone()) {
+    // A kept-alive socket the PoP had closed (or reset) meanwhile: the PoP never saw this request.
+    // Nothing of it was sent, so it goes again to the same PoP on a new connection.
+    req.log.debug(
+      { node: first.candidate.id },
+      "kept-alive connection was closed by the PoP: new connection",
+    );
+    firstAttempt = await tryTarget(first, req.freshAgent);
+  }
   if (firstAttempt.ok) {
     return { ok: true, response: firstAttempt.response, servedBy: first, retriedFrom: null };
   }
@@ -129,6 +140,11 @@ export async function forwardWithRetry(req: ForwardRequest): Promise<Forwarded> 
     req,
     why !== null && second !== undefined ? `; not retried: ${why}` : "",
   );
+}
+
+/** A reused socket that broke before anything of the request's body was read. */
+function staleSocket(attempt: Attempt): boolean {
+  return !attempt.ok && attempt.failure === "broken" && !attempt.bodyStarted && attempt.upstream.reusedSocket;
 }
 
 function failure(at: Target, failed: Failed, req: ForwardRequest, tail: string): Forwarded {

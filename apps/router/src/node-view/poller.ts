@@ -17,6 +17,8 @@ const nodesResponse = z.object({
       inFlight: z.number().nonnegative().catch(0).default(0),
     }),
   ),
+  // A control plane that just started lists nodes as they reconnect (absent: an older one; settled).
+  settled: z.boolean().default(true),
 });
 
 export interface NodePollerOptions {
@@ -50,8 +52,9 @@ export function createNodePoller(options: NodePollerOptions): NodePoller {
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<boolean> | null = null;
   let running = false;
+  let unsettledLogged = false;
 
-  async function fetchNodes(): Promise<RoutingNode[]> {
+  async function fetchNodes(): Promise<{ nodes: RoutingNode[]; settled: boolean }> {
     const res = await fetch(url, {
       headers: { authorization: `Bearer ${options.adminToken}`, accept: "application/json" },
       signal: AbortSignal.timeout(options.timeoutMs),
@@ -60,12 +63,21 @@ export function createNodePoller(options: NodePollerOptions): NodePoller {
     const parsed = nodesResponse.safeParse(await res.json());
     if (!parsed.success)
       throw new Error(`GET /v1/nodes answered an unexpected shape: ${parsed.error.issues[0]?.message}`);
-    return parsed.data.nodes as RoutingNode[];
+    return { nodes: parsed.data.nodes as RoutingNode[], settled: parsed.data.settled };
   }
 
   async function refreshOnce(): Promise<boolean> {
     try {
-      const nodes = await fetchNodes();
+      const fetched = await fetchNodes();
+      const nodes = fetched.settled ? fetched.nodes : keepHealthy(snapshot.nodes, fetched.nodes);
+      if (!fetched.settled && nodes.length > fetched.nodes.filter(isHealthy).length && !unsettledLogged) {
+        unsettledLogged = true;
+        log.info(
+          { kept: nodes.length - fetched.nodes.length },
+          "control plane view not settled yet: keeping the nodes last seen healthy",
+        );
+      }
+      if (fetched.settled) unsettledLogged = false;
       if (snapshot.lastError !== null) log.info({ nodes: nodes.length }, "control plane reachable again");
       else if (snapshot.fetchedAt === null) log.info({ nodes: nodes.length }, "first node view received");
       snapshot = { nodes, fetchedAt: Date.now(), lastError: null };
@@ -113,4 +125,21 @@ export function createNodePoller(options: NodePollerOptions): NodePoller {
     },
   };
   return poller;
+}
+
+const isHealthy = (node: RoutingNode): boolean => node.status === "healthy";
+
+/**
+ * While the control plane's view is not settled (it restarted; nodes are still
+ * reconnecting), a node last seen healthy stays as it was unless the new view
+ * says it is healthy too: routing never drops to "no healthy node" because the
+ * control plane forgot, only because nodes went away.
+ */
+export function keepHealthy(previous: readonly RoutingNode[], next: readonly RoutingNode[]): RoutingNode[] {
+  const byId = new Map(next.map((node) => [node.id, node] as const));
+  for (const node of previous) {
+    const now = byId.get(node.id);
+    if (isHealthy(node) && (now === undefined || !isHealthy(now))) byId.set(node.id, node);
+  }
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

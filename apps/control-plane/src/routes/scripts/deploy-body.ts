@@ -17,8 +17,24 @@ export type ScriptLanguage = "js" | "ts";
 
 const limit = z.number().int().positive();
 
-/** A var or secret map: names are non-empty, values strings. */
-export const envMap = z.record(z.string().min(1, "variable names must not be empty"), z.string());
+/** The smallest memory limit a node runs a script with (isolate-host's floor). */
+export const MIN_MEMORY_MB = 8;
+
+/**
+ * Var and secret names: what a script reads as `env.NAME` and what travels in
+ * headers of the wire format and logs. No whitespace, CR/LF or control bytes.
+ */
+export const ENV_NAME_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$.-]{0,127}$/;
+
+export const envName = z
+  .string()
+  .regex(
+    ENV_NAME_PATTERN,
+    "names are 1-128 characters: a letter, '_' or '$', then letters, digits, '_', '$', '-' or '.'",
+  );
+
+/** A var or secret map: valid names, string values. */
+export const envMap = z.record(envName, z.string());
 
 const envelope = z.strictObject({
   source: z.string(),
@@ -26,7 +42,12 @@ const envelope = z.strictObject({
   vars: envMap.optional(),
   secrets: envMap.optional(),
   limits: z
-    .strictObject({ cpuMs: limit.optional(), memoryMb: limit.optional(), wallMs: limit.optional() })
+    .strictObject({
+      cpuMs: limit.optional(),
+      // Refused rather than silently raised to the floor nodes would apply.
+      memoryMb: limit.min(MIN_MEMORY_MB, `at least ${MIN_MEMORY_MB} MB`).optional(),
+      wallMs: limit.optional(),
+    })
     .optional(),
 });
 

@@ -4,7 +4,7 @@ import { EdgeError } from "../../errors.js";
 import { createSecretBox, type SecretBox } from "../../secrets/secret-box.js";
 import type { SealedSecrets } from "../../store/types.js";
 import { parseBody } from "../validation.js";
-import { envMap } from "./deploy-body.js";
+import { envMap, envName } from "./deploy-body.js";
 
 /**
  * A version's env is its vars (plain text, shown by GETs) and its secrets
@@ -12,7 +12,7 @@ import { envMap } from "./deploy-body.js";
  * changing either makes a new one.
  */
 
-const changeFields = { set: envMap.optional(), unset: z.array(z.string().min(1)).optional() };
+const changeFields = { set: envMap.optional(), unset: z.array(envName).optional() };
 const changeBodies = {
   vars: z.strictObject({ vars: envMap.optional(), ...changeFields }),
   secrets: z.strictObject({ secrets: envMap.optional(), ...changeFields }),

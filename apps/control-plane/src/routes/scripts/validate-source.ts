@@ -1,5 +1,6 @@
 import { type BuildResult, build, type Message } from "esbuild";
 import { EdgeError } from "../../errors.js";
+import { checkImports } from "./check-imports.js";
 import type { ScriptLanguage } from "./deploy-body.js";
 
 /** How many of esbuild's errors make it into the message: the first usually explains the rest. */
@@ -55,6 +56,7 @@ export async function validateSource(
       "The script is CommonJS (module.exports); write an ES module with `export default { fetch }`",
     );
   }
+  await checkImports(name, source, language);
   const output = Object.values(result.metafile.outputs)[0];
   if (!output?.exports.includes("default")) {
     throw new EdgeError(
