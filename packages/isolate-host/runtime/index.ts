@@ -10,6 +10,7 @@ import { console, type LogSink, setLogSink } from "./console.js";
 import { CryptoKey, crypto } from "./crypto.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
 import { DOMException } from "./dom-exception.js";
+import { TextDecoderStream, TextEncoderStream } from "./encoding/streams.js";
 import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
 import { fetch } from "./fetch.js";
 import { Headers } from "./headers.js";
@@ -54,6 +55,8 @@ const eager: Record<string, unknown> = {
   Response,
   TextEncoder,
   TextDecoder,
+  TextEncoderStream,
+  TextDecoderStream,
   console,
   atob,
   btoa,

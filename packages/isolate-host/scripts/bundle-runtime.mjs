@@ -1,7 +1,7 @@
 // Bundles runtime/ (the code that runs inside every isolate) into classic
 // scripts: runtime-dist/runtime.js, which every fresh isolate runs, and the
 // parts loaded on first use (runtime-dist/lazy-*.js, see runtime/lazy.ts).
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -96,7 +96,10 @@ await writeFile(`${root}runtime-dist/runtime.js`, core.outputFiles[0].text);
  * its entry's exports, so the host hands them to the runtime without a global.
  */
 const LAZY_GLOBAL = "__edgeLazyExports";
-for (const name of ["url", "streams"]) {
+const lazyNames = (await readdir(`${root}runtime/lazy`))
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => f.slice(0, -3));
+for (const name of lazyNames) {
   const lazy = await build({
     ...common,
     entryPoints: [`runtime/lazy/${name}.ts`],
