@@ -23,7 +23,7 @@ import { webStreams } from "./streams.js";
 import { structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, fire, queueMicrotask, setInterval, setTimeout } from "./timers.js";
-import { whatwgUrl } from "./url.js";
+import { URL, URLSearchParams } from "./url.js";
 
 function defineGlobal(name: string, value: unknown): void {
   // As WebIDL installs interfaces: writable, configurable, not enumerable.
@@ -57,6 +57,8 @@ const eager: Record<string, unknown> = {
   TextDecoder,
   TextEncoderStream,
   TextDecoderStream,
+  URL,
+  URLSearchParams,
   console,
   atob,
   btoa,
@@ -76,7 +78,6 @@ const eager: Record<string, unknown> = {
 };
 for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
 
-for (const name of ["URL", "URLSearchParams"] as const) defineLazyGlobal(name, () => whatwgUrl()[name]);
 for (const name of [
   "ReadableStream",
   "ReadableStreamDefaultReader",

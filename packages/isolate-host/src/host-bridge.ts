@@ -16,6 +16,19 @@ export interface IsolateCalls {
 
 const MAX_TIMERS = 10_000;
 
+/** Runs the synchronous operation `op` (./host/table.ts) with arguments from the isolate. */
+export function callHostOp(context: HostOpContext, op: unknown, a: unknown, b: unknown, c: unknown): unknown {
+  const operation = typeof op === "string" ? HOST_OPS.get(op) : undefined;
+  try {
+    if (operation === undefined) throw new TypeError("Unknown host operation");
+    return operation(context, a, b, c);
+  } catch (err) {
+    // Name and message only: a host stack would show the host's paths.
+    if (err instanceof Error) throw hostError(err.message, err.name);
+    throw hostError("Host operation failed");
+  }
+}
+
 /**
  * The host side of one request's runtime: the functions behind `crypto`,
  * timers and `fetch()`. Every argument comes from the script's isolate, so
@@ -51,15 +64,7 @@ export class HostBridge {
 
   /** Synchronous operations (./host/table.ts): the isolate waits for the result. */
   call(op: unknown, a: unknown, b: unknown, c: unknown): unknown {
-    const operation = typeof op === "string" ? HOST_OPS.get(op) : undefined;
-    try {
-      if (operation === undefined) throw new TypeError("Unknown host operation");
-      return operation(this.#opContext, a, b, c);
-    } catch (err) {
-      // Name and message only: a host stack would show the host's paths.
-      if (err instanceof Error) throw hostError(err.message, err.name);
-      throw hostError("Host operation failed");
-    }
+    return callHostOp(this.#opContext, op, a, b, c);
   }
 
   /** Fire-and-forget operations; results come back through IsolateCalls. */
