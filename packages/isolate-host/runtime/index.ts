@@ -6,6 +6,7 @@
  */
 
 import { atob, btoa } from "./base64.js";
+import { CompressionStream, DecompressionStream } from "./compression/streams.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { CryptoKey, crypto } from "./crypto.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
@@ -57,6 +58,8 @@ const eager: Record<string, unknown> = {
   TextDecoder,
   TextEncoderStream,
   TextDecoderStream,
+  CompressionStream,
+  DecompressionStream,
   URL,
   URLSearchParams,
   console,

@@ -1,3 +1,4 @@
+import { compressionOps } from "./compression.js";
 import { cryptoOps } from "./crypto.js";
 import type { HostOp } from "./op.js";
 import { urlOps } from "./url.js";
@@ -11,6 +12,7 @@ export const HOST_OPS: ReadonlyMap<string, HostOp> = new Map(
   Object.entries({
     ...cryptoOps,
     ...urlOps,
+    ...compressionOps,
   }),
 );
 

@@ -1,0 +1,146 @@
+import { deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { bodyText, rejectionOf, runSource } from "../test/helpers.js";
+import { createIsolateRunner, isRunError } from "./index.js";
+
+/** CompressionStream/DecompressionStream (WHATWG Compression Standard) on the host's zlib. */
+const LIMITS = { cpuMs: 2_000, memoryMb: 64, wallMs: 20_000 };
+const runner = createIsolateRunner({ maxLimits: LIMITS });
+afterAll(() => runner.dispose());
+
+async function run(handler: string, body?: Uint8Array) {
+  return runSource(
+    runner,
+    `export default { async fetch(request) { ${handler} } }`,
+    body === undefined ? {} : { method: "POST", body },
+    { limits: LIMITS },
+  );
+}
+
+async function evaluate(body: string, requestBody?: Uint8Array): Promise<unknown> {
+  const result = await run(
+    `const value = await (async () => { ${body} })(); return Response.json(value === undefined ? null : value);`,
+    requestBody,
+  );
+  return JSON.parse(bodyText(result));
+}
+
+const text = "The quick brown fox jumps over the lazy dog. ".repeat(4_000);
+
+describe("CompressionStream", () => {
+  it.each([
+    ["gzip", gunzipSync],
+    ["deflate", inflateSync],
+    ["deflate-raw", inflateRawSync],
+  ] as const)("compresses a body to %s that zlib decompresses back", async (format, decompress) => {
+    const result = await run(
+      `return new Response(request.body.pipeThrough(new CompressionStream(${JSON.stringify(format)})));`,
+      new TextEncoder().encode(text),
+    );
+    expect(result.response.body.byteLength).toBeLessThan(text.length / 10);
+    expect(decompress(result.response.body).toString()).toBe(text);
+  });
+
+  it("refuses unknown formats and missing arguments with TypeError, and non-BufferSource chunks by erroring the stream", async () => {
+    const result = await evaluate(`
+      const thrown = ["GZIP", "brotli", "", undefined].map((f) => {
+        try { new CompressionStream(f); return "accepted"; } catch (e) { return e.constructor.name; }
+      });
+      let missing;
+      try { new DecompressionStream(); missing = "accepted"; } catch (e) { missing = e.constructor.name; }
+      const cs = new CompressionStream("gzip");
+      const writer = cs.writable.getWriter();
+      writer.write("not bytes").catch(() => {});
+      let chunk;
+      try { await new Response(cs.readable).arrayBuffer(); chunk = "accepted"; } catch (e) { chunk = e.constructor.name; }
+      return { thrown, missing, chunk, tags: [String(cs), String(new DecompressionStream("deflate"))] };
+    `);
+    expect(result).toEqual({
+      thrown: ["TypeError", "TypeError", "TypeError", "TypeError"],
+      missing: "TypeError",
+      chunk: "TypeError",
+      tags: ["[object CompressionStream]", "[object DecompressionStream]"],
+    });
+  });
+});
+
+describe("DecompressionStream", () => {
+  it.each([
+    ["gzip", gzipSync],
+    ["deflate", deflateSync],
+    ["deflate-raw", deflateRawSync],
+  ] as const)("decompresses %s made by zlib, fed in small chunks", async (format, compress) => {
+    const compressed = compress(Buffer.from(text));
+    const result = await evaluate(
+      `const bytes = new Uint8Array(await request.arrayBuffer());
+      const ds = new DecompressionStream(${JSON.stringify(format)});
+      const writer = ds.writable.getWriter();
+      (async () => { for (let i = 0; i < bytes.length; i += 7) await writer.write(bytes.subarray(i, i + 7)); await writer.close(); })();
+      return await new Response(ds.readable).text();`,
+      compressed,
+    );
+    expect(result).toBe(text);
+  });
+
+  it("errors with TypeError on truncated input, trailing junk and data that is not compressed", async () => {
+    const deflated = deflateSync(Buffer.from(text));
+    const gzipped = gzipSync(Buffer.from(text));
+    const cases = {
+      truncated: ["deflate", [...deflated.subarray(0, deflated.length - 4)]],
+      truncatedGzip: ["gzip", [...gzipped.subarray(0, gzipped.length - 4)]],
+      trailing: ["deflate", [...deflated, 1, 2, 3]],
+      trailingRaw: ["deflate-raw", [...deflateRawSync(Buffer.from("abc")), 0x41]],
+      garbage: ["gzip", [...Buffer.from("plain text, not gzip")]],
+      empty: ["deflate", []],
+    };
+    const result = await evaluate(
+      `const cases = await request.json();
+      const out = {};
+      for (const [name, [format, bytes]] of Object.entries(cases)) {
+        try {
+          await new Response(new Blob_([new Uint8Array(bytes)]).pipeThrough(new DecompressionStream(format))).arrayBuffer();
+          out[name] = "accepted";
+        } catch (e) { out[name] = e.constructor.name; }
+      }
+      return out;`.replace("new Blob_([new Uint8Array(bytes)])", "new Response(new Uint8Array(bytes)).body"),
+      new TextEncoder().encode(JSON.stringify(cases)),
+    );
+    expect(result).toEqual({
+      truncated: "TypeError",
+      truncatedGzip: "TypeError",
+      trailing: "TypeError",
+      trailingRaw: "TypeError",
+      garbage: "TypeError",
+      empty: "TypeError",
+    });
+  });
+
+  it("streams a decompression bomb through in bounded chunks when the script reads and discards it", async () => {
+    const bomb = deflateSync(Buffer.alloc(64 * 1024 * 1024));
+    const result = await evaluate(
+      `const reader = request.body.pipeThrough(new DecompressionStream("deflate")).getReader();
+      let total = 0, largest = 0;
+      for (let i = 0; i < 100_000; i++) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength; largest = Math.max(largest, value.byteLength);
+      }
+      return { total, largest };`,
+      bomb,
+    );
+    expect(result).toEqual({ total: 64 * 1024 * 1024, largest: expect.any(Number) });
+    expect((result as { largest: number }).largest).toBeLessThanOrEqual(8 * 1024 * 1024);
+  });
+
+  it("ends the run at the script's memory limit when a script buffers a decompression bomb", async () => {
+    const bomb = deflateSync(Buffer.alloc(160 * 1024 * 1024));
+    const err = await rejectionOf(
+      run(
+        `const out = await new Response(request.body.pipeThrough(new DecompressionStream("deflate"))).arrayBuffer();
+        return new Response(String(out.byteLength));`,
+        bomb,
+      ),
+    );
+    expect(isRunError(err) && err.code).toBe("EDGE_MEMORY_LIMIT");
+  });
+});

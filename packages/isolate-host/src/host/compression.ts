@@ -1,0 +1,189 @@
+import * as zlib from "node:zlib";
+import type { HostOp, HostOpContext } from "./op.js";
+
+/**
+ * Host side of `runtime/compression/`: CompressionStream and
+ * DecompressionStream on Node's zlib, one chunk at a time and synchronously.
+ *
+ * Bounded: the isolate hands over at most MAX_INPUT_BYTES per call (and
+ * DECOMPRESS_PIECE_BYTES when decompressing, so deflate's ~1:1032 best ratio
+ * stays under the output cap), one call never returns more than
+ * MAX_OUTPUT_BYTES, and a request keeps at most MAX_OPEN_STREAMS open. Output
+ * goes straight into the isolate, where it counts against the script's memory
+ * limit; the host keeps nothing between calls but zlib's own state. Host time
+ * is charged to the script by bytes processed.
+ */
+
+/** Largest chunk one call takes (the isolate splits bigger ones). */
+export const MAX_INPUT_BYTES = 64 * 1024;
+/** Largest piece of compressed input per call, so a call's output stays under MAX_OUTPUT_BYTES. */
+export const DECOMPRESS_PIECE_BYTES = 4 * 1024;
+/** Largest output of one call: a decompression bomb fails here rather than in the host's memory. */
+export const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+export const MAX_OPEN_STREAMS = 64;
+
+const MS_PER_BYTE_COMPRESS = 8 / (1024 * 1024);
+const MS_PER_BYTE_DECOMPRESS = 2 / (1024 * 1024);
+
+type Format = "gzip" | "deflate" | "deflate-raw";
+
+const CREATE: Record<Format, Record<"compress" | "decompress", () => zlib.Zlib & NodeJS.EventEmitter>> = {
+  gzip: { compress: () => zlib.createGzip(), decompress: () => zlib.createGunzip() },
+  deflate: { compress: () => zlib.createDeflate(), decompress: () => zlib.createInflate() },
+  "deflate-raw": { compress: () => zlib.createDeflateRaw(), decompress: () => zlib.createInflateRaw() },
+};
+
+/**
+ * The internals of Node's zlib streams that its own *Sync functions use
+ * (lib/zlib.js processChunkSync): the native handle's writeSync and the
+ * [availOutAfter, availInAfter] state it fills.
+ */
+interface ZlibInternals {
+  _handle: {
+    writeSync(
+      flush: number,
+      input: Uint8Array,
+      inOff: number,
+      inLen: number,
+      out: Uint8Array,
+      outOff: number,
+      outLen: number,
+    ): void;
+  } | null;
+  _writeState: Uint32Array;
+  _chunkSize: number;
+  destroyed: boolean;
+  close(): void;
+  on(event: "error", listener: (err: Error) => void): void;
+}
+
+interface Stream {
+  zlib: ZlibInternals;
+  decompress: boolean;
+}
+
+/** Open streams per request, keyed by the request's operation context. */
+const streamsOf = new WeakMap<HostOpContext, Map<number, Stream>>();
+let nextId = 1;
+
+function streams(ctx: HostOpContext): Map<number, Stream> {
+  let map = streamsOf.get(ctx);
+  if (map === undefined) {
+    map = new Map();
+    streamsOf.set(ctx, map);
+  }
+  return map;
+}
+
+function streamArg(ctx: HostOpContext, value: unknown): [number, Stream] {
+  const id = Number(value);
+  const stream = streams(ctx).get(id);
+  if (stream === undefined) throw new TypeError("The compression stream is closed");
+  return [id, stream];
+}
+
+function bytesArg(value: unknown, max: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError("chunk must be bytes");
+  if (value.byteLength > max) throw new RangeError(`chunk is larger than ${max} bytes`);
+  return value;
+}
+
+function fail(ctx: HostOpContext, id: number, stream: Stream, message: string): never {
+  close(ctx, id, stream);
+  throw new TypeError(message);
+}
+
+function close(ctx: HostOpContext, id: number, stream: Stream): void {
+  streams(ctx).delete(id);
+  stream.zlib.close();
+}
+
+/** Runs zlib over `input` with `flush`, collecting all the output it produces. */
+function run(ctx: HostOpContext, id: number, stream: Stream, input: Uint8Array, flush: number): Uint8Array {
+  const { zlib: z } = stream;
+  const handle = z._handle;
+  if (handle === null) fail(ctx, id, stream, "The compression stream is closed");
+  const chunkSize = z._chunkSize;
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let inOff = 0;
+  let availIn = input.byteLength;
+  for (;;) {
+    const out = new Uint8Array(chunkSize);
+    handle.writeSync(flush, input, inOff, availIn, out, 0, chunkSize);
+    // zlib reports bad or truncated data by destroying the stream from inside writeSync.
+    if (z.destroyed) fail(ctx, id, stream, "The compressed data is invalid or truncated");
+    const availOutAfter = z._writeState[0]!;
+    const availInAfter = z._writeState[1]!;
+    const produced = chunkSize - availOutAfter;
+    if (produced > 0) {
+      total += produced;
+      if (total > MAX_OUTPUT_BYTES) {
+        fail(ctx, id, stream, `Decompressed data grew past ${MAX_OUTPUT_BYTES} bytes from one input chunk`);
+      }
+      parts.push(out.subarray(0, produced));
+    }
+    inOff += availIn - availInAfter;
+    availIn = availInAfter;
+    if (availOutAfter !== 0) break;
+  }
+  // Input left over with output room to spare: the compressed stream ended before it.
+  if (stream.decompress && availIn > 0)
+    fail(ctx, id, stream, "Junk found after the end of the compressed data");
+  const charged = stream.decompress
+    ? total * MS_PER_BYTE_DECOMPRESS
+    : input.byteLength * MS_PER_BYTE_COMPRESS;
+  ctx.charge(0.002 + charged);
+  if (parts.length === 1) return parts[0]!;
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.byteLength;
+  }
+  return joined;
+}
+
+/** zlibOpen(format, mode): a stream id. */
+const zlibOpen: HostOp = (ctx, a, b) => {
+  if (a !== "gzip" && a !== "deflate" && a !== "deflate-raw")
+    throw new TypeError("Unsupported compression format");
+  if (b !== "compress" && b !== "decompress") throw new TypeError("Unknown compression mode");
+  const open = streams(ctx);
+  if (open.size >= MAX_OPEN_STREAMS)
+    throw new RangeError(
+      `A request may not have more than ${MAX_OPEN_STREAMS} compression streams in use at once`,
+    );
+  const z = CREATE[a][b]() as unknown as ZlibInternals;
+  // Errors are seen synchronously through `destroyed`; the stream's own error event is not needed.
+  z.on("error", () => {});
+  const id = nextId++;
+  open.set(id, { zlib: z, decompress: b === "decompress" });
+  ctx.charge(0.01);
+  return id;
+};
+
+/** zlibWrite(id, bytes): the output for that input. */
+const zlibWrite: HostOp = (ctx, a, b) => {
+  const [id, stream] = streamArg(ctx, a);
+  const input = bytesArg(b, stream.decompress ? DECOMPRESS_PIECE_BYTES : MAX_INPUT_BYTES);
+  return run(ctx, id, stream, input, zlib.constants.Z_NO_FLUSH);
+};
+
+/** zlibEnd(id): the last output; fails when compressed input was truncated. Closes the stream. */
+const zlibEnd: HostOp = (ctx, a) => {
+  const [id, stream] = streamArg(ctx, a);
+  const output = run(ctx, id, stream, new Uint8Array(0), zlib.constants.Z_FINISH);
+  close(ctx, id, stream);
+  return output;
+};
+
+/** zlibClose(id): drops a stream the script cancelled. */
+const zlibClose: HostOp = (ctx, a) => {
+  const id = Number(a);
+  const stream = streams(ctx).get(id);
+  if (stream !== undefined) close(ctx, id, stream);
+  return undefined;
+};
+
+export const compressionOps = { zlibOpen, zlibWrite, zlibEnd, zlibClose } satisfies Record<string, HostOp>;
