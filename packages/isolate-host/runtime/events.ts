@@ -1,8 +1,11 @@
 /**
  * Event and EventTarget from event-target-shim (a WHATWG DOM implementation),
- * loaded on first use; AbortController and AbortSignal built on them.
+ * loaded on first use, with what the DOM standard asks of them on top
+ * (runtime/events/classes.ts: CustomEvent, ErrorEvent, argument checks,
+ * listener exceptions reported); AbortController and AbortSignal built on them.
  */
 import { DOMException } from "./dom-exception.js";
+import { eventClasses } from "./events/classes.js";
 import { setTimeout } from "./timers.js";
 
 type Shim = typeof import("event-target-shim");
@@ -73,7 +76,7 @@ export function addAbortSteps(signal: AbortSignalLike, steps: () => void): void 
 
 export function abortApi(): AbortClasses {
   if (abortClasses !== null) return abortClasses;
-  const { EventTarget, Event } = eventTargetShim();
+  const { EventTarget, Event } = eventClasses();
   const ILLEGAL = Symbol("illegal");
 
   class AbortSignal extends EventTarget {

@@ -12,14 +12,17 @@ import { CryptoKey, crypto } from "./crypto.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
 import { DOMException } from "./dom-exception.js";
 import { TextDecoderStream, TextEncoderStream } from "./encoding/streams.js";
-import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
+import { eventClasses } from "./events/classes.js";
+import { reportError } from "./events/report-error.js";
+import { abortApi, eventTargetShimLoading } from "./events.js";
 import { fetch } from "./fetch.js";
 import { Headers } from "./headers.js";
 import { complete, type HostCall, type HostPost, setHost } from "./host.js";
-import { type LazyLoad, setLazyLoader } from "./lazy.js";
+import { type LazyLoad, loadLazy, setLazyLoader } from "./lazy.js";
 import { navigator, performance } from "./performance.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
+import { scheduler } from "./scheduler.js";
 import { webStreams } from "./streams.js";
 import { structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
@@ -72,6 +75,8 @@ const eager: Record<string, unknown> = {
   setInterval,
   clearInterval,
   queueMicrotask,
+  reportError,
+  scheduler,
   performance,
   navigator,
   crypto,
@@ -97,9 +102,10 @@ for (const name of [
 ] as const) {
   defineLazyGlobal(name, () => webStreams()[name]);
 }
-for (const name of ["Event", "EventTarget"] as const) {
-  defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
+for (const name of ["Event", "EventTarget", "CustomEvent", "ErrorEvent"] as const) {
+  defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventClasses()[name]));
 }
+defineLazyGlobal("URLPattern", () => loadLazy<{ URLPattern: unknown }>("urlpattern").URLPattern);
 for (const name of ["AbortController", "AbortSignal"] as const)
   defineLazyGlobal(name, () => abortApi()[name]);
 

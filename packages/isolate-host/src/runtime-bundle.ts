@@ -11,7 +11,7 @@ const DIST = new URL("../runtime-dist/", import.meta.url);
 export const RUNTIME_FILENAME = "edge-runtime.js";
 
 /** The lazily loaded parts, by the name runtime/lazy.ts asks for. */
-export const LAZY_PARTS = ["streams", "encoding", "encoding-cjk"] as const;
+export const LAZY_PARTS = ["streams", "encoding", "encoding-cjk", "urlpattern"] as const;
 export type LazyPart = (typeof LAZY_PARTS)[number];
 
 export interface RuntimeBundle {

@@ -140,10 +140,10 @@ describe("URL", () => {
 
   it("prints what 1,000 URL parses cost a script in a fresh isolate", async () => {
     const result = (await evaluate(`
-      const started = performance.now();
+      const started = Date.now();
       let n = 0;
       for (let i = 0; i < 1000; i++) n += new URL("/path/" + i + "?q=" + i + "#h", "https://example.com/base/").pathname.length;
-      return { ms: performance.now() - started, n };
+      return { ms: Date.now() - started, n };
     `)) as { ms: number; n: number };
     process.stdout.write(`url: 1,000 parses in a fresh isolate: ${result.ms.toFixed(2)} ms\n`);
     expect(result.n).toBeGreaterThan(0);
