@@ -62,6 +62,78 @@ describe("URL", () => {
     expect(disagreements).toEqual([]);
   });
 
+  it("cuts up simple URLs in the isolate exactly as the host's parser does, across generated edge cases", async () => {
+    let seed = 7;
+    const pick = <T>(list: readonly T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return list[seed % list.length]!;
+    };
+    const schemes = ["http", "https", "ws", "wss", "HTTP", "ftp", "file", "blob"];
+    const hosts = [
+      "example.com",
+      "EXAMPLE.Com",
+      "a.b.",
+      "1.2.3.4",
+      "0x7f.1",
+      "xn--nxasmq6b.com",
+      "ex_ample.com",
+      "a..b",
+      "127.1",
+      "foo.09",
+      "x-.y",
+      "u:p@h.com",
+    ];
+    const ports = ["", ":80", ":443", ":0080", ":65535", ":65536", ":8080", ":"];
+    const paths = [
+      "",
+      "/",
+      "/a/b",
+      "/a/./b",
+      "/a/../b",
+      "/%2e/x",
+      "/a%2Fb",
+      "/a b",
+      "/a^b",
+      "/a|b",
+      "/{x}",
+      "/a\\b",
+      "/é",
+      "/a'b",
+      "/.%2E/c",
+      "/a/..",
+      "/@:;=",
+      "/~_-.",
+    ];
+    const queries = ["", "?", "?a=1&b=2", "?a b", "?'q'", "?x?y", "?^`{}\\", '?"', "?%zz"];
+    const fragments = ["", "#", "#frag", "#a b", "#a#b", "#`x`", "#<>", "#?/"];
+    const absolute = Array.from(
+      { length: 1500 },
+      () => `${pick(schemes)}://${pick(hosts)}${pick(ports)}${pick(paths)}${pick(queries)}${pick(fragments)}`,
+    );
+    const relative = Array.from({ length: 500 }, () => [
+      `${pick(["/p", "//h/p", "/./x", "", "?q", "#f", "x/y", "/\\h"])}${pick(paths)}${pick(queries)}${pick(fragments)}`,
+      pick([
+        "https://base.example/dir/file?bq#bf",
+        "http://base.example:8080/",
+        "ws://base.example/x",
+        "https://u@base.example/",
+        "file:///tmp/x",
+        "not a url",
+      ]),
+    ]);
+    const cases = [...absolute.map((input) => [input] as [string]), ...relative];
+    const parsed = (await evaluate(
+      `return input.map(([s, base]) => { const u = URL.parse(s, base); return u === null ? null : ${JSON.stringify(COMPONENTS)}.map((k) => u[k]); });`,
+      cases,
+    )) as Array<string[] | null>;
+    const expected = cases.map(([s, base]) => {
+      const u = URL.parse(s, base);
+      return u === null ? null : COMPONENTS.map((k) => u[k]);
+    });
+    const disagreements = cases.filter((_c, i) => JSON.stringify(parsed[i]) !== JSON.stringify(expected[i]));
+    expect(disagreements).toEqual([]);
+  });
+
   it("resolves against a base, throws TypeError for invalid input and answers canParse and parse without throwing", async () => {
     const result = await evaluate(`
       const errors = [() => new URL("nope"), () => new URL(), () => new URL("/p", "also-nope"), () => URL.canParse()].map((f) => {

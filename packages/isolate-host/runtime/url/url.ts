@@ -2,10 +2,12 @@
  * URL (URL Standard §6.1) parsed by the host: Node's URL (ada, in C++) parses
  * and runs setters through the synchronous `urlParse`/`urlSet` host operations
  * (src/host/url.ts), a few microseconds each, where a parser in the isolate
- * (whatwg-url) cost about a millisecond per URL. The isolate keeps the
- * components as strings, so getters never leave it.
+ * (whatwg-url) cost about a millisecond per URL. The simplest URLs (e.g. a
+ * request's own URL) are cut up in the isolate by ./fast-path.ts instead.
+ * The isolate keeps the components as strings, so getters never leave it.
  */
 import { hostCall } from "../host.js";
+import { parseSimple } from "./fast-path.js";
 import { toUSVString } from "./form-urlencoded.js";
 import { resetSearchParams, searchParamsForUrl, type URLSearchParams } from "./search-params.js";
 
@@ -29,6 +31,12 @@ const MAX_URL_LENGTH = 2 * 1024 * 1024;
 
 function parse(input: string, base: string | undefined): string[] | null {
   if (input.length > MAX_URL_LENGTH || (base !== undefined && base.length > MAX_URL_LENGTH)) return null;
+  // The simplest URLs are cut up here (./fast-path.ts); the host parses the rest.
+  const baseParts = base === undefined ? null : parseSimple(base, null);
+  if (base === undefined || baseParts !== null) {
+    const simple = parseSimple(input, baseParts);
+    if (simple !== null) return simple;
+  }
   return hostCall("urlParse", input, base) as string[] | null;
 }
 
