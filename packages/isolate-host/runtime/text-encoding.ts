@@ -25,10 +25,18 @@ function dictionary(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+function isDetached(buffer: ArrayBufferLike): boolean {
+  return (buffer as { detached?: boolean }).detached === true;
+}
+
 function toBytes(input: unknown): Uint8Array {
   if (input === undefined) return new Uint8Array(0);
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  // A detached buffer reads as empty (the Encoding Standard's "get a copy of the bytes").
+  if (input instanceof ArrayBuffer) return isDetached(input) ? new Uint8Array(0) : new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) {
+    if (isDetached(input.buffer)) return new Uint8Array(0);
+    return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  }
   if (objectTag(input) === "[object SharedArrayBuffer]") return new Uint8Array(input as ArrayBufferLike);
   throw new TypeError("The provided value is not of type '(ArrayBuffer or ArrayBufferView)'");
 }

@@ -230,6 +230,28 @@ describe("TextEncoderStream and TextDecoderStream", () => {
     });
   });
 
+  it("reads a detached buffer as empty and refuses shared memory in TextDecoderStream with TypeError", async () => {
+    const result = await evaluate(`
+      const buffer = new Uint8Array([65, 66]).buffer;
+      const view = new Uint8Array(buffer);
+      structuredClone(buffer, { transfer: [buffer] });
+      const detached = [new TextDecoder().decode(buffer), new TextDecoder().decode(view)];
+      let shared = "no SharedArrayBuffer";
+      if (typeof SharedArrayBuffer === "function") {
+        const tds = new TextDecoderStream();
+        const writer = tds.writable.getWriter();
+        writer.write(new Uint8Array(new SharedArrayBuffer(1))).catch(() => {});
+        try { await tds.readable.getReader().read(); shared = "accepted"; } catch (e) { shared = e.constructor.name; }
+      }
+      return { detached, shared, sharedDecode: typeof SharedArrayBuffer === "function" ? new TextDecoder().decode(new SharedArrayBuffer(1)) : "\u0000" };
+    `);
+    expect(result).toEqual({
+      detached: ["", ""],
+      shared: expect.stringMatching(/^(TypeError|no SharedArrayBuffer)$/),
+      sharedDecode: "\u0000",
+    });
+  });
+
   it("errors TextDecoderStream with TypeError on a non-BufferSource chunk and on invalid input when fatal", async () => {
     const result = await evaluate(`
       const outcome = async (stream, chunk) => {

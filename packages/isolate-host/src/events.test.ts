@@ -48,7 +48,7 @@ describe("Event and EventTarget (DOM standard)", () => {
 
   it("requires a type, names its interfaces and refuses to dispatch an event twice at once", async () => {
     const result = await evaluate(`
-      const errors = [() => new Event(), () => new CustomEvent(), () => new Event("x", 1)].map((f) => {
+      const errors = [() => new Event(), () => new CustomEvent(), () => new Event("x", 1), () => new CustomEvent("x").initCustomEvent()].map((f) => {
         try { f(); return "accepted"; } catch (e) { return e.constructor.name; }
       });
       const target = new EventTarget();
@@ -60,7 +60,7 @@ describe("Event and EventTarget (DOM standard)", () => {
         inherit: [new CustomEvent("a") instanceof Event, AbortSignal.prototype instanceof EventTarget] };
     `);
     expect(result).toEqual({
-      errors: ["TypeError", "TypeError", "TypeError"],
+      errors: ["TypeError", "TypeError", "TypeError", "TypeError"],
       nested: "InvalidStateError:true",
       tags: ["[object Event]", "[object CustomEvent]", "[object EventTarget]", "[object ErrorEvent]"],
       inherit: [true, true],

@@ -22,10 +22,19 @@ function transformStream(
   return new TransformStream({ transform, flush }) as unknown as Transform;
 }
 
-function bufferSource(chunk: unknown): ArrayBuffer | ArrayBufferView {
-  if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) return chunk;
-  if (Object.prototype.toString.call(chunk) === "[object SharedArrayBuffer]") return chunk as ArrayBuffer;
-  throw new TypeError("TextDecoderStream chunks must be ArrayBuffer or ArrayBufferView");
+const isShared = (buffer: unknown): boolean =>
+  Object.prototype.toString.call(buffer) === "[object SharedArrayBuffer]";
+
+/** A BufferSource without [AllowShared]: shared memory is refused; a detached buffer reads as empty. */
+function bufferSource(chunk: unknown): Uint8Array {
+  const buffer = ArrayBuffer.isView(chunk) ? chunk.buffer : chunk;
+  if ((chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) && !isShared(buffer)) {
+    if ((buffer as { detached?: boolean }).detached === true) return new Uint8Array(0);
+    return ArrayBuffer.isView(chunk)
+      ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      : new Uint8Array(chunk as ArrayBuffer);
+  }
+  throw new TypeError("TextDecoderStream chunks must be ArrayBuffer or ArrayBufferView, not shared");
 }
 
 export class TextDecoderStream {

@@ -44,8 +44,9 @@ export function eventClasses(): EventClasses {
   class Event extends shim.Event {
     constructor(...args: unknown[]) {
       requireType(args, "Event");
+      const type = `${args[0] as string}`;
       const init = dictionary(args[1], "Event");
-      super(`${args[0] as string}`, {
+      super(type, {
         bubbles: Boolean(init.bubbles),
         cancelable: Boolean(init.cancelable),
         composed: Boolean(init.composed),
@@ -67,7 +68,13 @@ export function eventClasses(): EventClasses {
     get detail(): unknown {
       return this.#detail;
     }
-    initCustomEvent(type: unknown, bubbles = false, cancelable = false, detail: unknown = null): void {
+    initCustomEvent(...args: unknown[]): void {
+      if (args.length === 0) {
+        throw new TypeError(
+          "Failed to execute 'initCustomEvent' on 'CustomEvent': 1 argument required, but only 0 present.",
+        );
+      }
+      const [type, bubbles = false, cancelable = false, detail = null] = args;
       const self = this as unknown as {
         initEvent(t: string, b: boolean, c: boolean): void;
         eventPhase: number;
