@@ -64,6 +64,25 @@ describe("CompressionStream", () => {
   });
 });
 
+describe("CompressionStream chunks", () => {
+  it("accepts every kind of BufferSource as a chunk, empty ones included", async () => {
+    const result = await run(
+      `const cs = new CompressionStream("deflate");
+      const writer = cs.writable.getWriter();
+      const bytes = new TextEncoder().encode("abcdefgh");
+      const later = new Uint8Array([0x49, 0x4a]);
+      writer.write(bytes.buffer.slice(0, 2));
+      writer.write(new Int16Array(bytes.buffer.slice(2, 4)));
+      writer.write(new DataView(bytes.buffer, 4, 2));
+      writer.write(new Float64Array(0));
+      writer.write(later);
+      writer.close();
+      return new Response(cs.readable);`,
+    );
+    expect(inflateSync(result.response.body).toString()).toBe("abcdefIJ");
+  });
+});
+
 describe("DecompressionStream", () => {
   it.each([
     ["gzip", gzipSync],

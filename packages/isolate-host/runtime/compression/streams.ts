@@ -25,12 +25,17 @@ function formatArg(value: unknown, what: string): string {
   return format;
 }
 
+/** A BufferSource without [AllowShared]: shared memory is refused; a detached buffer reads as empty. */
 function bytesOf(chunk: unknown): Uint8Array {
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (Object.prototype.toString.call(chunk) === "[object SharedArrayBuffer]")
-    return new Uint8Array(chunk as ArrayBuffer);
-  throw new TypeError("The chunk is not an ArrayBuffer or ArrayBufferView");
+  const buffer = ArrayBuffer.isView(chunk) ? chunk.buffer : chunk;
+  const shared = Object.prototype.toString.call(buffer) === "[object SharedArrayBuffer]";
+  if (shared || !(chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk))) {
+    throw new TypeError("The chunk is not an ArrayBuffer or ArrayBufferView (shared memory is not accepted)");
+  }
+  if ((buffer as { detached?: boolean }).detached === true) return new Uint8Array(0);
+  return ArrayBuffer.isView(chunk)
+    ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    : new Uint8Array(chunk as ArrayBuffer);
 }
 
 /** Host failures arrive as plain errors named after their type; the standard makes them all TypeErrors. */
