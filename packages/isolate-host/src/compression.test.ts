@@ -83,6 +83,29 @@ describe("CompressionStream chunks", () => {
   });
 });
 
+describe("compression stream bounds", () => {
+  it("lets a request keep at most 16 streams open at once, and frees a slot when one finishes", async () => {
+    const result = await evaluate(`
+      const open = async () => {
+        const cs = new CompressionStream("gzip");
+        const writer = cs.writable.getWriter();
+        writer.write(new Uint8Array([1])).catch(() => {});
+        const reader = cs.readable.getReader();
+        try { await reader.read(); return { ok: true, writer, reader }; } catch (e) { return { ok: false, error: e.constructor.name }; }
+      };
+      const streams = [];
+      for (let i = 0; i < 17; i++) streams.push(await open());
+      const refused = streams.filter((s) => !s.ok).map((s) => s.error);
+      const first = streams[0];
+      first.writer.close();
+      while (!(await first.reader.read()).done);
+      const again = await open();
+      return { opened: streams.filter((s) => s.ok).length, refused, again: again.ok };
+    `);
+    expect(result).toEqual({ opened: 16, refused: ["TypeError"], again: true });
+  });
+});
+
 describe("DecompressionStream", () => {
   it.each([
     ["gzip", gzipSync],

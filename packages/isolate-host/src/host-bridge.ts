@@ -1,5 +1,6 @@
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import { closeCompressionStreams } from "./host/compression.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
 import type { LogCollector } from "./log-collector.js";
@@ -96,6 +97,7 @@ export class HostBridge {
     this.#timers.clear();
     for (const controller of this.#subrequests.values()) controller.abort();
     this.#subrequests.clear();
+    closeCompressionStreams(this.#opContext);
   }
 
   #setTimer(id: unknown, delay: unknown): void {

@@ -38,14 +38,12 @@ function bytesOf(chunk: unknown): Uint8Array {
     : new Uint8Array(chunk as ArrayBuffer);
 }
 
-/** Host failures arrive as plain errors named after their type; the standard makes them all TypeErrors. */
+/** Host failures (bad data, limits) arrive as plain errors; the stream errors with a TypeError, as the standard's do. */
 function host(op: string, a: unknown, b?: unknown): unknown {
   try {
     return hostCall(op, a, b);
   } catch (err) {
-    const name = (err as { name?: unknown }).name;
-    const message = String((err as { message?: unknown }).message);
-    throw name === "RangeError" ? new RangeError(message) : new TypeError(message);
+    throw new TypeError(String((err as { message?: unknown }).message));
   }
 }
 

@@ -20,7 +20,8 @@ export const MAX_INPUT_BYTES = 64 * 1024;
 export const DECOMPRESS_PIECE_BYTES = 4 * 1024;
 /** Largest output of one call: a decompression bomb fails here rather than in the host's memory. */
 export const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
-export const MAX_OPEN_STREAMS = 64;
+/** zlib keeps up to ~256 KiB of state per compressing stream, outside the isolate: few at once. */
+export const MAX_OPEN_STREAMS = 16;
 
 const MS_PER_BYTE_COMPRESS = 8 / (1024 * 1024);
 const MS_PER_BYTE_DECOMPRESS = 2 / (1024 * 1024);
@@ -185,5 +186,13 @@ const zlibClose: HostOp = (ctx, a) => {
   if (stream !== undefined) close(ctx, id, stream);
   return undefined;
 };
+
+/** Closes the streams a request left open (called when its bridge closes). */
+export function closeCompressionStreams(ctx: HostOpContext): void {
+  const open = streamsOf.get(ctx);
+  if (open === undefined) return;
+  for (const stream of open.values()) stream.zlib.close();
+  streamsOf.delete(ctx);
+}
 
 export const compressionOps = { zlibOpen, zlibWrite, zlibEnd, zlibClose } satisfies Record<string, HostOp>;
