@@ -134,7 +134,11 @@ class Cloner {
     const tag = objectToString.call(value).slice(8, -1);
     if (isError === undefined ? tag === "Error" : isError(value)) return this.#error(value as Error);
     if (tag === "Blob" || tag === "File") return this.#remember(value, this.#blob(value, tag));
-    if (tag !== "Object" && tag !== "Arguments") throw uncloneable(`#<${tag}>`);
+    // A plain object (or one of a script's own classes) clones as an ordinary object whatever its
+    // Symbol.toStringTag says; a tagged object of another kind is taken for a platform object.
+    const proto = Object.getPrototypeOf(value) as object | null;
+    const plain = proto === null || proto === Object.prototype || !(Symbol.toStringTag in proto);
+    if (tag !== "Object" && tag !== "Arguments" && !plain) throw uncloneable(`#<${tag}>`);
     return this.#properties(value, this.#remember(value, {}));
   }
 

@@ -59,12 +59,13 @@ describe("structuredClone", () => {
       const unknown = new Error("m"); unknown.name = "CustomError";
       let reads = 0;
       class Point { x = 1; get y() { reads++; return 2; } }
+      const tagged = structuredClone({ [Symbol.toStringTag]: "Custom", v: 1 });
       const source = { get g() { reads++; return "g"; } };
       const copy = structuredClone(source);
       const point = structuredClone(new Point());
       return { error: [error instanceof RangeError, error.message, error.cause.message],
         renamed: structuredClone(renamed) instanceof SyntaxError, unknown: structuredClone(unknown).name,
-        copy: [copy.g, Object.getOwnPropertyDescriptor(copy, "g").get === undefined], point: [point.constructor === Object, point.x, "y" in point], reads };
+        copy: [copy.g, Object.getOwnPropertyDescriptor(copy, "g").get === undefined], point: [point.constructor === Object, point.x, "y" in point], reads, tagged: tagged.v };
     `);
     expect(result).toEqual({
       error: [true, "out", "inner"],
@@ -73,6 +74,7 @@ describe("structuredClone", () => {
       copy: ["g", true],
       point: [true, 1, false],
       reads: 1,
+      tagged: 1,
     });
   });
 
