@@ -131,6 +131,37 @@ describe("AbortSignal", () => {
   });
 });
 
+describe("AbortSignal.any and abort events", () => {
+  it("links composite signals to their sources and fires abort events source first, then dependents in order", async () => {
+    const result = await evaluate(`
+      const controller = new AbortController();
+      const signals = [controller.signal];
+      signals.push(AbortSignal.any([controller.signal]));
+      signals.push(AbortSignal.any([controller.signal]));
+      signals.push(AbortSignal.any([signals[0]]));
+      signals.push(AbortSignal.any([signals[1]]));
+      let order = "";
+      signals.forEach((s, i) => s.addEventListener("abort", () => { order += i; }));
+      let nested = AbortSignal.any([controller.signal]);
+      for (let i = 0; i < 3; i++) nested = AbortSignal.any([nested]);
+      const twice = AbortSignal.any([controller.signal, controller.signal]);
+      controller.abort("why");
+      const first = new AbortController(); first.abort("r1");
+      const second = new AbortController(); second.abort("r2");
+      return { order, nested: [nested.aborted, nested.reason], twice: twice.reason,
+        firstReason: AbortSignal.any([new AbortController().signal, first.signal, second.signal]).reason,
+        empty: AbortSignal.any([]).aborted };
+    `);
+    expect(result).toEqual({
+      order: "01234",
+      nested: [true, "why"],
+      twice: "why",
+      firstReason: "r1",
+      empty: false,
+    });
+  });
+});
+
 describe("reportError, scheduler, queueMicrotask, navigator and performance", () => {
   it("reportError logs the error as an uncaught one and needs an argument", async () => {
     const result = await run(`
