@@ -41,9 +41,9 @@ export interface WarmScript {
 }
 
 /**
- * Loads whatwg-url and warms the URL parser, for scripts that use URLs (see
- * usesUrl). Each parse in a new isolate is cheaper than the one before (0.65,
- * 0.34, 0.20 ms measured) as V8 gathers feedback, so it parses a few.
+ * Warms the URL code paths (the in-isolate fast path, the host's parser through
+ * the pure urlParse operation, URLSearchParams) for scripts that use URLs (see
+ * usesUrl): V8 gathers feedback on the first calls in every new isolate.
  */
 const PRELOAD_URL = `for (const s of ["https://warm.example/a/b?c=d&e=f", "http://w.example:8080/x?y=1#z", "https://a.b.example/?q=1"]) {
   const u = new URL(s); u.pathname; u.searchParams.get("c"); u.href;
