@@ -16,10 +16,13 @@ function hexValue(byte: number): number {
   return -1;
 }
 
+// Captured while the runtime loads: a script replacing it only changes what it sees itself.
+const toWellFormed = (String.prototype as unknown as { toWellFormed(this: string): string }).toWellFormed;
+const reflectApply = Reflect.apply;
+
 /** Lone surrogates become U+FFFD, as WebIDL's USVString conversion does. */
 export function toUSVString(value: unknown): string {
-  const text = `${value as string}`;
-  return (text as unknown as { toWellFormed(): string }).toWellFormed();
+  return reflectApply(toWellFormed, `${value as string}`, []);
 }
 
 function percentDecode(text: string): string {
