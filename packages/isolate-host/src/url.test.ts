@@ -232,6 +232,9 @@ describe("URLSearchParams", () => {
         record: list(new URLSearchParams({ k: "v", n: 2 })),
         copy: list(new URLSearchParams(new URLSearchParams("a=b"))),
         nul: list(new URLSearchParams(null)),
+        repeated: list(new URLSearchParams({ "\ud835x": "1", xx: "2", "\ud83dx": "3" })),
+        custom: (() => { const p = new URLSearchParams("z=0"); p[Symbol.iterator] = function* () { yield ["a", "b"]; }; return list(new URLSearchParams(p)); })(),
+        constants: new URLSearchParams(DOMException).get("DATA_CLONE_ERR"),
       };
     `);
     expect(result).toEqual({
@@ -252,6 +255,12 @@ describe("URLSearchParams", () => {
       ],
       copy: [["a", "b"]],
       nul: [["null", ""]],
+      repeated: [
+        ["\ufffdx", "3"],
+        ["xx", "2"],
+      ],
+      custom: [["a", "b"]],
+      constants: "25",
     });
   });
 

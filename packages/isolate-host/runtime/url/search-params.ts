@@ -17,8 +17,10 @@ function requireArgs(count: number, needed: number, method: string): void {
 function pairsFromInit(init: unknown): Pair[] {
   if (init === undefined || init === null) return init === null ? parseFormUrlencoded("null") : [];
   if (typeof init === "object" || typeof init === "function") {
-    if (init instanceof URLSearchParams) return copyList(init);
     const iterator = (init as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+    // Another URLSearchParams iterates as a sequence of pairs; unless its iterator was replaced, copy its list.
+    if (init instanceof URLSearchParams && iterator === URLSearchParams.prototype.entries)
+      return copyList(init);
     if (iterator !== undefined && iterator !== null) {
       if (typeof iterator !== "function") throw new TypeError("URLSearchParams init is not iterable");
       const pairs: Pair[] = [];
@@ -32,13 +34,21 @@ function pairsFromInit(init: unknown): Pair[] {
       }
       return pairs;
     }
+    // WebIDL record<USVString, USVString>: a key repeated after conversion keeps its first place, last value.
     const record = init as Record<string | symbol, unknown>;
     const pairs: Pair[] = [];
+    const at = new Map<string, number>();
     for (const key of Reflect.ownKeys(record)) {
       const descriptor = Reflect.getOwnPropertyDescriptor(record, key);
       if (descriptor === undefined || !descriptor.enumerable) continue;
       if (typeof key === "symbol") throw new TypeError("URLSearchParams record keys must be strings");
-      pairs.push([toUSVString(key), toUSVString(record[key])]);
+      const name = toUSVString(key);
+      const value = toUSVString(record[key]);
+      const index = at.get(name);
+      if (index === undefined) {
+        at.set(name, pairs.length);
+        pairs.push([name, value]);
+      } else pairs[index] = [name, value];
     }
     return pairs;
   }
