@@ -117,7 +117,7 @@ describe("URL", () => {
         "http://base.example:8080/",
         "ws://base.example/x",
         "https://u@base.example/",
-        "file:///tmp/x",
+        "file:///srv/x",
         "not a url",
       ]),
     ]);
