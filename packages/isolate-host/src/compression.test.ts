@@ -124,7 +124,28 @@ describe("DecompressionStream", () => {
     expect(result).toBe(text);
   });
 
-  it("errors with TypeError on truncated input, trailing junk and data that is not compressed", async () => {
+  it("reads a gzip header with extra field, file name, comment and header checksum, split byte by byte", async () => {
+    const body = deflateRawSync(Buffer.from("framed"));
+    const { crc32 } = await import("node:zlib");
+    const fixed = [0x1f, 0x8b, 8, 4 | 8 | 16 | 2, 0, 0, 0, 0, 0, 3];
+    const header = [...fixed, 2, 0, 0xaa, 0xbb, ...Buffer.from("name\0comment\0")];
+    const headerCrc = crc32(Buffer.from(header)) & 0xffff;
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc32(Buffer.from("framed")), 0);
+    trailer.writeUInt32LE(6, 4);
+    const member = Buffer.from([...header, headerCrc & 0xff, headerCrc >> 8, ...body, ...trailer]);
+    const result = await evaluate(
+      `const bytes = new Uint8Array(await request.arrayBuffer());
+      const ds = new DecompressionStream("gzip");
+      const writer = ds.writable.getWriter();
+      (async () => { for (const b of bytes) await writer.write(new Uint8Array([b])); await writer.close(); })();
+      return await new Response(ds.readable).text();`,
+      member,
+    );
+    expect(result).toBe("framed");
+  });
+
+  it("errors with TypeError on truncated input, trailing junk (a second gzip member too), a bad checksum and data that is not compressed", async () => {
     const deflated = deflateSync(Buffer.from(text));
     const gzipped = gzipSync(Buffer.from(text));
     const cases = {
@@ -133,6 +154,13 @@ describe("DecompressionStream", () => {
       trailing: ["deflate", [...deflated, 1, 2, 3]],
       trailingRaw: ["deflate-raw", [...deflateRawSync(Buffer.from("abc")), 0x41]],
       garbage: ["gzip", [...Buffer.from("plain text, not gzip")]],
+      secondMember: ["gzip", [...gzipped, ...gzipSync(Buffer.from("more"))]],
+      gzipJunk: ["gzip", [...gzipped, 0]],
+      badChecksum: [
+        "gzip",
+        [...gzipped.subarray(0, gzipped.length - 8), 1, 2, 3, 4, ...gzipped.subarray(gzipped.length - 4)],
+      ],
+      headerOnly: ["gzip", [...gzipped.subarray(0, 5)]],
       empty: ["deflate", []],
     };
     const result = await evaluate(
@@ -153,6 +181,10 @@ describe("DecompressionStream", () => {
       trailing: "TypeError",
       trailingRaw: "TypeError",
       garbage: "TypeError",
+      secondMember: "TypeError",
+      gzipJunk: "TypeError",
+      badChecksum: "TypeError",
+      headerOnly: "TypeError",
       empty: "TypeError",
     });
   });

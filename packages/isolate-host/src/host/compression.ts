@@ -1,4 +1,5 @@
 import * as zlib from "node:zlib";
+import { GzipMember, GzipMemberError } from "./gzip-member.js";
 import type { HostOp, HostOpContext } from "./op.js";
 
 /**
@@ -29,7 +30,8 @@ const MS_PER_BYTE_DECOMPRESS = 2 / (1024 * 1024);
 type Format = "gzip" | "deflate" | "deflate-raw";
 
 const CREATE: Record<Format, Record<"compress" | "decompress", () => zlib.Zlib & NodeJS.EventEmitter>> = {
-  gzip: { compress: () => zlib.createGzip(), decompress: () => zlib.createGunzip() },
+  // One gzip member only (Compression Standard): ./gzip-member.ts parses its framing around a raw inflate.
+  gzip: { compress: () => zlib.createGzip(), decompress: () => zlib.createInflateRaw() },
   deflate: { compress: () => zlib.createDeflate(), decompress: () => zlib.createInflate() },
   "deflate-raw": { compress: () => zlib.createDeflateRaw(), decompress: () => zlib.createInflateRaw() },
 };
@@ -61,6 +63,10 @@ interface ZlibInternals {
 interface Stream {
   zlib: ZlibInternals;
   decompress: boolean;
+  /** The gzip framing when decompressing gzip; null otherwise. */
+  gzip: GzipMember | null;
+  /** The (raw) deflate stream has ended: more compressed input is junk, or gzip's trailer. */
+  ended: boolean;
 }
 
 /** Open streams per request, keyed by the request's operation context. */
@@ -99,8 +105,17 @@ function close(ctx: HostOpContext, id: number, stream: Stream): void {
   stream.zlib.close();
 }
 
-/** Runs zlib over `input` with `flush`, collecting all the output it produces. */
-function run(ctx: HostOpContext, id: number, stream: Stream, input: Uint8Array, flush: number): Uint8Array {
+/**
+ * Runs zlib over `input` with `flush`, collecting all the output it produces;
+ * `leftover` counts the input it did not take because its stream had ended.
+ */
+function run(
+  ctx: HostOpContext,
+  id: number,
+  stream: Stream,
+  input: Uint8Array,
+  flush: number,
+): { output: Uint8Array; leftover: number } {
   const { zlib: z } = stream;
   const handle = z._handle;
   if (handle === null) fail(ctx, id, stream, "The compression stream is closed");
@@ -128,21 +143,48 @@ function run(ctx: HostOpContext, id: number, stream: Stream, input: Uint8Array, 
     availIn = availInAfter;
     if (availOutAfter !== 0) break;
   }
-  // Input left over with output room to spare: the compressed stream ended before it.
-  if (stream.decompress && availIn > 0)
-    fail(ctx, id, stream, "Junk found after the end of the compressed data");
   const charged = stream.decompress
     ? total * MS_PER_BYTE_DECOMPRESS
     : input.byteLength * MS_PER_BYTE_COMPRESS;
   ctx.charge(0.002 + charged);
-  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 1) return { output: parts[0]!, leftover: availIn };
   const joined = new Uint8Array(total);
   let at = 0;
   for (const part of parts) {
     joined.set(part, at);
     at += part.byteLength;
   }
-  return joined;
+  return { output: joined, leftover: availIn };
+}
+
+/** Decompresses one piece: the gzip header first when there is one, then the deflate body, then the trailer. */
+function decompressPiece(ctx: HostOpContext, id: number, stream: Stream, piece: Uint8Array): Uint8Array {
+  const input = stream.gzip === null ? piece : stream.gzip.takeHeader(piece);
+  if (input === null || input.length === 0) return new Uint8Array(0);
+  if (stream.ended) {
+    if (stream.gzip === null) fail(ctx, id, stream, "Junk found after the end of the compressed data");
+    stream.gzip.bodyEnded(input);
+    return new Uint8Array(0);
+  }
+  const { output, leftover } = run(ctx, id, stream, input, zlib.constants.Z_NO_FLUSH);
+  stream.gzip?.inflated(output);
+  if (leftover > 0) {
+    // Input left over with output room to spare: the deflate stream ended before it.
+    stream.ended = true;
+    if (stream.gzip === null) fail(ctx, id, stream, "Junk found after the end of the compressed data");
+    stream.gzip.bodyEnded(input.subarray(input.length - leftover));
+  }
+  return output;
+}
+
+/** Runs `step`, turning a gzip framing error into the stream's failure. */
+function framed<T>(ctx: HostOpContext, id: number, stream: Stream, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof GzipMemberError) fail(ctx, id, stream, err.message);
+    throw err;
+  }
 }
 
 /** zlibOpen(format, mode): a stream id. */
@@ -159,7 +201,9 @@ const zlibOpen: HostOp = (ctx, a, b) => {
   // Errors are seen synchronously through `destroyed`; the stream's own error event is not needed.
   z.on("error", () => {});
   const id = nextId++;
-  open.set(id, { zlib: z, decompress: b === "decompress" });
+  const decompress = b === "decompress";
+  const gzip = decompress && a === "gzip" ? new GzipMember() : null;
+  open.set(id, { zlib: z, decompress, gzip, ended: false });
   ctx.charge(0.01);
   return id;
 };
@@ -168,13 +212,27 @@ const zlibOpen: HostOp = (ctx, a, b) => {
 const zlibWrite: HostOp = (ctx, a, b) => {
   const [id, stream] = streamArg(ctx, a);
   const input = bytesArg(b, stream.decompress ? DECOMPRESS_PIECE_BYTES : MAX_INPUT_BYTES);
-  return run(ctx, id, stream, input, zlib.constants.Z_NO_FLUSH);
+  if (!stream.decompress) return run(ctx, id, stream, input, zlib.constants.Z_NO_FLUSH).output;
+  return framed(ctx, id, stream, () => decompressPiece(ctx, id, stream, input));
 };
 
 /** zlibEnd(id): the last output; fails when compressed input was truncated. Closes the stream. */
 const zlibEnd: HostOp = (ctx, a) => {
   const [id, stream] = streamArg(ctx, a);
-  const output = run(ctx, id, stream, new Uint8Array(0), zlib.constants.Z_FINISH);
+  const output = framed(ctx, id, stream, () => {
+    const { gzip } = stream;
+    // Still in the gzip header (or no input at all): truncated.
+    if (gzip !== null && !gzip.inBody && !stream.ended) gzip.finish();
+    const last = stream.ended
+      ? new Uint8Array(0)
+      : run(ctx, id, stream, new Uint8Array(0), zlib.constants.Z_FINISH).output;
+    if (gzip !== null) {
+      gzip.inflated(last);
+      if (!stream.ended) gzip.bodyEnded(new Uint8Array(0));
+      gzip.finish();
+    }
+    return last;
+  });
   close(ctx, id, stream);
   return output;
 };
