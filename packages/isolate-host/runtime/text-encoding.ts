@@ -9,6 +9,8 @@ import { encodingForLabel } from "./encoding/labels.js";
 import { type LegacyDecoder, legacyDecoder } from "./encoding/legacy.js";
 
 const REPLACEMENT = 0xfffd;
+const reflectApply = Reflect.apply;
+const fromCharCode = String.fromCharCode;
 const CHUNK = 0x2000;
 
 const toStringTag = Object.prototype.toString;
@@ -204,8 +206,20 @@ export class TextDecoder {
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (this.#needed === 0) {
-        if (b <= 0x7f) emit(b);
-        else if (b >= 0xc2 && b <= 0xdf) this.#start(1, b & 0x1f);
+        if (b <= 0x7f) {
+          // A run of ASCII bytes becomes a string in one call (most text, JSON and HTML is ASCII).
+          let end = i + 1;
+          const limit = Math.min(bytes.length, i + CHUNK);
+          while (end < limit && bytes[end]! <= 0x7f) end++;
+          if (end - i < 16) {
+            emit(b);
+            continue;
+          }
+          flush();
+          out += reflectApply(fromCharCode, null, bytes.subarray(i, end) as unknown as number[]);
+          i = end - 1;
+          continue;
+        } else if (b >= 0xc2 && b <= 0xdf) this.#start(1, b & 0x1f);
         else if (b >= 0xe0 && b <= 0xef) {
           if (b === 0xe0) this.#lower = 0xa0;
           if (b === 0xed) this.#upper = 0x9f;

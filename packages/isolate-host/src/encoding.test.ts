@@ -8,14 +8,14 @@ afterAll(() => runner.dispose());
 
 const LIMITS = { cpuMs: 1_000, memoryMb: 128, wallMs: 10_000 };
 
-async function evaluate(body: string): Promise<unknown> {
+async function evaluate(body: string, requestBody?: Uint8Array): Promise<unknown> {
   const result = await runSource(
     runner,
-    `export default { async fetch() {
+    `export default { async fetch(request) {
       const value = await (async () => { ${body} })();
       return Response.json(value === undefined ? null : value);
     } }`,
-    {},
+    requestBody === undefined ? {} : { method: "POST", body: requestBody },
     { limits: LIMITS },
   );
   return JSON.parse(bodyText(result));
@@ -181,6 +181,30 @@ describe("TextDecoder decoding", () => {
       loose: "\ufffdA\ufffd\ufffd",
       fatal: "TypeError",
       shared: "hi",
+    });
+  });
+});
+
+describe("TextDecoder UTF-8 on long input", () => {
+  it("decodes long ASCII runs mixed with multi-byte sequences, a BOM and sequences split across stream calls", async () => {
+    const text = `\ufeff${"a".repeat(20_000)}é${"b".repeat(9_000)}😀${"c".repeat(17)}€`;
+    const result = await evaluate(
+      `const bytes = new Uint8Array(await request.arrayBuffer());
+      const whole = new TextDecoder().decode(bytes);
+      const d = new TextDecoder();
+      let streamed = "";
+      for (let i = 0; i < bytes.length; i += 4_999) streamed += d.decode(bytes.subarray(i, i + 4_999), { stream: true });
+      streamed += d.decode();
+      const kept = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+      return { same: whole === streamed, length: whole.length, first: whole.charCodeAt(0), kept: kept.charCodeAt(0), tail: whole.slice(-20) };`,
+      new TextEncoder().encode(text),
+    );
+    expect(result).toEqual({
+      same: true,
+      length: text.length - 1,
+      first: 0x61,
+      kept: 0xfeff,
+      tail: `${"b".repeat(0)}😀${"c".repeat(17)}€`.slice(-20),
     });
   });
 });
