@@ -39,7 +39,11 @@ function components(
   return [href, origin, protocol, "", "", host, hostname, port, pathname, search, hash];
 }
 
+/** Longer input goes to the host: the patterns are linear, but a long URL gains nothing here. */
+const MAX_SIMPLE_LENGTH = 4096;
+
 function parseAbsolute(input: string): string[] | null {
+  if (input.length > MAX_SIMPLE_LENGTH) return null;
   const match = ABSOLUTE.exec(input);
   if (match === null) return null;
   const [, scheme, rawHost, rawPort, path, query, fragment] = match as unknown as [
@@ -69,7 +73,8 @@ export function parseSimple(input: string, base: readonly string[] | null): stri
   if (base === null) return parseAbsolute(input);
   const absolute = parseAbsolute(input);
   if (absolute !== null) return absolute;
-  if (input.charCodeAt(0) !== 0x2f || !(base[2]! in DEFAULT_PORTS)) return null;
+  if (input.length > MAX_SIMPLE_LENGTH || input.charCodeAt(0) !== 0x2f || !(base[2]! in DEFAULT_PORTS))
+    return null;
   // Only a base this parser could have produced itself (no credentials, ASCII domain).
   if (base[3] !== "" || base[4] !== "" || parseAbsolute(base[0]!) === null) return null;
   const match = PATH_ABSOLUTE.exec(input);
