@@ -199,7 +199,14 @@ async function heapPerIsolate() {
     const context = await isolate.createContext();
     await runtimeCode.install(isolate, context);
     const init = await context.global.get("__edgeInit", { reference: true });
-    await init.apply(undefined, [noop, noop, noop, runtimeCode.loader(isolate, context)]);
+    const bridge = new HostBridge(new LogCollector(), fetchPolicy(), {
+      complete() {},
+      fire() {},
+      charge() {},
+      waiting() {},
+    });
+    const call = new ivm.Callback((op, a, b, c) => bridge.call(op, a, b, c));
+    await init.apply(undefined, [noop, call, noop, runtimeCode.loader(isolate, context)]);
     await context.eval(
       `new URL("https://x.example/?a=1").searchParams.get("a"); new TextEncoder().encode(JSON.stringify({ a: [1] }))`,
     );

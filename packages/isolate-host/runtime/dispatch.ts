@@ -12,6 +12,7 @@ import { bodySource } from "./body.js";
 import { logInternal } from "./console.js";
 import { describeError } from "./describe-error.js";
 import { headerList } from "./headers.js";
+import { markIo } from "./performance.js";
 import { type HostRequestData, type Request, requestFromHost } from "./request.js";
 import { Response } from "./response.js";
 import { BodyTooLargeError, chunkBytes, concatBytes, type StreamReader } from "./streams.js";
@@ -103,6 +104,7 @@ export async function dispatch(
   data: HostRequestData,
   env: Record<string, string>,
 ): Promise<Outcome> {
+  markIo();
   let result: unknown;
   try {
     const handler = handlerOf(namespace);
@@ -175,6 +177,7 @@ export async function rehearse(): Promise<void> {
  * EDGE_RESPONSE_TOO_LARGE and cancels the stream.
  */
 export async function pull(all: boolean, maxBytes: number): Promise<PullResult> {
+  markIo();
   if (reader === null) return { done: true };
   const chunks: Uint8Array[] = [];
   let total = 0;

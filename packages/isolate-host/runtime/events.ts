@@ -1,8 +1,11 @@
 /**
  * Event and EventTarget from event-target-shim (a WHATWG DOM implementation),
- * loaded on first use; AbortController and AbortSignal built on them.
+ * loaded on first use, with what the DOM standard asks of them on top
+ * (runtime/events/classes.ts: CustomEvent, ErrorEvent, argument checks,
+ * listener exceptions reported); AbortController and AbortSignal built on them.
  */
 import { DOMException } from "./dom-exception.js";
+import { eventClasses } from "./events/classes.js";
 import { setTimeout } from "./timers.js";
 
 type Shim = typeof import("event-target-shim");
@@ -73,7 +76,7 @@ export function addAbortSteps(signal: AbortSignalLike, steps: () => void): void 
 
 export function abortApi(): AbortClasses {
   if (abortClasses !== null) return abortClasses;
-  const { EventTarget, Event } = eventTargetShim();
+  const { EventTarget, Event } = eventClasses();
   const ILLEGAL = Symbol("illegal");
 
   class AbortSignal extends EventTarget {
@@ -81,6 +84,10 @@ export function abortApi(): AbortClasses {
     #reason: unknown = undefined;
     #steps: Array<() => void> = [];
     #onabort: ((event: unknown) => void) | null = null;
+    /** DOM "dependent" signals (made by any()): linked to the source signals, never to other dependents. */
+    #dependent = false;
+    #sources: AbortSignal[] = [];
+    #dependents: AbortSignal[] = [];
 
     static {
       isSignal = (value): value is AbortSignalLike =>
@@ -128,7 +135,14 @@ export function abortApi(): AbortClasses {
         result.#reason = aborted.#reason;
         return result;
       }
-      for (const signal of list) signal.#steps.push(() => result.#signalAbort(signal.#reason));
+      result.#dependent = true;
+      for (const signal of list) {
+        for (const source of signal.#dependent ? signal.#sources : [signal]) {
+          if (source.#aborted || result.#sources.includes(source)) continue;
+          result.#sources.push(source);
+          source.#dependents.push(result);
+        }
+      }
       return result;
     }
 
@@ -151,13 +165,29 @@ export function abortApi(): AbortClasses {
       if (this.#aborted) throw this.#reason;
     }
 
-    /** DOM "signal abort": record the reason, run internal steps, then fire "abort". */
+    /**
+     * DOM "signal abort": record the reason here and on every dependent not yet aborted, then,
+     * signal by signal (this one first), run the internal abort steps and fire a trusted "abort".
+     */
     #signalAbort(reason: unknown): void {
       if (this.#aborted) return;
       this.#aborted = true;
       this.#reason =
         reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+      const dependents: AbortSignal[] = [];
+      for (const dependent of this.#dependents.splice(0)) {
+        if (dependent.#aborted) continue;
+        dependent.#aborted = true;
+        dependent.#reason = this.#reason;
+        dependents.push(dependent);
+      }
+      this.#runAbortSteps();
+      for (const dependent of dependents) dependent.#runAbortSteps();
+    }
+
+    #runAbortSteps(): void {
       for (const steps of this.#steps.splice(0)) steps();
+      // isTrusted stays false: event-target-shim fixes it on every event it makes.
       this.dispatchEvent(new Event("abort"));
     }
 

@@ -6,6 +6,8 @@
  * host copies every argument and trusts none of them.
  */
 
+import { markIo } from "./performance.js";
+
 export type HostCall = (op: string, a?: unknown, b?: unknown, c?: unknown) => unknown;
 export type HostPost = (op: string, a?: unknown, b?: unknown, c?: unknown) => void;
 
@@ -59,6 +61,7 @@ export function hostForget(id: number): void {
 
 /** Called by the host with an operation's result: ok with a value, or an { name, message } error. */
 export function complete(id: number, ok: boolean, value: unknown): void {
+  markIo();
   const waiter = reflectApply(mapGet, waiters, [id]) as Waiter | undefined;
   if (waiter === undefined) return;
   reflectApply(mapDelete, waiters, [id]);

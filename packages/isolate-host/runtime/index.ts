@@ -7,26 +7,31 @@
 
 import { atob, btoa } from "./base64.js";
 import { bodyFamily } from "./body-family.js";
+import { CompressionStream, DecompressionStream } from "./compression/streams.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { Crypto, crypto, cryptoPart } from "./crypto/index.js";
 import { SubtleCrypto } from "./crypto/subtle-core.js";
 import { cancel, dispatch, pull, rehearse, settle, validate } from "./dispatch.js";
 import { DOMException } from "./dom-exception.js";
-import { abortApi, eventTargetShim, eventTargetShimLoading } from "./events.js";
+import { TextDecoderStream, TextEncoderStream } from "./encoding/streams.js";
+import { eventClasses } from "./events/classes.js";
+import { reportError } from "./events/report-error.js";
+import { abortApi, eventTargetShimLoading } from "./events.js";
 import { fetch } from "./fetch.js";
 import { Headers } from "./headers.js";
 import { complete, type HostCall, type HostPost, setHost } from "./host.js";
-import { type LazyLoad, setLazyLoader } from "./lazy.js";
+import { type LazyLoad, loadLazy, setLazyLoader } from "./lazy.js";
 import { moduleEvaluating, whenEvaluated } from "./module-evaluation.js";
 import { navigator, performance } from "./performance.js";
 import { QuotaExceededError } from "./quota-exceeded-error.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
+import { scheduler } from "./scheduler.js";
 import { webStreams } from "./streams.js";
 import { structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, fire, queueMicrotask, setInterval, setTimeout } from "./timers.js";
-import { whatwgUrl } from "./url.js";
+import { URL, URLSearchParams } from "./url.js";
 
 function defineGlobal(name: string, value: unknown): void {
   // esbuild names a class with a static block `_Name` inside; interfaces keep their spec name.
@@ -61,6 +66,12 @@ const eager: Record<string, unknown> = {
   Response,
   TextEncoder,
   TextDecoder,
+  TextEncoderStream,
+  TextDecoderStream,
+  CompressionStream,
+  DecompressionStream,
+  URL,
+  URLSearchParams,
   console,
   atob,
   btoa,
@@ -71,6 +82,8 @@ const eager: Record<string, unknown> = {
   setInterval,
   clearInterval,
   queueMicrotask,
+  reportError,
+  scheduler,
   performance,
   navigator,
   crypto,
@@ -82,7 +95,6 @@ const eager: Record<string, unknown> = {
 };
 for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
 
-for (const name of ["URL", "URLSearchParams"] as const) defineLazyGlobal(name, () => whatwgUrl()[name]);
 for (const name of [
   "ReadableStream",
   "ReadableStreamDefaultReader",
@@ -100,10 +112,11 @@ for (const name of [
   defineLazyGlobal(name, () => webStreams()[name]);
 }
 for (const name of ["Blob", "File", "FormData"] as const) defineLazyGlobal(name, () => bodyFamily()[name]);
-for (const name of ["Event", "EventTarget"] as const) {
-  defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventTargetShim()[name]));
+for (const name of ["Event", "EventTarget", "CustomEvent", "ErrorEvent"] as const) {
+  defineLazyGlobal(name, () => (eventTargetShimLoading() ? undefined : eventClasses()[name]));
 }
 defineLazyGlobal("CryptoKey", () => cryptoPart().CryptoKey);
+defineLazyGlobal("URLPattern", () => loadLazy<{ URLPattern: unknown }>("urlpattern").URLPattern);
 for (const name of ["AbortController", "AbortSignal"] as const)
   defineLazyGlobal(name, () => abortApi()[name]);
 

@@ -5,7 +5,7 @@
  * URLs or streams never pays for them.
  */
 
-export type LazyName = "url" | "streams" | "body" | "crypto";
+export type LazyName = "streams" | "body" | "crypto" | "encoding" | "encoding-cjk" | "urlpattern";
 export type LazyLoad = (name: LazyName) => unknown;
 
 // Captured while the runtime loads, before any script code exists.

@@ -1,24 +1,45 @@
 /**
- * UTF-8 TextEncoder/TextDecoder. V8 has none and no installed pure-JS package
- * provides them, so these follow the WHATWG Encoding spec's UTF-8 algorithms
- * (replacement per maximal subpart, `fatal`, `ignoreBOM`, `stream`).
+ * TextEncoder and TextDecoder (WHATWG Encoding Standard). UTF-8, which the
+ * runtime itself uses for every body, is decoded here (replacement per maximal
+ * subpart, `fatal`, `ignoreBOM`, `stream`); every other encoding's decoder
+ * comes from a lazily loaded part (runtime/encoding/legacy.ts), so a script
+ * that only speaks UTF-8 never loads their tables.
  */
+import { encodingForLabel } from "./encoding/labels.js";
+import { type LegacyDecoder, legacyDecoder } from "./encoding/legacy.js";
 
-const UTF8_LABELS = new Set([
-  "unicode-1-1-utf-8",
-  "unicode11utf8",
-  "unicode20utf8",
-  "utf-8",
-  "utf8",
-  "x-unicode20utf8",
-]);
 const REPLACEMENT = 0xfffd;
+const reflectApply = Reflect.apply;
+const fromCharCode = String.fromCharCode;
 const CHUNK = 0x2000;
+
+const toStringTag = Object.prototype.toString;
+function objectTag(value: unknown): string {
+  return toStringTag.call(value);
+}
+
+/** WebIDL dictionary conversion: undefined and null are empty, other non-objects a TypeError. */
+function dictionary(value: unknown, what: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" && typeof value !== "function") {
+    throw new TypeError(`Failed to execute '${what}': The provided value is not of type 'object'.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function isDetached(buffer: ArrayBufferLike): boolean {
+  return (buffer as { detached?: boolean }).detached === true;
+}
 
 function toBytes(input: unknown): Uint8Array {
   if (input === undefined) return new Uint8Array(0);
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  // A detached buffer reads as empty (the Encoding Standard's "get a copy of the bytes").
+  if (input instanceof ArrayBuffer) return isDetached(input) ? new Uint8Array(0) : new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) {
+    if (isDetached(input.buffer)) return new Uint8Array(0);
+    return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  }
+  if (objectTag(input) === "[object SharedArrayBuffer]") return new Uint8Array(input as ArrayBufferLike);
   throw new TypeError("The provided value is not of type '(ArrayBuffer or ArrayBufferView)'");
 }
 
@@ -63,21 +84,55 @@ export class TextEncoder {
   }
 
   encode(input: unknown = ""): Uint8Array {
-    return encodeUtf8(String(input));
+    return encodeUtf8(`${input as string}`);
   }
 
-  encodeInto(source: unknown, destination: Uint8Array): { read: number; written: number } {
-    const str = String(source);
+  encodeInto(source: unknown, destination: unknown): { read: number; written: number } {
+    if (!(destination instanceof Uint8Array)) {
+      throw new TypeError(
+        "Failed to execute 'encodeInto' on 'TextEncoder': parameter 2 is not of type 'Uint8Array'.",
+      );
+    }
+    const str = `${source as string}`;
+    const capacity = destination.length;
     let read = 0;
     let written = 0;
-    for (const ch of str) {
-      const bytes = encodeUtf8(ch);
-      if (written + bytes.length > destination.length) break;
-      destination.set(bytes, written);
-      written += bytes.length;
-      read += ch.length;
+    while (read < str.length) {
+      let c = str.charCodeAt(read);
+      let units = 1;
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const next = read + 1 < str.length ? str.charCodeAt(read + 1) : 0;
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          units = 2;
+        } else {
+          c = REPLACEMENT;
+        }
+      }
+      const size = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      if (written + size > capacity) break;
+      if (size === 1) destination[written] = c;
+      else if (size === 2) {
+        destination[written] = 0xc0 | (c >> 6);
+        destination[written + 1] = 0x80 | (c & 0x3f);
+      } else if (size === 3) {
+        destination[written] = 0xe0 | (c >> 12);
+        destination[written + 1] = 0x80 | ((c >> 6) & 0x3f);
+        destination[written + 2] = 0x80 | (c & 0x3f);
+      } else {
+        destination[written] = 0xf0 | (c >> 18);
+        destination[written + 1] = 0x80 | ((c >> 12) & 0x3f);
+        destination[written + 2] = 0x80 | ((c >> 6) & 0x3f);
+        destination[written + 3] = 0x80 | (c & 0x3f);
+      }
+      written += size;
+      read += units;
     }
     return { read, written };
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "TextEncoder";
   }
 }
 
@@ -92,17 +147,27 @@ export class TextDecoder {
   #upper = 0xbf;
   #bomSeen = false;
 
-  constructor(label: unknown = "utf-8", options: { fatal?: boolean; ignoreBOM?: boolean } = {}) {
-    const normalized = String(label).trim().toLowerCase();
-    if (!UTF8_LABELS.has(normalized)) {
-      throw new RangeError(`The encoding label provided ('${String(label)}') is not supported`);
+  readonly #encoding: string;
+  /** The decoder of an encoding other than UTF-8 (null for UTF-8, decoded here). */
+  readonly #legacy: LegacyDecoder | null;
+
+  constructor(label: unknown = "utf-8", options: unknown = undefined) {
+    const name = `${label as string}`;
+    const dict = dictionary(options, "TextDecoder");
+    const encoding = encodingForLabel(name);
+    if (encoding === null || encoding === "replacement") {
+      throw new RangeError(
+        `Failed to construct 'TextDecoder': The encoding label provided ('${name}') is invalid.`,
+      );
     }
-    this.#fatal = Boolean(options.fatal);
-    this.#ignoreBOM = Boolean(options.ignoreBOM);
+    this.#encoding = encoding;
+    this.#fatal = Boolean(dict.fatal);
+    this.#ignoreBOM = Boolean(dict.ignoreBOM);
+    this.#legacy = encoding === "utf-8" ? null : legacyDecoder(encoding, this.#fatal, this.#ignoreBOM);
   }
 
   get encoding(): string {
-    return "utf-8";
+    return this.#encoding;
   }
   get fatal(): boolean {
     return this.#fatal;
@@ -111,9 +176,10 @@ export class TextDecoder {
     return this.#ignoreBOM;
   }
 
-  decode(input?: unknown, options: { stream?: boolean } = {}): string {
+  decode(input?: unknown, options: unknown = undefined): string {
     const bytes = toBytes(input);
-    const stream = Boolean(options.stream);
+    const stream = Boolean(dictionary(options, "decode").stream);
+    if (this.#legacy !== null) return this.#legacy.decode(bytes, { stream });
     const units: number[] = [];
     let out = "";
     const flush = (): void => {
@@ -140,8 +206,20 @@ export class TextDecoder {
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (this.#needed === 0) {
-        if (b <= 0x7f) emit(b);
-        else if (b >= 0xc2 && b <= 0xdf) this.#start(1, b & 0x1f);
+        if (b <= 0x7f) {
+          // A run of ASCII bytes becomes a string in one call (most text, JSON and HTML is ASCII).
+          let end = i + 1;
+          const limit = Math.min(bytes.length, i + CHUNK);
+          while (end < limit && bytes[end]! <= 0x7f) end++;
+          if (end - i < 16) {
+            emit(b);
+            continue;
+          }
+          flush();
+          out += reflectApply(fromCharCode, null, bytes.subarray(i, end) as unknown as number[]);
+          i = end - 1;
+          continue;
+        } else if (b >= 0xc2 && b <= 0xdf) this.#start(1, b & 0x1f);
         else if (b >= 0xe0 && b <= 0xef) {
           if (b === 0xe0) this.#lower = 0xa0;
           if (b === 0xed) this.#upper = 0x9f;
@@ -181,6 +259,10 @@ export class TextDecoder {
     }
     if (!stream) this.#bomSeen = false;
     return out;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "TextDecoder";
   }
 
   #start(needed: number, bits: number): void {

@@ -7,6 +7,7 @@
 import { logInternal } from "./console.js";
 import { describeError } from "./describe-error.js";
 import { hostPost } from "./host.js";
+import { markIo } from "./performance.js";
 
 interface Timer {
   callback: unknown;
@@ -63,6 +64,7 @@ export function clearInterval(id?: unknown): void {
 
 /** Called by the host when timer `id` is due. */
 export function fire(id: number): void {
+  markIo();
   const timer = timers.get(id);
   if (timer === undefined) return;
   if (timer.repeat) hostPost("timer", id, Math.max(1, timer.delay));

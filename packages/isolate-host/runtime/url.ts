@@ -1,21 +1,24 @@
 /**
- * URL and URLSearchParams come from the WHATWG reference implementation
- * (whatwg-url). Loading it (with tr46's Unicode tables) costs milliseconds
- * per isolate, so it is a separate bundle loaded on first use (runtime/lazy.ts):
- * a script that never touches URLs never pays for it.
+ * URL and URLSearchParams (runtime/url/): the URL Standard's API, with the
+ * parsing done by the host (src/host/url.ts). Small enough for the core.
+ * The names below are kept for the modules that used whatwg-url before.
  */
-import { loadLazy } from "./lazy.js";
+import { URLSearchParams } from "./url/search-params.js";
+import { URL } from "./url/url.js";
 
-type WhatwgUrl = Pick<typeof import("whatwg-url"), "URL" | "URLSearchParams">;
-
-let loaded: WhatwgUrl | null = null;
-
-/** Null until something has used URLs: nothing can be a URLSearchParams before that. */
-export function loadedWhatwgUrl(): WhatwgUrl | null {
-  return loaded;
+interface UrlClasses {
+  URL: typeof URL;
+  URLSearchParams: typeof URLSearchParams;
 }
 
-export function whatwgUrl(): WhatwgUrl {
-  loaded ??= loadLazy<WhatwgUrl>("url");
-  return loaded;
+const classes: UrlClasses = { URL, URLSearchParams };
+
+export function loadedWhatwgUrl(): UrlClasses | null {
+  return classes;
 }
+
+export function whatwgUrl(): UrlClasses {
+  return classes;
+}
+
+export { URL, URLSearchParams };

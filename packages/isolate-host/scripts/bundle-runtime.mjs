@@ -1,47 +1,16 @@
 // Bundles runtime/ (the code that runs inside every isolate) into classic
 // scripts: runtime-dist/runtime.js, which every fresh isolate runs, and the
 // parts loaded on first use (runtime-dist/lazy-*.js, see runtime/lazy.ts).
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const require = createRequire(import.meta.url);
 
 /**
- * While V8 builds a startup snapshot, SharedArrayBuffer and resizable
- * ArrayBuffer getters do not exist yet. webidl-conversions (under whatwg-url)
- * reads those getters when it loads but only calls them inside try/catch, so
- * a missing getter just means "not that kind of buffer", which URL and
- * URLSearchParams never take anyway. Make the reads tolerate absence.
- */
-const snapshotSafeWebidl = {
-  name: "snapshot-safe-webidl-conversions",
-  setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /webidl-conversions[\\/]lib[\\/]index\.js$/ }, async (args) => {
-      const source = await readFile(args.path, "utf8");
-      let patched = 0;
-      const contents = source.replace(
-        /Object\.getOwnPropertyDescriptor\((\w+)\.prototype, "(\w+)"\)\.get;/g,
-        (_m, ctor, prop) => {
-          patched++;
-          const target = ctor === "SharedArrayBuffer" ? "(globalThis.SharedArrayBuffer ?? Object)" : ctor;
-          return `Object.getOwnPropertyDescriptor(${target}.prototype, "${prop}")?.get;`;
-        },
-      );
-      if (patched < 4)
-        throw new Error(`webidl-conversions changed shape: patched ${patched} getter reads, expected >= 4`);
-      return { contents, loader: "js" };
-    });
-  },
-};
-
-/**
- * tr46's 140 KB mapping table is JSON; as a JS literal V8 must parse and
- * materialise it as code, while JSON.parse of a string is several times
- * faster. It is paid each time a script first uses URL.
+ * Large tables shipped as JSON (the CJK encodings' indexes) would, as JS
+ * literals, be parsed and materialised as code; JSON.parse of a string is
+ * several times faster. It is paid each time a script first loads them.
  */
 const jsonViaParse = {
   name: "json-via-json-parse",
@@ -49,24 +18,6 @@ const jsonViaParse = {
     pluginBuild.onLoad({ filter: /\.json$/ }, async (args) => {
       const text = JSON.stringify(JSON.parse(await readFile(args.path, "utf8")));
       return { contents: `module.exports = JSON.parse(${JSON.stringify(text)});`, loader: "js" };
-    });
-  },
-};
-
-/**
- * whatwg-url's `require("tr46")` gets runtime/tr46-fast-path.ts, whose own
- * `require("tr46")` is resolved where whatwg-url would find it (tr46 is
- * whatwg-url's dependency, not ours).
- */
-const tr46FastPath = {
-  name: "tr46-fast-path",
-  setup(pluginBuild) {
-    const fastPath = `${root}runtime/tr46-fast-path.ts`;
-    pluginBuild.onResolve({ filter: /^tr46$/ }, async (args) => {
-      if (/[\\/]whatwg-url[\\/]/.test(args.importer)) return { path: fastPath };
-      if (args.importer !== fastPath) return undefined;
-      const whatwgUrlDir = dirname(require.resolve("whatwg-url/package.json"));
-      return pluginBuild.resolve("tr46", { resolveDir: whatwgUrlDir, kind: args.kind });
     });
   },
 };
@@ -79,10 +30,10 @@ const common = {
   platform: "neutral",
   mainFields: ["main", "module"],
   target: "es2022",
-  // whatwg-url constructs a TextEncoder/TextDecoder when it loads, before the
-  // runtime installs its globals: resolve those free names to our module.
+  // Bundled libraries may construct a TextEncoder/TextDecoder when they load,
+  // before the runtime installs its globals: resolve those free names to our module.
   inject: ["runtime/text-encoding.ts"],
-  plugins: [snapshotSafeWebidl, jsonViaParse, tr46FastPath],
+  plugins: [jsonViaParse],
   logLevel: "warning",
   write: false,
 };
@@ -96,7 +47,10 @@ await writeFile(`${root}runtime-dist/runtime.js`, core.outputFiles[0].text);
  * its entry's exports, so the host hands them to the runtime without a global.
  */
 const LAZY_GLOBAL = "__edgeLazyExports";
-for (const name of ["url", "streams", "body", "crypto"]) {
+const lazyNames = (await readdir(`${root}runtime/lazy`))
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => f.slice(0, -3));
+for (const name of lazyNames) {
   const lazy = await build({
     ...common,
     // The crypto part takes the core's TextEncoder through its install() instead.

@@ -1,5 +1,6 @@
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import { closeCompressionStreams } from "./host/compression.js";
 import { CryptoHost } from "./host/crypto-subtle.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
@@ -16,6 +17,19 @@ export interface IsolateCalls {
 }
 
 const MAX_TIMERS = 10_000;
+
+/** Runs the synchronous operation `op` (./host/table.ts) with arguments from the isolate. */
+export function callHostOp(context: HostOpContext, op: unknown, a: unknown, b: unknown, c: unknown): unknown {
+  const operation = typeof op === "string" ? HOST_OPS.get(op) : undefined;
+  try {
+    if (operation === undefined) throw new TypeError("Unknown host operation");
+    return operation(context, a, b, c);
+  } catch (err) {
+    // Name and message only: a host stack would show the host's paths.
+    if (err instanceof Error) throw hostError(err.message, err.name);
+    throw hostError("Host operation failed");
+  }
+}
 
 /**
  * The host side of one request's runtime: the functions behind `crypto`,
@@ -54,15 +68,7 @@ export class HostBridge {
 
   /** Synchronous operations (./host/table.ts): the isolate waits for the result. */
   call(op: unknown, a: unknown, b: unknown, c: unknown): unknown {
-    const operation = typeof op === "string" ? HOST_OPS.get(op) : undefined;
-    try {
-      if (operation === undefined) throw new TypeError("Unknown host operation");
-      return operation(this.#opContext, a, b, c);
-    } catch (err) {
-      // Name and message only: a host stack would show the host's paths.
-      if (err instanceof Error) throw hostError(err.message, err.name);
-      throw hostError("Host operation failed");
-    }
+    return callHostOp(this.#opContext, op, a, b, c);
   }
 
   /** Fire-and-forget operations; results come back through IsolateCalls. */
@@ -98,6 +104,7 @@ export class HostBridge {
     this.#timers.clear();
     for (const controller of this.#subrequests.values()) controller.abort();
     this.#subrequests.clear();
+    closeCompressionStreams(this.#opContext);
   }
 
   #setTimer(id: unknown, delay: unknown): void {

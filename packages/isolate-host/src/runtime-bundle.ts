@@ -11,7 +11,7 @@ const DIST = new URL("../runtime-dist/", import.meta.url);
 export const RUNTIME_FILENAME = "edge-runtime.js";
 
 /** The lazily loaded parts, by the name runtime/lazy.ts asks for. */
-export const LAZY_PARTS = ["url", "streams", "body", "crypto"] as const;
+export const LAZY_PARTS = ["streams", "body", "crypto", "encoding", "encoding-cjk", "urlpattern"] as const;
 export type LazyPart = (typeof LAZY_PARTS)[number];
 
 export interface RuntimeBundle {
@@ -24,12 +24,10 @@ let cached: RuntimeBundle | null = null;
 export function readRuntimeBundle(): RuntimeBundle {
   cached ??= {
     core: readDist("runtime.js"),
-    lazy: {
-      url: readDist("lazy-url.js"),
-      streams: readDist("lazy-streams.js"),
-      body: readDist("lazy-body.js"),
-      crypto: readDist("lazy-crypto.js"),
-    },
+    lazy: Object.fromEntries(LAZY_PARTS.map((part) => [part, readDist(`lazy-${part}.js`)])) as Record<
+      LazyPart,
+      string
+    >,
   };
   return cached;
 }

@@ -1,5 +1,8 @@
 import ivm from "isolated-vm";
 import type { Logger } from "pino";
+import type { HostOpContext } from "./host/op.js";
+import { PURE_HOST_OPS } from "./host/table.js";
+import { callHostOp, hostError } from "./host-bridge.js";
 import { LAZY_PARTS, lazyFilename, RUNTIME_FILENAME, readRuntimeBundle } from "./runtime-bundle.js";
 
 /**
@@ -10,7 +13,7 @@ import { LAZY_PARTS, lazyFilename, RUNTIME_FILENAME, readRuntimeBundle } from ".
  */
 const WARM_UP = `
 (async () => {
-  const entry = globalThis.__edgeInit(() => true, undefined, undefined, globalThis.__load);
+  const entry = globalThis.__edgeInit(() => true, globalThis.__call, undefined, globalThis.__load);
   const module = { default: { async fetch(request, env, ctx) {
     const url = new URL(request.url);
     url.searchParams.set("q", "1");
@@ -20,6 +23,11 @@ const WARM_UP = `
     globalThis.console.log("warm", url.pathname, [...headers].length, env.A); // the isolate's console, warmed up
     ctx.waitUntil(Promise.resolve());
     new TextDecoder().decode(new TextEncoder().encode("é€"));
+    new URL("/a b?c=d", "https://example.com/").searchParams.get("c"); // the host's parser, a pure operation
+    structuredClone({ a: [1, new Date(0)], m: new Map([[1, "x"]]) });
+    const target = new EventTarget();
+    target.addEventListener("x", (e) => e.detail);
+    target.dispatchEvent(new CustomEvent("x", { detail: 1 }));
     await new Response("text").text();
     const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("s")); c.close(); } });
     await new Response(stream.pipeThrough(new TransformStream())).text();
@@ -52,6 +60,7 @@ const SNAPSHOT_WARM_UP = `
   void entry.rehearse().catch(() => {});
 })();
 `;
+const WARM_UP_CONTEXT: HostOpContext = { charge() {} };
 
 interface Code {
   source: string;
@@ -110,7 +119,20 @@ export class RuntimeCode {
       const context = await isolate.createContext();
       await cold.install(isolate, context);
       await context.global.set("__load", cold.loader(isolate, context));
-      await context.eval(WARM_UP, { promise: true, timeout: 5_000 });
+      // Only the pure host operations (URL parsing) are there for the warm-up: no request exists.
+      await context.global.set(
+        "__call",
+        new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown) => {
+          if (typeof op !== "string" || !PURE_HOST_OPS.has(op))
+            throw hostError("The host is not available here");
+          return callHostOp(WARM_UP_CONTEXT, op, a, b, c);
+        }),
+      );
+      const outcome = JSON.parse(await context.eval(WARM_UP, { promise: true, timeout: 5_000 })) as {
+        ok?: unknown;
+      };
+      if (outcome.ok !== true)
+        throw new Error(`the runtime's warm-up request failed: ${JSON.stringify(outcome)}`);
       // Compiling the same source again hits V8's per-isolate compilation
       // cache, so the produced data includes every function warmed up above.
       const warm = async (code: Code): Promise<Code> => {

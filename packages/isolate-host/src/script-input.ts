@@ -18,8 +18,8 @@ export function copyVars(vars: Record<string, string> | undefined): Record<strin
 
 /**
  * Whether the source looks like it uses URL support (URL, URLSearchParams, or
- * constructors that parse URLs), so its isolates are built with whatwg-url
- * preloaded. Only a hint: a script that reaches URL another way loads it lazily.
+ * constructors that parse URLs), so its isolates are built with URL parsing
+ * warmed up. Only a hint: a script that reaches URL another way just runs colder.
  */
 export function usesUrl(source: string): boolean {
   return /URL|\bRequest\s*\(|\bredirect\s*\(/.test(source);

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bundles = ["runtime.js", "lazy-url.js", "lazy-streams.js", "lazy-body.js"].map(
+const bundles = ["runtime.js", "lazy-streams.js", "lazy-body.js"].map(
   (file) => `${root}runtime-dist/${file}`,
 );
 const workerEntry = `${root}dist/threads/runner-worker.js`;
