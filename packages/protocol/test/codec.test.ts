@@ -59,6 +59,8 @@ describe("edge.v1 codec", () => {
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
       createdAtMs: 2,
       canary: undefined,
+      mainModule: "",
+      modules: [],
     };
     const message: ControlMessage = {
       msg: {

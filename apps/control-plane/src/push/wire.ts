@@ -12,5 +12,11 @@ export function toWireScript(version: ScriptVersion): Script {
     limits: { cpuMs: version.limits.cpuMs, memoryMb: version.limits.memoryMb, wallMs: version.limits.wallMs },
     createdAtMs: version.createdAt,
     canary: undefined,
+    mainModule: version.modules?.main ?? "",
+    modules: (version.modules?.modules ?? []).map((m) => ({
+      name: m.name,
+      type: m.type,
+      content: Buffer.from(m.content),
+    })),
   };
 }
