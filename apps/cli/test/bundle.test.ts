@@ -24,7 +24,7 @@ function writeFixture(dir: string): void {
   );
   writeFileSync(
     join(pkg, "dist", "workerd.js"),
-    "export const greet = (who) => `hello ${who} from workerd`;\n",
+    'export const greet = (who) => "hello " + who + " from workerd";\n',
   );
   writeFileSync(join(pkg, "dist", "node.js"), 'import "node:fs"; export const greet = () => "node";\n');
   mkdirSync(join(dir, "src"));
@@ -38,7 +38,7 @@ function writeFixture(dir: string): void {
       "export default {",
       "  fetch(request: Request): Response {",
       '    if (new URL(request.url).pathname === "/fail") throw new Error("failing on purpose");',
-      '    return new Response(`${greet("edge")} ${banner}`);',
+      '    return new Response(greet("edge") + " " + banner);',
       "  },",
       "};",
       "",
