@@ -15,6 +15,9 @@ export const TYPESCRIPT_TYPES = [
 
 export type ScriptLanguage = "js" | "ts";
 
+/** A Cloudflare-style upload, parsed into the JSON envelope by `multipart-upload.ts`. */
+export const MULTIPART = "multipart/form-data";
+
 const limit = z.number().int().positive();
 
 /** A var or secret map: names are non-empty, values strings. */
@@ -105,8 +108,9 @@ function sourceOf(body: z.infer<typeof envelope>): Pick<DeployInput, "source" | 
 
 /**
  * A deploy body is either the raw source (`application/javascript`, or a
- * TypeScript type) or a JSON envelope `{ source, language?, vars?, secrets?,
- * limits? }`. Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
+ * TypeScript type), a JSON envelope `{ source, language?, vars?, secrets?,
+ * limits? }` (or `{ main, modules, … }`), or a Cloudflare-style multipart
+ * upload (turned into that envelope when parsed). Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
  * JSON body itself may be larger, for escaping).
  */
 export function parseDeployBody(request: FastifyRequest, config: Config): DeployInput {
@@ -117,7 +121,7 @@ export function parseDeployBody(request: FastifyRequest, config: Config): Deploy
     input = { source: raw, language: "js", limits: { ...config.defaultLimits } };
   } else if ((TYPESCRIPT_TYPES as readonly string[]).includes(type) && raw !== null) {
     input = { source: raw, language: "ts", limits: { ...config.defaultLimits } };
-  } else if (type === "application/json") {
+  } else if (type === "application/json" || type === MULTIPART) {
     const body = parseBody(envelope, request.body);
     input = {
       ...sourceOf(body),

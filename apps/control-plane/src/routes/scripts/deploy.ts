@@ -1,12 +1,19 @@
 import { versionDigest } from "@edge/protocol";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { VersionModules } from "../../store/types.js";
 import { notifyChanged } from "../notify.js";
 import type { RouteDeps } from "../types.js";
 import { parseQuery } from "../validation.js";
-import { type DeployInput, JAVASCRIPT_TYPES, parseDeployBody, TYPESCRIPT_TYPES } from "./deploy-body.js";
+import {
+  type DeployInput,
+  JAVASCRIPT_TYPES,
+  MULTIPART,
+  parseDeployBody,
+  TYPESCRIPT_TYPES,
+} from "./deploy-body.js";
 import { checkEnvNames, secretSealer } from "./env-settings.js";
+import { envelopeFromMultipart } from "./multipart-upload.js";
 import type { NameParams } from "./params.js";
 import { iso } from "./present.js";
 import { retryOnConflict } from "./retry-conflict.js";
@@ -57,6 +64,13 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     [...JAVASCRIPT_TYPES, ...TYPESCRIPT_TYPES],
     { parseAs: "string", bodyLimit: config.maxScriptBytes },
     (_request, body, done) => done(null, body),
+  );
+  app.addContentTypeParser(
+    MULTIPART,
+    // The app-wide body limit applies (twice the script limit and some, as for JSON).
+    { parseAs: "buffer" },
+    async (request: FastifyRequest, body: Buffer) =>
+      envelopeFromMultipart(body, request.headers["content-type"] ?? ""),
   );
 
   app.put<{ Params: NameParams }>("/scripts/:name", async (request, reply): Promise<DeployReply> => {

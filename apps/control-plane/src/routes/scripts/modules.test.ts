@@ -1,5 +1,5 @@
 import { versionDigest } from "@edge/protocol";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { type Harness, startHarness } from "../../test-harness.js";
 
 let h: Harness;
@@ -142,6 +142,102 @@ describe("a multi-module deploy (JSON envelope with modules and main)", () => {
       expect(res.json().error.code).toBe("EDGE_SCRIPT_TOO_LARGE");
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe("a Cloudflare-style multipart/form-data upload", () => {
+  function form(parts: Array<[string, Blob | string]>): FormData {
+    const data = new FormData();
+    for (const [name, value] of parts) {
+      if (typeof value === "string") data.append(name, value);
+      else data.append(name, value, name);
+    }
+    return data;
+  }
+
+  async function upload(data: FormData, harness: Harness = h) {
+    const request = new Request("http://x/", { method: "PUT", body: data });
+    return harness.request({
+      method: "PUT",
+      url: "/v1/scripts/multi",
+      headers: { "content-type": request.headers.get("content-type") ?? "" },
+      payload: Buffer.from(await request.arrayBuffer()),
+    });
+  }
+
+  it("takes the metadata part's main_module and bindings, and one part per module typed by its media type", async () => {
+    // Secrets need a sealing key.
+    const keyed = await startHarness({ env: { EDGE_SECRETS_KEY: "00".repeat(32) } });
+    onTestFinished(() => keyed.close());
+    const res = await upload(
+      form([
+        [
+          "metadata",
+          JSON.stringify({
+            main_module: "index.js",
+            compatibility_date: "2025-01-01",
+            bindings: [
+              { type: "plain_text", name: "GREETING", text: "hi" },
+              { type: "secret_text", name: "TOKEN", text: "s3cret" },
+            ],
+            limits: { cpu_ms: 20 },
+          }),
+        ],
+        ["index.js", new Blob([MAIN], { type: "application/javascript+module" })],
+        [
+          "lib/greet.js",
+          new Blob(['export const greet = (w) => "hi " + w;'], { type: "application/javascript+module" }),
+        ],
+        ["banner.txt", new Blob(["edge"], { type: "text/plain" })],
+        ["empty.wasm", new Blob([EMPTY_WASM], { type: "application/wasm" })],
+        [
+          "index.js.map",
+          new Blob(['{"version":3,"sources":[],"mappings":""}'], { type: "application/source-map" }),
+        ],
+      ]),
+      keyed,
+    );
+    expect(res.statusCode).toBe(201);
+    const stored = await keyed.store.getActive("multi");
+    expect(stored?.source).toBe(MAIN);
+    expect(stored?.vars).toEqual({ GREETING: "hi" });
+    expect(Object.keys(stored?.secrets ?? {})).toEqual(["TOKEN"]);
+    expect(stored?.limits.cpuMs).toBe(20);
+    expect(stored?.modules?.modules.map((m) => [m.name, m.type])).toEqual([
+      ["lib/greet.js", "esm"],
+      ["banner.txt", "text"],
+      ["empty.wasm", "wasm"],
+      ["index.js.map", "sourcemap"],
+    ]);
+  });
+
+  it("refuses an upload without metadata, with an unknown part type or binding, with 400 EDGE_INVALID_BODY", async () => {
+    const script = new Blob([MAIN], { type: "application/javascript+module" });
+    for (const [parts, message] of [
+      [[["index.js", script]], /needs a "metadata" part/],
+      [
+        [
+          ["metadata", JSON.stringify({ main_module: "index.js" })],
+          ["index.js", new Blob(["x"], { type: "application/python" })],
+        ],
+        /Part 'index\.js' has the unsupported media type 'application\/python'/,
+      ],
+      [
+        [
+          [
+            "metadata",
+            JSON.stringify({ main_module: "index.js", bindings: [{ type: "kv_namespace", name: "KV" }] }),
+          ],
+          ["index.js", script],
+        ],
+        /Binding 'KV' has the unsupported type 'kv_namespace'/,
+      ],
+    ] as const) {
+      const res = await upload(form(parts as unknown as Array<[string, Blob | string]>));
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe("EDGE_INVALID_BODY");
+      expect(res.json().error.message).toMatch(message);
     }
   });
 });
