@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../harness/cluster.js";
+import { CliProcess } from "../harness/cli.js";
+import { api, TOKEN } from "../harness/cluster.js";
 import { type AppCluster, multipart, startAppCluster } from "./app-cluster.js";
 
 /**
@@ -316,6 +320,37 @@ describe("errors a developer can act on", () => {
         "    at Object.fetch (app.ts:12:19)",
       ].join("\n"),
     });
+  });
+
+  it("the live tail (edgectl tail) shows the exception with its mapped stack", async () => {
+    const home = mkdtempSync(join(tmpdir(), "edge-e2e-tail-"));
+    const tail = new CliProcess(["tail", "errors", "--json"], {
+      env: { EDGE_API_URL: cluster.cp.api, EDGE_API_TOKEN: TOKEN },
+      home,
+    });
+    try {
+      await tail.waitFor(() => tail.stderr.some((l) => l.startsWith("tailing errors")), "the tail to open");
+      const failures = () =>
+        tail.stdout
+          .map((line) => JSON.parse(line) as { error: { code: string; message: string } | null })
+          .filter((event) => event.error?.message.includes("got -7"));
+      // The session reaches the node on its own stream: send until one shows.
+      for (let i = 0; i < 100 && failures().length === 0; i++) {
+        await cluster.call("errors", "/orders", { method: "POST", body: '{"item":"pen","quantity":-7}' });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(failures()[0]?.error).toEqual({
+        code: "EDGE_SCRIPT_ERROR",
+        message: [
+          "RangeError: quantity must be positive, got -7",
+          "    at parseOrder (orders.ts:9:11)",
+          "    at Object.fetch (app.ts:12:19)",
+        ].join("\n"),
+      });
+    } finally {
+      await tail.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it("a missing API is a ReferenceError naming it", async () => {
