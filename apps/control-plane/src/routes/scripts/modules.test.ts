@@ -61,6 +61,17 @@ describe("a multi-module deploy (JSON envelope with modules and main)", () => {
     expect(res.json().sha256).toBe(versionDigest(MAIN, "index.js", stored!.modules!.modules));
     expect(res.json().sha256).not.toBe(versionDigest(MAIN));
 
+    // Each module can be read back by name, bytes as sent; the main one is the source.
+    const wasm = await h.request({ method: "GET", url: "/v1/scripts/multi/source?module=empty.wasm" });
+    expect(wasm.statusCode).toBe(200);
+    expect(wasm.headers["content-type"]).toBe("application/wasm");
+    expect(wasm.rawPayload).toEqual(EMPTY_WASM);
+    const main = await h.request({ method: "GET", url: "/v1/scripts/multi/source?module=index.js" });
+    expect(main.body).toBe(MAIN);
+    const none = await h.request({ method: "GET", url: "/v1/scripts/multi/source?module=nope.js" });
+    expect(none.statusCode).toBe(404);
+    expect(none.json().error.code).toBe("EDGE_MODULE_NOT_FOUND");
+
     // A settings change keeps the modules with the new version.
     const vars = await h.request({
       method: "PUT",
