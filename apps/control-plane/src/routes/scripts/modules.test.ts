@@ -157,6 +157,23 @@ describe("a multi-module deploy (JSON envelope with modules and main)", () => {
   });
 });
 
+describe("a single-module deploy", () => {
+  it("that imports another module is refused at deploy with 400 EDGE_INVALID_SCRIPT naming the import", async () => {
+    const res = await h.request({
+      method: "PUT",
+      url: "/v1/scripts/single",
+      headers: { "content-type": "application/javascript" },
+      payload: `import { greet } from "./lib/greet.js";\nexport default { fetch: () => new Response(greet()) };`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toEqual({
+      code: "EDGE_INVALID_SCRIPT",
+      message:
+        'The script imports \'./lib/greet.js\' but was uploaded as a single module: bundle it (edgectl deploy does) or upload every module ("modules" and "main")',
+    });
+  });
+});
+
 describe("a Cloudflare-style multipart/form-data upload", () => {
   function form(parts: Array<[string, Blob | string]>): FormData {
     const data = new FormData();

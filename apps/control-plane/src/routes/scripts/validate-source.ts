@@ -56,6 +56,14 @@ export async function validateSource(
     );
   }
   const output = Object.values(result.metafile.outputs)[0];
+  // One module has nothing to import from: the node would refuse it; say so now, with the way out.
+  const imported = output?.imports.find((i) => i.kind === "import-statement" || i.kind === "dynamic-import");
+  if (imported !== undefined) {
+    throw new EdgeError(
+      "EDGE_INVALID_SCRIPT",
+      `The script imports '${imported.path}' but was uploaded as a single module: bundle it (edgectl deploy does) or upload every module ("modules" and "main")`,
+    );
+  }
   if (!output?.exports.includes("default")) {
     throw new EdgeError(
       "EDGE_INVALID_SCRIPT",
