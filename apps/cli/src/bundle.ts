@@ -43,7 +43,11 @@ function attach(root: string, found: Map<string, { file: string; type: UploadMod
       for (const [filter, type] of ATTACHED) {
         b.onResolve({ filter }, (args) => {
           const file = resolve(args.resolveDir, args.path.replace(/\?module$/, ""));
-          const name = attachedName(file, root);
+          let name = attachedName(file, root);
+          // Two files outside the entry's folder may share a base name.
+          for (let n = 2; found.has(name) && found.get(name)?.file !== file; n++) {
+            name = `_/${n}/${basename(file)}`;
+          }
           found.set(name, { file, type });
           // The bundle (the main module, at the root) imports it by its module name.
           return { path: `./${name}`, external: true };

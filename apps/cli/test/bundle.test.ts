@@ -77,6 +77,35 @@ describe("bundling a Worker the way wrangler does", () => {
     expect(new TextDecoder().decode(bundle.modules[2]?.content)).toBe("banner!");
   });
 
+  it("attaches .wasm files that packages import as Wasm modules, two of the same name apart", async () => {
+    const wasm = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    for (const pkg of ["wasm-a", "wasm-b"]) {
+      const root = join(dir, "node_modules", pkg);
+      mkdirSync(root, { recursive: true });
+      writeFileSync(
+        join(root, "package.json"),
+        JSON.stringify({ name: pkg, type: "module", main: "index.js" }),
+      );
+      writeFileSync(join(root, "index.js"), 'import m from "./lib.wasm"; export default m;\n');
+      writeFileSync(join(root, "lib.wasm"), wasm);
+    }
+    writeFileSync(
+      join(dir, "src", "wasm.js"),
+      'import a from "wasm-a"; import b from "wasm-b";\nexport default { fetch: () => new Response(String(a !== b)) };\n',
+    );
+    const bundle = await bundleWorker(join(dir, "src", "wasm.js"));
+    expect(bundle.modules.map((m) => [m.name, m.type])).toEqual([
+      ["wasm.js", "esm"],
+      ["wasm.js.map", "sourcemap"],
+      ["_/lib.wasm", "wasm"],
+      ["_/2/lib.wasm", "wasm"],
+    ]);
+    const code = new TextDecoder().decode(bundle.modules[0]?.content);
+    expect(code).toContain('from "./_/lib.wasm"');
+    expect(code).toContain('from "./_/2/lib.wasm"');
+    expect(Buffer.from(bundle.modules[2]!.content)).toEqual(wasm);
+  });
+
   it("fails with EDGE_INVALID_SCRIPT and the importing file:line:column when an import cannot be found", async () => {
     const err = await bundleWorker(join(dir, "src", "broken.ts")).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "EDGE_INVALID_SCRIPT", exitCode: EXIT.REJECTED });
