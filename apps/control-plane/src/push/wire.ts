@@ -16,7 +16,8 @@ export function toWireScript(version: ScriptVersion): Script {
     modules: (version.modules?.modules ?? []).map((m) => ({
       name: m.name,
       type: m.type,
-      content: Buffer.from(m.content),
+      // A view, not a copy: pushes and the consistency check build these often.
+      content: Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength),
     })),
   };
 }
