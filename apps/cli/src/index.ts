@@ -3,6 +3,7 @@
  * tools run a command line in-process with their own streams.
  */
 export { ApiClient, type RequestOptions } from "./api-client.js";
+export { bundleWorker, type UploadModule, type WorkerBundle } from "./bundle.js";
 export { COMMANDS, run, VERSION } from "./cli.js";
 export type { Command, CommandContext } from "./command.js";
 export { bashCompletion, zshCompletion } from "./commands/completion.js";

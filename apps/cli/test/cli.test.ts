@@ -134,14 +134,14 @@ describe("edgectl against a control plane API", () => {
     expect(table.out).not.toContain("s3cret");
   });
 
-  it("deploys a .ts file as TypeScript and keeps the active version's vars and secrets when given none", async () => {
+  it("with --no-bundle deploys a .ts file as TypeScript and keeps the active version's vars and secrets when given none", async () => {
     await edgectl(
       ["deploy", "hello.js", "--name", "typed", "--var", "A=1", "--secret", "K", "--no-wait"],
       { ...env, K: "v" },
       dir,
     );
     const deployed = await edgectl(
-      ["deploy", "typed.ts", "--name", "typed", "--no-wait", "--json"],
+      ["deploy", "typed.ts", "--name", "typed", "--no-wait", "--json", "--no-bundle"],
       env,
       dir,
     );

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   EDGE_SCRIPT_TOO_LARGE: { status: 413, kind: "user", message: "The script is larger than allowed" },
   EDGE_SCRIPT_NOT_FOUND: { status: 404, kind: "user", message: "No such script" },
   EDGE_VERSION_NOT_FOUND: { status: 404, kind: "user", message: "No such version of the script" },
+  EDGE_MODULE_NOT_FOUND: { status: 404, kind: "user", message: "No such module in the version" },
   EDGE_NOT_FOUND: { status: 404, kind: "user", message: "No such route" },
   EDGE_LIMIT_TOO_HIGH: { status: 400, kind: "user", message: "A limit is above the configured maximum" },
   EDGE_ROLLOUT_CONFLICT: {

@@ -13,9 +13,19 @@ export const FRONT_ERRORS = {
 export type FrontErrorCode = keyof typeof FRONT_ERRORS;
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  /** `location`: where a script threw, `file:line:column` in its own code (source maps applied). */
+  error: { code: string; message: string; location?: string };
 }
 
-export function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
+export function errorBody(code: string, message: string, location?: string | null): ErrorBody {
+  return { error: { code, message, ...(location ? { location } : {}) } };
+}
+
+/**
+ * What the tail and the logs show of a failure: the message, then the
+ * script's stack frames (source-mapped) when it threw.
+ */
+export function describeFailure(err: { message: string; scriptStack?: string | null }): string {
+  const frames = (err.scriptStack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
+  return frames.length === 0 ? err.message : `${err.message}\n${frames.join("\n")}`;
 }

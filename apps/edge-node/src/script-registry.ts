@@ -1,4 +1,4 @@
-import type { IsolateRunner, PreparedScript } from "@edge/isolate-host";
+import type { IsolateRunner, ModuleType, PreparedScript } from "@edge/isolate-host";
 import { type ConfigPush, type ResourceError, releaseKey, type Script } from "@edge/protocol";
 import type { Logger } from "pino";
 import type { CachedConfig } from "./cache/config-cache.js";
@@ -180,6 +180,12 @@ export class ScriptRegistry {
       name: script.name,
       version: script.version,
       source: script.source,
+      ...(script.mainModule ? { mainModule: script.mainModule } : {}),
+      modules: (script.modules ?? []).map((m) => ({
+        name: m.name,
+        type: m.type as ModuleType,
+        content: m.content,
+      })),
       vars: script.vars,
       limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
     });

@@ -19,6 +19,8 @@ function script(name: string, version: number, source = `export default {}; // $
     limits: { cpuMs: 50, memoryMb: 64, wallMs: 5_000 },
     createdAtMs: 1_700_000_000_000 + version,
     canary: undefined,
+    mainModule: "",
+    modules: [],
   };
 }
 
@@ -44,6 +46,26 @@ describe("the on-disk config cache", () => {
   it("loads what was saved: scripts with their settings, a canary, the config version and rejected releases", async () => {
     await new ConfigCache(dir, logger).save(config);
     expect(await new ConfigCache(dir, logger).load()).toEqual(config);
+  });
+
+  it("keeps a multi-module version's modules, bytes intact, and drops a version whose module blob is damaged", async () => {
+    const multi: Script = {
+      ...script("multi", 1),
+      mainModule: "index.js",
+      modules: [
+        { name: "lib/a.js", type: "esm", content: Buffer.from("export default 1;") },
+        { name: "add.wasm", type: "wasm", content: Buffer.from([0, 97, 115, 109, 1, 0, 0, 0, 255]) },
+      ],
+    };
+    const saved: CachedConfig = { configVersion: 5, scripts: [multi, script("hello", 1)], rejected: {} };
+    await new ConfigCache(dir, logger).save(saved);
+    expect(await new ConfigCache(dir, logger).load()).toEqual(saved);
+    const wasmBlob = createHash("sha256")
+      .update(Buffer.from([0, 97, 115, 109, 1, 0, 0, 0, 255]))
+      .digest("hex");
+    writeFileSync(join(dir, "sources", wasmBlob), "tampered");
+    const loaded = await new ConfigCache(dir, logger).load();
+    expect(loaded?.scripts.map((s) => s.name)).toEqual(["hello"]);
   });
 
   it("keeps the latest of several saves made in a row, and each source once", async () => {

@@ -110,5 +110,7 @@ export function script(
     limits: { cpuMs: 50, memoryMb: 64, wallMs: 5_000 },
     createdAtMs: Date.now(),
     canary: undefined,
+    mainModule: "",
+    modules: [],
   };
 }

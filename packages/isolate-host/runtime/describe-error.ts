@@ -10,3 +10,13 @@ export function describeError(err: unknown): string {
     return "Uncaught exception (the thrown value could not be described)";
   }
 }
+
+/** The thrown value's V8 stack ("Name: message" then frames), or "" (never throws; a getter may be hostile). */
+export function stackOf(err: unknown): string {
+  try {
+    const stack = err instanceof Error ? err.stack : undefined;
+    return typeof stack === "string" ? stack.slice(0, 16_384) : "";
+  } catch {
+    return "";
+  }
+}

@@ -10,7 +10,7 @@
 
 import { bodySource } from "./body.js";
 import { logInternal } from "./console.js";
-import { describeError } from "./describe-error.js";
+import { describeError, stackOf } from "./describe-error.js";
 import { headerList } from "./headers.js";
 import { markIo } from "./performance.js";
 import { type HostRequestData, type Request, requestFromHost } from "./request.js";
@@ -34,13 +34,13 @@ export type Outcome =
       /** ctx.waitUntil() promises still pending when the response was ready. */
       waitUntil: number;
     }
-  | { ok: false; code: ScriptFailureCode; message: string };
+  | { ok: false; code: ScriptFailureCode; message: string; stack?: string };
 
 /** One pull(): a chunk, the end, or a failure of the script's stream. */
 export type PullResult =
   | { done: false; chunk: Uint8Array }
   | { done: true }
-  | { done: true; code: ScriptFailureCode; message: string };
+  | { done: true; code: ScriptFailureCode; message: string; stack?: string };
 
 interface FetchHandler {
   fetch(request: unknown, env: unknown, ctx: unknown): unknown;
@@ -111,7 +111,7 @@ export async function dispatch(
     if (handler === null) return NO_HANDLER;
     result = await handler.fetch(requestFromHost(data), env, new ExecutionContext());
   } catch (err) {
-    return { ok: false, code: "EDGE_SCRIPT_ERROR", message: describeError(err) };
+    return { ok: false, code: "EDGE_SCRIPT_ERROR", message: describeError(err), stack: stackOf(err) };
   }
   if (!(result instanceof Response)) {
     return {
@@ -198,7 +198,7 @@ export async function pull(all: boolean, maxBytes: number): Promise<PullResult> 
   } catch (err) {
     await cancel(err);
     const code = err instanceof BodyTooLargeError ? "EDGE_RESPONSE_TOO_LARGE" : "EDGE_SCRIPT_ERROR";
-    return { done: true, code, message: describeError(err) };
+    return { done: true, code, message: describeError(err), stack: stackOf(err) };
   }
   return chunks.length === 0 && !all ? { done: true } : { done: false, chunk: concatBytes(chunks, total) };
 }

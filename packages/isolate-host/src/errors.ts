@@ -32,11 +32,24 @@ export class RunError extends Error {
   cpuMs: number;
   /** What the script wrote to `console` before it failed (for the log tail). */
   logs: LogLine[];
+  /**
+   * For an exception the script threw: its stack in the script's own files
+   * (source maps applied, runtime frames left out), for the tail and logs.
+   */
+  scriptStack: string | null;
+  /** Where the script threw: `file:line:column` in its own code (source maps applied), or null. */
+  location: string | null;
 
   constructor(
     code: RunErrorCode,
     message?: string,
-    options?: { cause?: unknown; cpuMs?: number; logs?: LogLine[] },
+    options?: {
+      cause?: unknown;
+      cpuMs?: number;
+      logs?: LogLine[];
+      scriptStack?: string | null;
+      location?: string | null;
+    },
   ) {
     super(
       message ?? RUN_ERRORS[code].message,
@@ -47,6 +60,8 @@ export class RunError extends Error {
     this.status = RUN_ERRORS[code].status;
     this.cpuMs = options?.cpuMs ?? 0;
     this.logs = options?.logs ?? [];
+    this.scriptStack = options?.scriptStack ?? null;
+    this.location = options?.location ?? null;
   }
 }
 

@@ -7,6 +7,7 @@ export { isRunError, RUN_ERRORS, RunError, type RunErrorCode } from "./errors.js
 export { DEFAULT_FETCH_OPTIONS, type FetchOptions } from "./fetch/fetch-options.js";
 export { DEFAULT_MAX_LIMITS } from "./limits.js";
 export { LOG_CAPS } from "./log-collector.js";
+export { MAX_MODULES } from "./modules/module-set.js";
 export {
   createIsolateRunner,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -19,8 +20,10 @@ export type {
   HostResponse,
   LogLevel,
   LogLine,
+  ModuleType,
   RunResult,
   ScriptLimits,
+  ScriptModule,
   StreamingResponse,
   StreamingRunResult,
   WaitUntilResult,

@@ -1,9 +1,12 @@
 import ivm from "isolated-vm";
-import { RunError, type RunErrorCode } from "./errors.js";
+import { isRunError, RunError, type RunErrorCode } from "./errors.js";
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { HostBridge } from "./host-bridge.js";
 import type { LogCollector } from "./log-collector.js";
 import { finishEvaluation, moduleEvaluating } from "./module-evaluation.js";
+import { linkModules, type ModuleCaches } from "./modules/link.js";
+import type { LinkableModule, ModuleSet } from "./modules/module-set.js";
+import type { MappedStack } from "./modules/stack-map.js";
 import type { ScriptLimits } from "./types.js";
 import type { WarmIsolate } from "./warm-isolate.js";
 
@@ -106,13 +109,18 @@ export class IsolateSession {
     return this.#limits;
   }
 
-  /** Compiles the script's module (with its code cache when given); the module has no imports. */
-  async compileModule(
-    source: string,
-    filename: string,
-    cache: { cachedData?: ivm.ExternalCopy<ArrayBuffer>; produceCachedData?: boolean },
-  ): Promise<ivm.Module> {
-    return this.guard(this.isolate.compileModule(source, { filename, ...cache }), compileError);
+  /** Maps the script's stacks onto its own files; set by the runner for the script's version. */
+  mapStack: ((stack: string) => MappedStack) | null = null;
+
+  /**
+   * Compiles the version's main module and links its imports (each module
+   * from its code cache when given; with `produce`, caches are recorded).
+   */
+  async link(set: ModuleSet, caches: ModuleCaches, produce: boolean): Promise<ivm.Module> {
+    return this.guard(
+      linkModules(this.isolate, this.context, set, caches, produce, moduleCompileError),
+      (err) => (isRunError(err) ? err : compileError(err)),
+    );
   }
 
   /**
@@ -120,11 +128,6 @@ export class IsolateSession {
    * `await`s included: see module-evaluation.ts) and returns its namespace.
    */
   async evaluate(module: ivm.Module): Promise<ivm.Reference<Record<string, unknown>>> {
-    await this.guard(
-      module.instantiate(this.context, (specifier) => {
-        throw new Error(`Cannot resolve import '${specifier}'`);
-      }),
-    );
     await this.guard(module.evaluate({ timeout: this.#limits.wallMs }));
     const namespace = module.namespace;
     if (moduleEvaluating(this.#entry, namespace)) {
@@ -276,12 +279,18 @@ export class IsolateSession {
     }
   }
 
-  readonly #scriptError = (err: unknown): RunError =>
-    new RunError("EDGE_SCRIPT_ERROR", describeThrown(err), {
+  readonly #scriptError = (err: unknown): RunError => {
+    // isolated-vm copies a thrown Error out with its stack (top-level code, evaluation).
+    const stack = err instanceof Error && typeof err.stack === "string" ? err.stack : "";
+    const mapped = stack.includes("worker:///") ? this.mapStack?.(stack) : undefined;
+    return new RunError("EDGE_SCRIPT_ERROR", describeThrown(err), {
       cause: err,
       cpuMs: this.cpuMs(),
       logs: this.#logs.lines,
+      scriptStack: mapped?.stack ?? null,
+      location: mapped?.location ?? null,
     });
+  };
 
   #toRunError(err: unknown, otherError: (err: unknown) => RunError): Error {
     const options = { cause: err, cpuMs: this.cpuMs(), logs: this.#logs.lines };
@@ -331,11 +340,17 @@ function messageOf(err: unknown): string {
  * isolated-vm reports the position as a " [file:line:column]" suffix; the
  * message keeps "line:column" so a deployer can find the fault.
  */
-function compileError(err: unknown): RunError {
+function compileError(err: unknown, module?: string): RunError {
   const text = describeThrown(err);
   const position = /^(.*) \[.*:(\d+):(\d+)\]$/s.exec(text);
-  const message = position === null ? text : `${position[1]} at ${position[2]}:${position[3]}`;
+  const where = module === undefined ? "" : `${module}:`;
+  const message = position === null ? text : `${position[1]} at ${where}${position[2]}:${position[3]}`;
   return new RunError("EDGE_COMPILE_ERROR", message, { cause: err });
+}
+
+/** A module that does not compile: the main one by line:column, any other by module:line:column. */
+function moduleCompileError(err: unknown, module: LinkableModule, main: boolean): RunError {
+  return compileError(err, main ? undefined : module.name);
 }
 
 /** "Name: message" as the script would see it; isolated-vm copies errors out with name and message. */

@@ -1,6 +1,8 @@
-import type ivm from "isolated-vm";
 import type { Logger } from "pino";
 import { IsolatePool } from "./isolate-pool.js";
+import type { ModuleCaches } from "./modules/link.js";
+import type { ModuleSet } from "./modules/module-set.js";
+import type { StackMapper } from "./modules/stack-map.js";
 import { RuntimeCode } from "./runtime-code.js";
 import type { ScriptLimits } from "./types.js";
 import {
@@ -15,9 +17,10 @@ import {
 export interface CompiledScript {
   /** Its isolates' key in the pool. */
   readonly key: string;
-  readonly source: string;
-  readonly filename: string;
-  readonly cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  /** The version's modules, and the V8 code caches of its ES modules. */
+  readonly set: ModuleSet;
+  readonly caches: ModuleCaches;
+  readonly mapper: StackMapper;
   readonly vars: Record<string, string>;
   readonly limits: ScriptLimits;
   readonly kind: IsolateKind;

@@ -1,4 +1,5 @@
 import { RunError, type RunErrorCode } from "./errors.js";
+import type { MappedStack } from "./modules/stack-map.js";
 import type { LogLine } from "./types.js";
 
 /** Codes the in-isolate runtime may report (runtime/dispatch.ts Outcome). */
@@ -16,6 +17,8 @@ interface Context {
   logs: LogLine[];
   /** Maps an uncaught failure to the platform limit behind it (see IsolateSession.scriptFailureCode). */
   codeOf?: (code: RunErrorCode, message: string | undefined) => RunErrorCode;
+  /** Maps the script's stack onto its own files (see modules/stack-map.ts). */
+  mapStack?: (stack: string) => MappedStack;
 }
 
 /** A validated response head; `body` is null when the script's body is a stream still to be pulled. */
@@ -80,7 +83,16 @@ export function failureOf(outcome: Record<string, unknown>, context: Context): R
       : null;
   const message = typeof outcome.message === "string" ? outcome.message : undefined;
   const final = context.codeOf?.(code ?? "EDGE_BAD_RESPONSE", message) ?? code ?? "EDGE_BAD_RESPONSE";
-  return new RunError(final, message, { cpuMs: context.cpuMs, logs: context.logs });
+  const mapped =
+    final === "EDGE_SCRIPT_ERROR" && typeof outcome.stack === "string" && outcome.stack !== ""
+      ? context.mapStack?.(outcome.stack)
+      : undefined;
+  return new RunError(final, message, {
+    cpuMs: context.cpuMs,
+    logs: context.logs,
+    scriptStack: mapped?.stack ?? null,
+    location: mapped?.location ?? null,
+  });
 }
 
 /** Validates one pull() result: a chunk, the end (null), or the failure it reports. */

@@ -1,4 +1,3 @@
-import type ivm from "isolated-vm";
 import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { RunError } from "./errors.js";
@@ -8,9 +7,12 @@ import { IsolateSession } from "./isolate-session.js";
 import { type CompiledScript, IsolateSupply } from "./isolate-supply.js";
 import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
 import { LogCollector } from "./log-collector.js";
+import type { ModuleCaches } from "./modules/link.js";
+import { moduleSetOf } from "./modules/module-set.js";
+import { StackMapper } from "./modules/stack-map.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
-import { copyVars, isolateRequest, scriptFilename, usesUrl } from "./script-input.js";
+import { copyVars, isolateRequest, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
   HostRequest,
@@ -165,13 +167,11 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       throw err;
     }
     session.onFirstWait(leave);
+    session.mapStack = (stack) => script.mapper.map(stack);
     try {
       let namespace = session.namespace;
       if (namespace === null) {
-        const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
-        namespace = await session.evaluate(
-          await session.compileModule(script.source, script.filename, cache),
-        );
+        namespace = await session.evaluate(await session.link(script.set, script.caches, false));
       }
       // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
       const startMs = performance.now() - admitted;
@@ -180,6 +180,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         cpuMs: session.cpuMs(),
         logs: logs.lines,
         codeOf: session.scriptFailureCode.bind(session),
+        mapStack: session.mapStack,
       };
       const head = responseFromOutcome(outcome, context);
       if (head.body !== null && head.body.byteLength > maxResponseBytes) {
@@ -237,6 +238,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         cpuMs: session.cpuMs(),
         logs: logs.lines,
         codeOf: session.scriptFailureCode.bind(session),
+        ...(session.mapStack === null ? {} : { mapStack: session.mapStack }),
       }),
     };
   }
@@ -245,9 +247,10 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     async prepare(script) {
       assertOpen();
       const limits = clampLimits(script.limits, maxLimits);
-      const filename = scriptFilename(script);
+      const set = moduleSetOf(script);
+      const mapper = new StackMapper(set);
       const vars = copyVars(script.vars);
-      const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(script.source) };
+      const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(set) };
       // Deploys queue for a slot like requests (their top-level code runs on the same clock), but
       // are never refused for overload: a busy node must not NACK a good version.
       const leave = await admission.enter({ alwaysQueue: true });
@@ -261,25 +264,20 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       }
       let entry: CompiledScript | null = null;
       try {
-        const module = await session.compileModule(script.source, filename, { produceCachedData: true });
-        if (module.dependencySpecifiers.length > 0) {
-          throw new RunError(
-            "EDGE_COMPILE_ERROR",
-            `Imports are not supported (the script imports '${module.dependencySpecifiers[0]}'); bundle it into one module`,
-          );
-        }
+        session.mapStack = (stack) => mapper.map(stack);
+        const caches: ModuleCaches = new Map();
+        const module = await session.link(set, caches, true);
         const problem = await session.validate(await session.evaluate(module));
         if (problem !== null) responseFromOutcome(problem, { cpuMs: session.cpuMs(), logs: [] });
-        const cachedData = (module as ivm.Module & ivm.CachedDataResult).cachedData;
         const prepared: PreparedScript = Object.freeze({
           name: script.name,
           version: script.version,
           limits,
         });
         entry = supply.compiled(prepared, {
-          source: script.source,
-          filename,
-          cachedData,
+          set,
+          caches,
+          mapper,
           vars,
           limits,
           kind,

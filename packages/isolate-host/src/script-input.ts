@@ -1,10 +1,6 @@
 import type { IsolateRequest } from "./isolate-session.js";
-import type { HostRequest, WorkerScript } from "./types.js";
-
-/** The module's name in stack traces and compile errors. */
-export function scriptFilename(script: WorkerScript): string {
-  return `worker:///${encodeURIComponent(script.name)}/v${script.version}.js`;
-}
+import type { ModuleSet } from "./modules/module-set.js";
+import type { HostRequest } from "./types.js";
 
 /** A private copy of the vars, so later changes by the caller do not reach running scripts. */
 export function copyVars(vars: Record<string, string> | undefined): Record<string, string> {
@@ -21,8 +17,11 @@ export function copyVars(vars: Record<string, string> | undefined): Record<strin
  * constructors that parse URLs), so its isolates are built with URL parsing
  * warmed up. Only a hint: a script that reaches URL another way just runs colder.
  */
-export function usesUrl(source: string): boolean {
-  return /URL|\bRequest\s*\(|\bredirect\s*\(/.test(source);
+export function usesUrl(set: ModuleSet): boolean {
+  for (const module of set.modules.values()) {
+    if (module.type === "esm" && /URL|\bRequest\s*\(|\bredirect\s*\(/.test(module.text ?? "")) return true;
+  }
+  return false;
 }
 
 /** The request as the isolate receives it; the URL is normalised by Node's WHATWG parser. */

@@ -7,12 +7,32 @@ export interface ScriptLimits {
   wallMs: number;
 }
 
+/**
+ * The kinds of module a version may hold besides its main ES module, as in
+ * Cloudflare's Workers upload API: ES modules, text (imported as a string),
+ * data (an ArrayBuffer), Wasm (a WebAssembly.Module), and source maps (never
+ * imported: `<module>.map` maps that module's positions in stack traces).
+ */
+export type ModuleType = "esm" | "text" | "data" | "wasm" | "sourcemap";
+
+/** One module of a multi-module version. */
+export interface ScriptModule {
+  /** Its path in the version, e.g. `lib/util.js`; imports resolve against it like URL paths. */
+  name: string;
+  type: ModuleType;
+  content: Uint8Array;
+}
+
 /** What the runner needs to know about one immutable script version. */
 export interface WorkerScript {
   name: string;
   version: number;
-  /** ES module source with `export default { fetch(request, env, ctx) }`. */
+  /** The main ES module's source, with `export default { fetch(request, env, ctx) }`. */
   source: string;
+  /** The main module's name (default `<name>.js`): what its imports resolve against. */
+  mainModule?: string;
+  /** The version's other modules (none for a single-module script). */
+  modules?: ScriptModule[];
   vars: Record<string, string>;
   limits: ScriptLimits;
 }

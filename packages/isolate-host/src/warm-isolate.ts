@@ -1,9 +1,12 @@
 import ivm from "isolated-vm";
 import type { Logger } from "pino";
+import { RunError } from "./errors.js";
 import type { HostOpContext } from "./host/op.js";
 import { PURE_HOST_OPS } from "./host/table.js";
 import { callHostOp, type HostBridge, hostError } from "./host-bridge.js";
 import { moduleEvaluating } from "./module-evaluation.js";
+import { linkModules, type ModuleCaches } from "./modules/link.js";
+import type { ModuleSet } from "./modules/module-set.js";
 import type { RuntimeCode } from "./runtime-code.js";
 
 /** What an isolate is built for: its memory limit (fixed at creation) and whether URL support is preloaded. */
@@ -33,9 +36,9 @@ export interface WarmIsolate {
 
 /** A script version as createScriptIsolate needs it. */
 export interface WarmScript {
-  source: string;
-  filename: string;
-  cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  /** The version's modules, linked from the code caches prepare() produced. */
+  set: ModuleSet;
+  caches: ModuleCaches;
   kind: IsolateKind;
   /** Wall-clock bound on the module's top-level code while building ahead of time. */
   startupMs: number;
@@ -171,13 +174,14 @@ export async function createScriptIsolate(
 ): Promise<WarmIsolate> {
   const warm = await createWarmIsolate(runtime, script.kind, logger, true);
   try {
-    const module = await warm.isolate.compileModule(script.source, {
-      filename: script.filename,
-      ...(script.cachedData === undefined ? {} : { cachedData: script.cachedData }),
-    });
-    await module.instantiate(warm.context, (specifier) => {
-      throw new Error(`Cannot resolve import '${specifier}'`);
-    });
+    const module = await linkModules(
+      warm.isolate,
+      warm.context,
+      script.set,
+      script.caches,
+      false,
+      (err) => new RunError("EDGE_COMPILE_ERROR", String(err), { cause: err }),
+    );
     await module.evaluate({ timeout: script.startupMs });
     // Top-level code still awaiting is waited for per request, on the request's clocks.
     if (warm.hostUsedEarly() || moduleEvaluating(warm.entry, module.namespace))

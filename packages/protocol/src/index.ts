@@ -26,6 +26,7 @@ export {
   ResourceError,
   Script,
   ScriptMetrics,
+  ScriptModule,
   Welcome,
 } from "./generated/edge/v1/control.js";
 export {
@@ -43,3 +44,4 @@ export {
 } from "./generated/edge/v1/telemetry.js";
 export { type ParsedRelease, parseReleaseKey, releaseKey } from "./release.js";
 export { emptyScriptMetrics } from "./script-metrics.js";
+export { type DigestModule, versionDigest } from "./version-digest.js";

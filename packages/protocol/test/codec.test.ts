@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ControlMessage, NodeMessage, parseReleaseKey, releaseKey } from "../src/index.js";
 
 describe("edge.v1 codec", () => {
-  it("round-trips a push carrying scripts, vars and limits through the wire format", () => {
+  it("round-trips a push carrying scripts, vars, limits and a multi-module version's modules through the wire format", () => {
     const message: ControlMessage = {
       msg: {
         $case: "push",
@@ -19,6 +19,11 @@ describe("edge.v1 codec", () => {
               vars: { GREETING: "hej" },
               limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
               createdAtMs: 1_700_000_000_000,
+              mainModule: "index.js",
+              modules: [
+                { name: "add.wasm", type: "wasm", content: Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]) },
+                { name: "index.js.map", type: "sourcemap", content: Buffer.from("{}") },
+              ],
             },
           ],
           removals: ["gone"],
@@ -59,6 +64,8 @@ describe("edge.v1 codec", () => {
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
       createdAtMs: 2,
       canary: undefined,
+      mainModule: "",
+      modules: [],
     };
     const message: ControlMessage = {
       msg: {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { bundleWorker, type WorkerBundle } from "../bundle.js";
 import type { Command } from "../command.js";
 import { CliError, EXIT, usage } from "../errors.js";
 import { json, parseDuration } from "../format.js";
@@ -13,7 +14,7 @@ export const deployCommand: Command = {
   name: "deploy",
   summary: "Deploy a script as a new version and follow its rollout",
   usage:
-    "deploy <file> --name <name> [--var K=V]... [--secret K]... [--cpu-ms N] [--memory-mb N] [--wall-ms N]",
+    "deploy <file> --name <name> [--var K=V]... [--secret K]... [--cpu-ms N] [--memory-mb N] [--wall-ms N] [--no-bundle]",
   help: [
     "--var K=V        a variable the script reads as env.K (repeatable)",
     "--secret K       a secret the script reads as env.K, its value read from the environment",
@@ -21,7 +22,10 @@ export const deployCommand: Command = {
     "--cpu-ms, --memory-mb, --wall-ms   limits of this version",
     "--no-wait        do not wait for the PoPs to run it",
     "--timeout 60s    how long to wait for every connected PoP (exit 7 when it is not reached)",
-    "A .ts/.mts file is deployed as TypeScript (compiled by the control plane).",
+    "The file and what it imports (node_modules too) are bundled with esbuild into one ES module",
+    "with a source map, so errors name your own files; .wasm, .txt/.html/.sql and .bin imports",
+    "go up as Wasm, text and data modules.",
+    "--no-bundle      upload the file as it is (a .ts/.mts file is then compiled by the control plane)",
     "Vars and secrets not given are kept from the active version.",
   ],
   positionals: ["file"],
@@ -33,6 +37,7 @@ export const deployCommand: Command = {
     "memory-mb": { type: "string" },
     "wall-ms": { type: "string" },
     "no-wait": { type: "boolean" },
+    "no-bundle": { type: "boolean" },
     timeout: { type: "string" },
   },
   async run(ctx) {
@@ -42,11 +47,13 @@ export const deployCommand: Command = {
     if (!name) throw usage("deploy needs --name <name>");
     if (!NAME.test(name)) throw usage(`--name ${JSON.stringify(name)}: use 1-63 of a-z, 0-9 and '-'`);
     let source: string;
+    const path = resolve(io.cwd, file);
     try {
-      source = readFileSync(resolve(io.cwd, file), "utf8");
+      source = readFileSync(path, "utf8");
     } catch (error) {
       throw new CliError("EDGE_CLI_FILE", `cannot read ${file}: ${(error as Error).message}`, EXIT.USAGE);
     }
+    const bundle: WorkerBundle | null = values["no-bundle"] ? null : await bundleWorker(path);
     const vars: Record<string, string> = {};
     const secrets: Record<string, string> = {};
     for (const pair of (values.var as string[] | undefined) ?? []) {
@@ -81,8 +88,16 @@ export const deployCommand: Command = {
       `/v1/scripts/${name}`,
       {
         body: {
-          source,
-          ...(/\.m?ts$/i.test(file) ? { language: "ts" } : {}),
+          ...(bundle === null
+            ? { source, ...(/\.m?ts$/i.test(file) ? { language: "ts" } : {}) }
+            : {
+                main: bundle.main,
+                modules: bundle.modules.map((m) => ({
+                  name: m.name,
+                  type: m.type,
+                  content: Buffer.from(m.content).toString("base64"),
+                })),
+              }),
           ...(Object.keys(vars).length > 0 ? { vars } : {}),
           ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
           ...(Object.keys(limits).length > 0 ? { limits } : {}),

@@ -33,6 +33,8 @@ describe("Connect: hello, welcome and the first push", () => {
         vars: {},
         limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
         createdAtMs: api.createdAt,
+        mainModule: "",
+        modules: [],
       },
       {
         name: "hello",
@@ -42,6 +44,8 @@ describe("Connect: hello, welcome and the first push", () => {
         vars: { GREETING: "hej" },
         limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
         createdAtMs: hello.createdAt,
+        mainModule: "",
+        modules: [],
       },
     ]);
   });

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { versionDigest } from "@edge/protocol";
 import { describe, expect, it } from "vitest";
 import type { ScriptVersion, Snapshot } from "../store/types.js";
 import { type ConfigDelta, packDelta } from "./config-diff.js";
@@ -31,6 +32,31 @@ describe("the consistency check before publishing", () => {
       snapshot({ rollouts: [{ name: "b", target: version("b", 4), percent: 10, pops: null, startedAt: 1 }] }),
     );
     expect(result).toEqual({ withheld: new Set(), problems: [] });
+  });
+
+  it("checks a multi-module version's hash over every module: a changed module withholds it", () => {
+    const modules = {
+      main: "index.js",
+      modules: [{ name: "data.bin", type: "data" as const, content: new Uint8Array([1, 2, 3]) }],
+    };
+    const source = 'import d from "./data.bin"; export default { fetch: () => new Response(d) };';
+    const sound = {
+      ...version("m", 1, source),
+      modules,
+      sha256: versionDigest(source, "index.js", modules.modules),
+    };
+    expect(check.check(snapshot({ scripts: [sound] })).withheld).toEqual(new Set());
+    const changed = {
+      ...sound,
+      version: 2,
+      modules: {
+        main: "index.js",
+        modules: [{ ...modules.modules[0]!, content: new Uint8Array([1, 2, 4]) }],
+      },
+    };
+    const result = check.check(snapshot({ scripts: [changed] }));
+    expect([...result.withheld]).toEqual(["m"]);
+    expect(result.problems.join("\n")).toMatch(/m: the source of version 2 does not match its sha256/);
   });
 
   it("withholds, by name, a source that does not match its hash, bad limits, a bad name, and an oversized script", () => {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { versionDigest } from "@edge/protocol";
 import type { ScriptVersion, Snapshot } from "../store/types.js";
 import { wireBytes } from "./desired.js";
 import { toWireScript } from "./wire.js";
@@ -78,10 +78,10 @@ export class ConsistencyCheck {
     if (bytes > this.options.maxResourceBytes) {
       return `version ${script.version} is ${bytes} bytes, above the ${this.options.maxResourceBytes} a push may carry`;
     }
-    const id = `${script.name}@${script.version}:${script.sha256}:${script.source.length}`;
+    const id = `${script.name}@${script.version}:${script.sha256}:${script.source.length}:${script.modules?.modules.length ?? 0}`;
     if (this.#verified.has(id)) return null;
     if (!SHA256.test(script.sha256)) return `version ${script.version} has an invalid sha256`;
-    if (createHash("sha256").update(script.source, "utf8").digest("hex") !== script.sha256) {
+    if (versionDigest(script.source, script.modules?.main, script.modules?.modules) !== script.sha256) {
       return `the source of version ${script.version} does not match its sha256`;
     }
     if (this.#verified.size >= VERIFIED_LIMIT) this.#verified.clear();

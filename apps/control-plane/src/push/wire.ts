@@ -12,5 +12,12 @@ export function toWireScript(version: ScriptVersion): Script {
     limits: { cpuMs: version.limits.cpuMs, memoryMb: version.limits.memoryMb, wallMs: version.limits.wallMs },
     createdAtMs: version.createdAt,
     canary: undefined,
+    mainModule: version.modules?.main ?? "",
+    modules: (version.modules?.modules ?? []).map((m) => ({
+      name: m.name,
+      type: m.type,
+      // A view, not a copy: pushes and the consistency check build these often.
+      content: Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength),
+    })),
   };
 }

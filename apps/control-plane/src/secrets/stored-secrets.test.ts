@@ -68,21 +68,28 @@ describe("secrets in the Redis store", () => {
 });
 
 describe("secrets in the SQLite store", () => {
-  it("upgrade a schema 2 file in place: its versions read with no secrets and no TypeScript", async () => {
+  it("upgrade a schema 2 file in place: its versions read with no secrets, no TypeScript and no modules", async () => {
     const dir = mkdtempSync(join(tmpdir(), "edge-secrets-migrate-"));
     const path = join(dir, "edge.db");
     try {
       const store = createSqliteStore(path);
       await store.putVersion("old", sealedVersion("old"), 1_000);
       await store.close();
-      // Back to what schema 2 wrote: no secrets_json or ts_source column.
+      // Back to what schema 2 wrote: no secrets_json, ts_source or modules_json column.
       const raw = new Database(path);
-      raw.exec("ALTER TABLE versions DROP COLUMN secrets_json; ALTER TABLE versions DROP COLUMN ts_source;");
+      raw.exec(
+        "ALTER TABLE versions DROP COLUMN secrets_json; ALTER TABLE versions DROP COLUMN ts_source; ALTER TABLE versions DROP COLUMN modules_json;",
+      );
       raw.pragma("user_version = 2");
       raw.close();
 
       const upgraded = createSqliteStore(path);
-      expect(await upgraded.getActive("old")).toMatchObject({ version: 1, secrets: {}, tsSource: null });
+      expect(await upgraded.getActive("old")).toMatchObject({
+        version: 1,
+        secrets: {},
+        tsSource: null,
+        modules: null,
+      });
       await upgraded.putVersion("old", sealedVersion("old"), 2_000);
       expect(Object.keys((await upgraded.getActive("old"))!.secrets)).toEqual(["TOKEN"]);
       await upgraded.close();

@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { EdgeError } from "../errors.js";
-import type { NewVersion, NodeState, ScriptLimits, ScriptVersion, SealedSecrets } from "./types.js";
+import type {
+  NewVersion,
+  NodeState,
+  ScriptLimits,
+  ScriptVersion,
+  SealedSecrets,
+  VersionModules,
+} from "./types.js";
 
 /**
  * How both stores turn a version's settings into strings and back. Stored data
@@ -37,11 +44,49 @@ export function decodeSecrets(json: string | null | undefined, where: string): S
   return json == null ? {} : parseStored(varsSchema, json, `secrets of ${where}`);
 }
 
+const modulesSchema = z.object({
+  main: z.string(),
+  modules: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(["esm", "text", "data", "wasm", "sourcemap"]),
+      content: z.base64(),
+    }),
+  ),
+});
+
+/** A multi-module version's modules as JSON, contents in base64; null for a single-module version. */
+export function encodeModules(modules: VersionModules | null | undefined): string | null {
+  if (modules == null) return null;
+  return JSON.stringify({
+    main: modules.main,
+    modules: modules.modules.map((m) => ({
+      name: m.name,
+      type: m.type,
+      content: Buffer.from(m.content).toString("base64"),
+    })),
+  });
+}
+
+export function decodeModules(json: string | null | undefined, where: string): VersionModules | null {
+  if (json == null || json === "") return null;
+  const parsed = parseStored(modulesSchema, json, `modules of ${where}`);
+  return {
+    main: parsed.main,
+    modules: parsed.modules.map((m) => ({
+      name: m.name,
+      type: m.type,
+      content: new Uint8Array(Buffer.from(m.content, "base64")),
+    })),
+  };
+}
+
 /** The strings a store persists for one version, in one place so both stores agree. */
 export interface EncodedVersion {
   sha256: string;
   source: string;
   tsSource: string | null;
+  modulesJson: string | null;
   varsJson: string;
   secretsJson: string;
   limitsJson: string;
@@ -52,6 +97,7 @@ export function encodeVersion(input: NewVersion): EncodedVersion {
     sha256: input.sha256,
     source: input.source,
     tsSource: input.tsSource ?? null,
+    modulesJson: encodeModules(input.modules),
     varsJson: encodeVars(input.vars),
     secretsJson: encodeSecrets(input.secrets ?? {}),
     limitsJson: encodeLimits(input.limits),
@@ -63,6 +109,8 @@ export interface StoredVersionFields {
   source: string;
   /** Null (or absent, in data from before TypeScript deploys) for a JavaScript deploy. */
   tsSource?: string | null;
+  /** Null (or absent, in data from before multi-module versions) for a single-module version. */
+  modulesJson?: string | null;
   varsJson: string;
   /** Absent in data from before secrets: none. */
   secretsJson?: string | null;
@@ -78,6 +126,7 @@ export function decodeVersion(name: string, version: number, fields: StoredVersi
     sha256: fields.sha256,
     source: fields.source,
     tsSource: fields.tsSource ?? null,
+    modules: decodeModules(fields.modulesJson, where),
     vars: decodeVars(fields.varsJson, where),
     secrets: decodeSecrets(fields.secretsJson, where),
     limits: decodeLimits(fields.limitsJson, where),

@@ -42,6 +42,33 @@ export function payloadContract(c: ContractContext): void {
     expect(await store.getVersion("typed", 2)).toMatchObject({ secrets: {}, tsSource: null });
   });
 
+  it("keeps a multi-module version's modules, bytes intact, everywhere it is read and when settings change", async () => {
+    const store = c.store();
+    const modules = {
+      main: "index.js",
+      modules: [
+        {
+          name: "lib/util.js",
+          type: "esm" as const,
+          content: new TextEncoder().encode("export const é = 1;"),
+        },
+        {
+          name: "add.wasm",
+          type: "wasm" as const,
+          content: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 255]),
+        },
+        { name: "index.js.map", type: "sourcemap" as const, content: new TextEncoder().encode("{}") },
+      ],
+    };
+    const put = await store.putVersion("multi", version("main", { modules }));
+    expect(put.modules).toEqual(modules);
+    expect((await store.getActive("multi"))?.modules).toEqual(modules);
+    expect((await store.getVersion("multi", 1))?.modules).toEqual(modules);
+    expect((await store.snapshot()).scripts[0]?.modules).toEqual(modules);
+    await store.putVersion("multi", version("single"));
+    expect((await store.getActive("multi"))?.modules).toBeNull();
+  });
+
   it("round-trips a 1 MiB source full of non-ASCII characters unchanged", async () => {
     const store = c.store();
     const source = bigUnicodeSource(1024 * 1024);

@@ -36,12 +36,13 @@ export function versionFrom(
   version: string | null | undefined,
   fields: (string | null)[],
 ): ScriptVersion {
-  const [sha256, source, vars, limits, createdAt, secrets, tsSource] = fields;
+  const [sha256, source, vars, limits, createdAt, secrets, tsSource, modules] = fields;
   if (sha256 == null || source == null || vars == null || limits == null) throw incomplete();
   return decodeVersion(name, storedInt(version, "version"), {
     sha256,
     source,
     tsSource,
+    modulesJson: modules,
     varsJson: vars,
     secretsJson: secrets,
     limitsJson: limits,

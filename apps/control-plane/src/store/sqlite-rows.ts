@@ -22,13 +22,14 @@ export interface VersionRow {
   sha256: string;
   source: string;
   ts_source: string | null;
+  modules_json: string | null;
   vars_json: string;
   secrets_json: string;
   limits_json: string;
   created_at: number;
 }
 
-export type VersionMetaRow = Omit<VersionRow, "source" | "ts_source">;
+export type VersionMetaRow = Omit<VersionRow, "source" | "ts_source" | "modules_json">;
 
 /** The version a rollout targets, with the rollout's settings. */
 export interface RolloutRow extends VersionRow {
@@ -42,6 +43,7 @@ export function toVersion(row: VersionRow): ScriptVersion {
     sha256: row.sha256,
     source: row.source,
     tsSource: row.ts_source,
+    modulesJson: row.modules_json,
     varsJson: row.vars_json,
     secretsJson: row.secrets_json,
     limitsJson: row.limits_json,

@@ -9,8 +9,9 @@ import { EdgeError } from "../errors.js";
  * when none) and `nodes`, the node states replicas share. Schema 3 adds a
  * version's sealed secrets and, for a TypeScript deploy, its original source.
  * Schema 4 adds `enrolments`, the nodes allowed to connect (token hashes).
+ * Schema 5 adds a multi-module version's modules (JSON, NULL for one module).
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS scripts (
@@ -66,12 +67,17 @@ CREATE TABLE IF NOT EXISTS enrolments (
 ) STRICT;
 `;
 
+const SCHEMA_5 = `
+ALTER TABLE versions ADD COLUMN modules_json TEXT;
+`;
+
 /** Migrations by the schema version they lead to; a file at version n runs those above n, in order. */
 const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [1, SCHEMA_1],
   [2, SCHEMA_2],
   [3, SCHEMA_3],
   [4, SCHEMA_4],
+  [5, SCHEMA_5],
 ];
 
 /** Opens the connection the way durability needs it and creates the tables once. */

@@ -29,6 +29,8 @@ export interface ScriptVersion {
   source: string;
   /** The TypeScript the version was deployed as, or null for a JavaScript deploy. */
   tsSource: string | null;
+  /** A multi-module version's main module name and other modules (`source` is the main one); null for one module. */
+  modules: VersionModules | null;
   vars: Record<string, string>;
   secrets: SealedSecrets;
   limits: ScriptLimits;
@@ -36,8 +38,23 @@ export interface ScriptVersion {
   createdAt: number;
 }
 
+/** The kinds of module a version may hold besides its main ES module (as Cloudflare's upload API). */
+export type ModuleKind = "esm" | "text" | "data" | "wasm" | "sourcemap";
+
+export interface StoredModule {
+  name: string;
+  type: ModuleKind;
+  content: Uint8Array;
+}
+
+/** The modules of a multi-module version: its main module's name and every other module. */
+export interface VersionModules {
+  main: string;
+  modules: StoredModule[];
+}
+
 /** A version without its sources: what listings return. */
-export type VersionMeta = Omit<ScriptVersion, "source" | "tsSource">;
+export type VersionMeta = Omit<ScriptVersion, "source" | "tsSource" | "modules">;
 
 export interface ScriptSummary {
   name: string;
@@ -85,6 +102,8 @@ export interface NewVersion {
   source: string;
   /** Default null (a JavaScript deploy). */
   tsSource?: string | null;
+  /** Default null (a single-module version). */
+  modules?: VersionModules | null;
   vars: Record<string, string>;
   /** Default none. */
   secrets?: SealedSecrets;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Script } from "@edge/protocol";
+import type { Script, ScriptModule } from "@edge/protocol";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { writeFileAtomic } from "./atomic-file.js";
@@ -30,6 +30,11 @@ const versionEntry = z.object({
   vars: z.record(z.string(), z.string()),
   limits,
   createdAtMs: z.number(),
+  /** Multi-module versions: the main module's name and the other modules, each stored as a blob. */
+  mainModule: z.string().optional(),
+  modules: z
+    .array(z.object({ name: z.string(), type: z.string(), blob: z.string().regex(HEX64) }))
+    .optional(),
 });
 const manifestSchema = z.object({
   format: z.literal(FORMAT),
@@ -92,15 +97,11 @@ export class ConfigCache {
     const scripts: Script[] = [];
     for (const entry of manifest.scripts) {
       try {
-        const source = await this.#readSource(entry.blob);
         const canary =
           entry.canary === null
             ? undefined
-            : {
-                script: toScript(entry.name, entry.canary, await this.#readSource(entry.canary.blob)),
-                percent: entry.canary.percent,
-              };
-        scripts.push({ ...toScript(entry.name, entry, source), canary });
+            : { script: await this.#readScript(entry.name, entry.canary), percent: entry.canary.percent };
+        scripts.push({ ...(await this.#readScript(entry.name, entry)), canary });
       } catch (error) {
         this.#log.error({ err: error, script: entry.name }, "a cached script is damaged; dropped");
       }
@@ -143,12 +144,15 @@ export class ConfigCache {
     await mkdir(blobs, { recursive: true });
     const present = new Set(await readdir(blobs));
     const wanted = new Set<string>();
-    const writeSource = async (script: Script): Promise<void> => {
-      const blob = this.#blobOf(script);
+    const writeBlob = async (blob: string, data: string | Uint8Array): Promise<void> => {
       wanted.add(blob);
       if (present.has(blob)) return;
-      await writeFileAtomic(join(blobs, blob), script.source);
+      await writeFileAtomic(join(blobs, blob), typeof data === "string" ? data : Buffer.from(data));
       present.add(blob);
+    };
+    const writeSource = async (script: Script): Promise<void> => {
+      await writeBlob(this.#blobOf(script), script.source);
+      for (const module of script.modules ?? []) await writeBlob(bytesHash(module.content), module.content);
     };
     for (const script of config.scripts) {
       await writeSource(script);
@@ -195,7 +199,24 @@ export class ConfigCache {
       vars: { ...script.vars },
       limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
       createdAtMs: script.createdAtMs,
+      ...((script.modules?.length ?? 0) > 0 || (script.mainModule ?? "") !== ""
+        ? {
+            mainModule: script.mainModule,
+            modules: script.modules.map((m) => ({ name: m.name, type: m.type, blob: bytesHash(m.content) })),
+          }
+        : {}),
     };
+  }
+
+  async #readScript(name: string, entry: z.infer<typeof versionEntry>): Promise<Script> {
+    const modules: ScriptModule[] = [];
+    for (const module of entry.modules ?? []) {
+      const content = await readFile(join(this.#dir, BLOBS, module.blob));
+      if (bytesHash(content) !== module.blob)
+        throw new Error(`module ${module.blob} does not match its hash`);
+      modules.push({ name: module.name, type: module.type, content });
+    }
+    return toScript(name, entry, await this.#readSource(entry.blob), modules);
   }
 
   async #readSource(blob: string): Promise<string> {
@@ -211,7 +232,12 @@ function parseManifest(text: string): Manifest {
   return manifestSchema.parse(JSON.parse(outer.body));
 }
 
-function toScript(name: string, entry: z.infer<typeof versionEntry>, source: string): Script {
+function toScript(
+  name: string,
+  entry: z.infer<typeof versionEntry>,
+  source: string,
+  modules: ScriptModule[],
+): Script {
   return {
     name,
     version: entry.version,
@@ -221,7 +247,13 @@ function toScript(name: string, entry: z.infer<typeof versionEntry>, source: str
     limits: entry.limits,
     createdAtMs: entry.createdAtMs,
     canary: undefined,
+    mainModule: entry.mainModule ?? "",
+    modules,
   };
+}
+
+function bytesHash(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 function sha256(text: string): string {

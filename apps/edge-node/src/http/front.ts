@@ -9,7 +9,7 @@ import {
 import { scrapeAuthorizer } from "@edge/prometheus";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
-import { errorBody, FRONT_ERRORS, type FrontErrorCode } from "../errors.js";
+import { describeFailure, errorBody, FRONT_ERRORS, type FrontErrorCode } from "../errors.js";
 import type { MetricsCollector } from "../metrics/collector.js";
 import type { RequestOutcome } from "../request-outcome.js";
 import type { ScriptRegistry } from "../script-registry.js";
@@ -133,10 +133,11 @@ export function createFront(deps: FrontDeps): Front {
       }
     } catch (err) {
       if (isRunError(err)) {
-        ({ cpuMs, logs, status, code: errorCode, message: errorMessage } = err);
+        ({ cpuMs, logs, status, code: errorCode } = err);
+        errorMessage = describeFailure(err);
         // Not the script's fault: the client may simply come back.
         if (err.code === "EDGE_OVERLOADED") res.setHeader("retry-after", "1");
-        sendJson(res, err.status, errorBody(err.code, err.message), config.pop, versionHeader);
+        sendJson(res, err.status, errorBody(err.code, err.message, err.location), config.pop, versionHeader);
       } else if (err instanceof BodyTooLargeError) {
         status = FRONT_ERRORS.EDGE_BODY_TOO_LARGE;
         errorCode = "EDGE_BODY_TOO_LARGE";
@@ -210,7 +211,7 @@ async function sendBody(
     }
   } catch (err) {
     res.destroy();
-    if (isRunError(err)) return { code: err.code, message: err.message };
+    if (isRunError(err)) return { code: err.code, message: describeFailure(err) };
     throw err;
   }
   res.end();
@@ -236,7 +237,7 @@ function withBackground(outcome: RequestOutcome, after: WaitUntilResult): Reques
     cpuMs: after.cpuMs,
     logs: after.logs.length > 0 ? [...outcome.logs, ...after.logs] : outcome.logs,
     errorCode: failed ? (after.error?.code ?? null) : outcome.errorCode,
-    errorMessage: failed ? (after.error?.message ?? null) : outcome.errorMessage,
+    errorMessage: failed && after.error ? describeFailure(after.error) : outcome.errorMessage,
   };
 }
 

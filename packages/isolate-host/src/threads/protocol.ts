@@ -17,7 +17,15 @@ export interface WorkerOptions {
 
 /** An error crossing threads: a RunError by its data, anything else by name and message. */
 export type WireError =
-  | { run: true; code: RunErrorCode; message: string; cpuMs: number; logs: LogLine[] }
+  | {
+      run: true;
+      code: RunErrorCode;
+      message: string;
+      cpuMs: number;
+      logs: LogLine[];
+      scriptStack: string | null;
+      location: string | null;
+    }
   | { run: false; name: string; message: string };
 
 export interface WireWaitUntil {

@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Config } from "../../config.js";
 import { EdgeError } from "../../errors.js";
-import type { ScriptLimits } from "../../store/types.js";
+import type { ModuleKind, ScriptLimits, VersionModules } from "../../store/types.js";
 import { parseBody } from "../validation.js";
 
 /** Media types whose body is the raw script source. */
@@ -14,6 +14,9 @@ export const TYPESCRIPT_TYPES = [
 ] as const;
 
 export type ScriptLanguage = "js" | "ts";
+
+/** A Cloudflare-style upload, parsed into the JSON envelope by `multipart-upload.ts`. */
+export const MULTIPART = "multipart/form-data";
 
 const limit = z.number().int().positive();
 
@@ -36,8 +39,18 @@ export const envName = z
 /** A var or secret map: valid names, string values. */
 export const envMap = z.record(envName, z.string());
 
+const moduleEntry = z.strictObject({
+  name: z.string(),
+  type: z.enum(["esm", "text", "data", "wasm", "sourcemap"]),
+  /** base64 */
+  content: z.base64(),
+});
+
 const envelope = z.strictObject({
-  source: z.string(),
+  source: z.string().optional(),
+  /** A multi-module version: every module (the main one too), and which one is the entry. */
+  modules: z.array(moduleEntry).min(1).optional(),
+  main: z.string().optional(),
   language: z.enum(["js", "ts"]).optional(),
   vars: envMap.optional(),
   secrets: envMap.optional(),
@@ -52,7 +65,13 @@ const envelope = z.strictObject({
 });
 
 export interface DeployInput {
+  /** The (main) module's source. */
   source: string;
+  /**
+   * A multi-module version's main module name and every module, the main one
+   * included (validated by validateModules; split off when stored).
+   */
+  modules?: VersionModules;
   language: ScriptLanguage;
   /** Replaces the vars; absent: the active version's vars are kept. */
   vars?: Record<string, string>;
@@ -82,10 +101,37 @@ function resolveLimits(requested: Partial<ScriptLimits> | undefined, config: Con
   return limits;
 }
 
+/** The envelope's code: `source`, or `modules` with `main` naming one of them. */
+function sourceOf(body: z.infer<typeof envelope>): Pick<DeployInput, "source" | "modules"> {
+  if (body.modules === undefined) {
+    if (body.source === undefined || body.main !== undefined) {
+      throw new EdgeError("EDGE_INVALID_BODY", 'The body needs "source", or "modules" with "main"');
+    }
+    return { source: body.source };
+  }
+  if (body.source !== undefined || body.main === undefined || body.language === "ts") {
+    throw new EdgeError(
+      "EDGE_INVALID_BODY",
+      '"modules" goes with "main" (the entry module\'s name), without "source" or "language": "ts"',
+    );
+  }
+  const modules = body.modules.map((m) => ({
+    name: m.name,
+    type: m.type as ModuleKind,
+    content: new Uint8Array(Buffer.from(m.content, "base64")),
+  }));
+  const main = modules.find((m) => m.name === body.main);
+  return {
+    source: main === undefined ? "" : Buffer.from(main.content).toString("utf8"),
+    modules: { main: body.main, modules },
+  };
+}
+
 /**
  * A deploy body is either the raw source (`application/javascript`, or a
- * TypeScript type) or a JSON envelope `{ source, language?, vars?, secrets?,
- * limits? }`. Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
+ * TypeScript type), a JSON envelope `{ source, language?, vars?, secrets?,
+ * limits? }` (or `{ main, modules, … }`), or a Cloudflare-style multipart
+ * upload (turned into that envelope when parsed). Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
  * JSON body itself may be larger, for escaping).
  */
 export function parseDeployBody(request: FastifyRequest, config: Config): DeployInput {
@@ -96,10 +142,10 @@ export function parseDeployBody(request: FastifyRequest, config: Config): Deploy
     input = { source: raw, language: "js", limits: { ...config.defaultLimits } };
   } else if ((TYPESCRIPT_TYPES as readonly string[]).includes(type) && raw !== null) {
     input = { source: raw, language: "ts", limits: { ...config.defaultLimits } };
-  } else if (type === "application/json") {
+  } else if (type === "application/json" || type === MULTIPART) {
     const body = parseBody(envelope, request.body);
     input = {
-      source: body.source,
+      ...sourceOf(body),
       language: body.language ?? "js",
       ...(body.vars !== undefined ? { vars: body.vars } : {}),
       ...(body.secrets !== undefined ? { secrets: body.secrets } : {}),
@@ -108,7 +154,10 @@ export function parseDeployBody(request: FastifyRequest, config: Config): Deploy
   } else {
     throw new EdgeError("EDGE_UNSUPPORTED_MEDIA_TYPE");
   }
-  const bytes = Buffer.byteLength(input.source, "utf8");
+  const bytes =
+    input.modules === undefined
+      ? Buffer.byteLength(input.source, "utf8")
+      : input.modules.modules.reduce((sum, m) => sum + m.content.byteLength, 0);
   if (bytes > config.maxScriptBytes) {
     throw new EdgeError(
       "EDGE_SCRIPT_TOO_LARGE",

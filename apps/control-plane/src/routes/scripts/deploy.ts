@@ -1,14 +1,23 @@
-import { createHash } from "node:crypto";
-import type { FastifyPluginAsync } from "fastify";
+import { versionDigest } from "@edge/protocol";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { z } from "zod";
+import type { VersionModules } from "../../store/types.js";
 import { notifyChanged } from "../notify.js";
 import type { RouteDeps } from "../types.js";
 import { parseQuery } from "../validation.js";
-import { JAVASCRIPT_TYPES, parseDeployBody, TYPESCRIPT_TYPES } from "./deploy-body.js";
+import {
+  type DeployInput,
+  JAVASCRIPT_TYPES,
+  MULTIPART,
+  parseDeployBody,
+  TYPESCRIPT_TYPES,
+} from "./deploy-body.js";
 import { checkEnvNames, secretSealer } from "./env-settings.js";
+import { envelopeFromMultipart } from "./multipart-upload.js";
 import type { NameParams } from "./params.js";
 import { iso } from "./present.js";
 import { retryOnConflict } from "./retry-conflict.js";
+import { validateModules } from "./validate-modules.js";
 import { validateSource } from "./validate-source.js";
 
 export interface DeployReply {
@@ -16,6 +25,25 @@ export interface DeployReply {
   version: number;
   sha256: string;
   createdAt: string;
+}
+
+/**
+ * The code a version stores: one module's JavaScript (TypeScript compiled),
+ * or the main module's source and the other modules of a multi-module deploy.
+ */
+async function validatedCode(
+  name: string,
+  input: DeployInput,
+): Promise<{ source: string; modules: VersionModules | null }> {
+  if (input.modules === undefined) {
+    return { source: await validateSource(name, input.source, input.language), modules: null };
+  }
+  await validateModules(input.modules);
+  const { main } = input.modules;
+  return {
+    source: input.source,
+    modules: { main, modules: input.modules.modules.filter((m) => m.name !== main) },
+  };
 }
 
 /** `?activate=false` stores the version for a gradual rollout instead of activating it. */
@@ -37,13 +65,20 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     { parseAs: "string", bodyLimit: config.maxScriptBytes },
     (_request, body, done) => done(null, body),
   );
+  app.addContentTypeParser(
+    MULTIPART,
+    // The app-wide body limit applies (twice the script limit and some, as for JSON).
+    { parseAs: "buffer" },
+    async (request: FastifyRequest, body: Buffer) =>
+      envelopeFromMultipart(body, request.headers["content-type"] ?? ""),
+  );
 
   app.put<{ Params: NameParams }>("/scripts/:name", async (request, reply): Promise<DeployReply> => {
     const { name } = request.params;
     const activate = parseQuery(deployQuery, request.query).activate !== "false";
     const input = parseDeployBody(request, config);
-    const source = await validateSource(name, input.source, input.language);
-    const sha256 = createHash("sha256").update(source, "utf8").digest("hex");
+    const { source, modules } = await validatedCode(name, input);
+    const sha256 = versionDigest(source, modules?.main, modules?.modules);
     const inherits = input.vars === undefined || input.secrets === undefined;
     const sealed = input.secrets === undefined ? undefined : secretSealer(config, name)(input.secrets);
     const stored = await retryOnConflict(name, async () => {
@@ -54,7 +89,7 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
       const tsSource = input.language === "ts" ? input.source : null;
       return store.putVersion(
         name,
-        { sha256, source, tsSource, vars, secrets, limits: input.limits },
+        { sha256, source, tsSource, modules, vars, secrets, limits: input.limits },
         Date.now(),
         inherits ? { activate, ifActive: previous?.version ?? null } : { activate },
       );

@@ -78,6 +78,8 @@ export interface ScriptView {
   updatedAt: string;
   activeVersion: number;
   latestVersion: number;
+  /** A multi-module version's modules (the main one first), without their contents; null for one module. */
+  modules: Array<{ name: string; type: string; bytes: number }> | null;
 }
 
 export function presentScript(active: ScriptVersion, summary: ScriptSummary): ScriptView {
@@ -93,6 +95,17 @@ export function presentScript(active: ScriptVersion, summary: ScriptSummary): Sc
     updatedAt: iso(summary.updatedAt),
     activeVersion: summary.activeVersion,
     latestVersion: summary.latestVersion,
+    modules:
+      active.modules === null
+        ? null
+        : [
+            { name: active.modules.main, type: "esm", bytes: Buffer.byteLength(active.source, "utf8") },
+            ...active.modules.modules.map((m) => ({
+              name: m.name,
+              type: m.type,
+              bytes: m.content.byteLength,
+            })),
+          ],
   };
 }
 

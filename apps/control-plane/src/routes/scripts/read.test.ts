@@ -99,6 +99,7 @@ describe("GET /v1/scripts/:name", () => {
       updatedAt: expect.any(String),
       activeVersion: 2,
       latestVersion: 2,
+      modules: null,
       staged: null,
       rollout: [],
     });

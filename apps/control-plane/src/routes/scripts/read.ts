@@ -20,7 +20,18 @@ const sourceQuery = z.object({
   version: versionParam.optional(),
   /** For a TypeScript version: `true` answers the JavaScript nodes run instead of the TypeScript. */
   compiled: z.enum(["true", "false"]).optional(),
+  /** For a multi-module version: one of its modules by name (the main one is the default). */
+  module: z.string().min(1).optional(),
 });
+
+/** How a module is served by `GET …/source?module=`. */
+const MODULE_MEDIA: Readonly<Record<string, string>> = {
+  esm: "application/javascript; charset=utf-8",
+  text: "text/plain; charset=utf-8",
+  data: "application/octet-stream",
+  wasm: "application/wasm",
+  sourcemap: "application/json; charset=utf-8",
+};
 
 function scriptNotFound(name: string): EdgeError {
   return new EdgeError("EDGE_SCRIPT_NOT_FOUND", `No script named ${name}`);
@@ -64,11 +75,25 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, { store, hu
 
   app.get<{ Params: NameParams }>("/scripts/:name/source", async (request, reply) => {
     const { name } = request.params;
-    const { version, compiled } = parseQuery(sourceQuery, request.query);
+    const { version, compiled, module } = parseQuery(sourceQuery, request.query);
     const found = version === undefined ? await store.getActive(name) : await store.getVersion(name, version);
     if (found === null) {
       if (version === undefined || (await store.getSummary(name)) === null) throw scriptNotFound(name);
       throw new EdgeError("EDGE_VERSION_NOT_FOUND", `Script ${name} has no version ${version}`);
+    }
+    if (module !== undefined && module !== found.modules?.main) {
+      const part = found.modules?.modules.find((m) => m.name === module);
+      if (part === undefined) {
+        throw new EdgeError(
+          "EDGE_MODULE_NOT_FOUND",
+          `Version ${found.version} of ${name} has no module ${module}`,
+        );
+      }
+      return reply
+        .type(MODULE_MEDIA[part.type] ?? "application/octet-stream")
+        .header("x-edge-script-version", String(found.version))
+        .header("x-edge-module-type", part.type)
+        .send(Buffer.from(part.content));
     }
     const typescript = found.tsSource !== null && compiled !== "true";
     return (

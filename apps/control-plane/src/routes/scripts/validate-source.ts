@@ -1,6 +1,5 @@
 import { type BuildResult, build, type Message } from "esbuild";
 import { EdgeError } from "../../errors.js";
-import { checkImports } from "./check-imports.js";
 import type { ScriptLanguage } from "./deploy-body.js";
 
 /** How many of esbuild's errors make it into the message: the first usually explains the rest. */
@@ -56,8 +55,16 @@ export async function validateSource(
       "The script is CommonJS (module.exports); write an ES module with `export default { fetch }`",
     );
   }
-  await checkImports(name, source, language);
   const output = Object.values(result.metafile.outputs)[0];
+  // One module has nothing to import from: the node would refuse it; say so now, with the way out.
+  // A dynamic import() only fails when (and if) it runs, as on a node: accepted.
+  const imported = output?.imports.find((i) => i.kind === "import-statement");
+  if (imported !== undefined) {
+    throw new EdgeError(
+      "EDGE_INVALID_SCRIPT",
+      `The script imports ${JSON.stringify(imported.path)} but was uploaded as a single module: nodes resolve no imports; bundle it (edgectl deploy does) or upload every module ("modules" and "main")`,
+    );
+  }
   if (!output?.exports.includes("default")) {
     throw new EdgeError(
       "EDGE_INVALID_SCRIPT",

@@ -122,12 +122,30 @@ export interface Script {
    * release key is "<version>" without a canary and
    * "<version>+<canary version>@<percent>" with one.
    */
-  canary: Canary | undefined;
+  canary:
+    | Canary
+    | undefined;
+  /**
+   * Multi-module versions (fields 30-39): `source` is the main module, named
+   * `main_module` (empty: "<name>.js"), and `modules` holds the others. With
+   * modules, `sha256` covers them all (versionDigest in @edge/protocol).
+   */
+  mainModule: string;
+  modules: ScriptModule[];
 }
 
 export interface Script_VarsEntry {
   key: string;
   value: string;
+}
+
+/** One module of a version besides its main one, as in Cloudflare's upload API. */
+export interface ScriptModule {
+  /** A relative path ("lib/util.js"); imports resolve against it like URL paths. */
+  name: string;
+  /** "esm", "text", "data", "wasm", or "sourcemap" (named "<module>.map": that module's source map). */
+  type: string;
+  content: Buffer;
 }
 
 export interface Canary {
@@ -1502,6 +1520,8 @@ function createBaseScript(): Script {
     limits: undefined,
     createdAtMs: 0,
     canary: undefined,
+    mainModule: "",
+    modules: [],
   };
 }
 
@@ -1530,6 +1550,12 @@ export const Script: MessageFns<Script> = {
     }
     if (message.canary !== undefined) {
       Canary.encode(message.canary, writer.uint32(66).fork()).join();
+    }
+    if (message.mainModule !== "") {
+      writer.uint32(242).string(message.mainModule);
+    }
+    for (const v of message.modules) {
+      ScriptModule.encode(v!, writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -1614,6 +1640,22 @@ export const Script: MessageFns<Script> = {
             message.canary = Canary.decode(reader, reader.uint32());
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.mainModule = reader.string();
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.modules.push(ScriptModule.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1653,6 +1695,14 @@ export const Script: MessageFns<Script> = {
         ? globalThis.Number(object.created_at_ms)
         : 0,
       canary: isSet(object.canary) ? Canary.fromJSON(object.canary) : undefined,
+      mainModule: isSet(object.mainModule)
+        ? globalThis.String(object.mainModule)
+        : isSet(object.main_module)
+        ? globalThis.String(object.main_module)
+        : "",
+      modules: globalThis.Array.isArray(object?.modules)
+        ? object.modules.map((e: any) => ScriptModule.fromJSON(e))
+        : [],
     };
   },
 
@@ -1688,6 +1738,12 @@ export const Script: MessageFns<Script> = {
     if (message.canary !== undefined) {
       obj.canary = Canary.toJSON(message.canary);
     }
+    if (message.mainModule !== "") {
+      obj.mainModule = message.mainModule;
+    }
+    if (message.modules?.length) {
+      obj.modules = message.modules.map((e) => ScriptModule.toJSON(e));
+    }
     return obj;
   },
 
@@ -1716,6 +1772,8 @@ export const Script: MessageFns<Script> = {
     message.canary = (object.canary !== undefined && object.canary !== null)
       ? Canary.fromPartial(object.canary)
       : undefined;
+    message.mainModule = object.mainModule ?? "";
+    message.modules = object.modules?.map((e) => ScriptModule.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1801,6 +1859,107 @@ export const Script_VarsEntry: MessageFns<Script_VarsEntry> = {
     const message = createBaseScript_VarsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseScriptModule(): ScriptModule {
+  return { name: "", type: "", content: Buffer.alloc(0) };
+}
+
+export const ScriptModule: MessageFns<ScriptModule> = {
+  encode(message: ScriptModule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.content.length !== 0) {
+      writer.uint32(26).bytes(message.content);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScriptModule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScriptModule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.content = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScriptModule {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      content: isSet(object.content) ? Buffer.from(bytesFromBase64(object.content)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: ScriptModule): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.content.length !== 0) {
+      obj.content = base64FromBytes(message.content);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScriptModule>, I>>(base?: I): ScriptModule {
+    return ScriptModule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScriptModule>, I>>(object: I): ScriptModule {
+    const message = createBaseScriptModule();
+    message.name = object.name ?? "";
+    message.type = object.type ?? "";
+    message.content = object.content ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -3135,6 +3294,14 @@ export const ControlPlaneServiceClient = makeGenericClientConstructor(
   service: typeof ControlPlaneServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
