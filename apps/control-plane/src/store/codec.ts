@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { EdgeError } from "../errors.js";
-import type { NewVersion, NodeState, ScriptLimits, ScriptVersion, SealedSecrets } from "./types.js";
+import type {
+  NewVersion,
+  NodeState,
+  ScriptBindings,
+  ScriptLimits,
+  ScriptVersion,
+  SealedSecrets,
+} from "./types.js";
 
 /**
  * How both stores turn a version's settings into strings and back. Stored data
@@ -37,6 +44,20 @@ export function decodeSecrets(json: string | null | undefined, where: string): S
   return json == null ? {} : parseStored(varsSchema, json, `secrets of ${where}`);
 }
 
+const bindingsSchema = z.record(
+  z.string(),
+  z.object({ type: z.literal("kv"), namespaceId: z.string(), namespace: z.string() }),
+);
+
+export function encodeBindings(bindings: ScriptBindings): string {
+  return JSON.stringify(bindings);
+}
+
+/** Versions written before bindings existed have none. */
+export function decodeBindings(json: string | null | undefined, where: string): ScriptBindings {
+  return json == null ? {} : parseStored(bindingsSchema, json, `bindings of ${where}`);
+}
+
 /** The strings a store persists for one version, in one place so both stores agree. */
 export interface EncodedVersion {
   sha256: string;
@@ -45,6 +66,7 @@ export interface EncodedVersion {
   varsJson: string;
   secretsJson: string;
   limitsJson: string;
+  bindingsJson: string;
 }
 
 export function encodeVersion(input: NewVersion): EncodedVersion {
@@ -55,6 +77,7 @@ export function encodeVersion(input: NewVersion): EncodedVersion {
     varsJson: encodeVars(input.vars),
     secretsJson: encodeSecrets(input.secrets ?? {}),
     limitsJson: encodeLimits(input.limits),
+    bindingsJson: encodeBindings(input.bindings ?? {}),
   };
 }
 
@@ -67,6 +90,8 @@ export interface StoredVersionFields {
   /** Absent in data from before secrets: none. */
   secretsJson?: string | null;
   limitsJson: string;
+  /** Absent in data from before bindings: none. */
+  bindingsJson?: string | null;
   createdAt: number;
 }
 
@@ -81,6 +106,7 @@ export function decodeVersion(name: string, version: number, fields: StoredVersi
     vars: decodeVars(fields.varsJson, where),
     secrets: decodeSecrets(fields.secretsJson, where),
     limits: decodeLimits(fields.limitsJson, where),
+    bindings: decodeBindings(fields.bindingsJson, where),
     createdAt: fields.createdAt,
   };
 }

@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import { type ContractFixture, type FixtureAccess, useContractFixture } from "./contract-fixture.js";
 import { conditionalPutContract } from "./contract-if-active.js";
+import { kvContract } from "./contract-kv.js";
 import { lifecycleContract } from "./contract-lifecycle.js";
 import { nodeStateContract } from "./contract-node-states.js";
 import { payloadContract } from "./contract-payloads.js";
@@ -28,5 +29,6 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     lifecycleContract(context);
     conditionalPutContract(context);
     nodeStateContract(context);
+    kvContract(context);
   });
 }

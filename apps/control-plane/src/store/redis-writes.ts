@@ -45,6 +45,7 @@ export function redisWrites(redis: Redis, keys: RedisKeys): RedisWrites {
             encoded.tsSource === null ? "0" : "1",
             encoded.tsSource ?? "",
             options.ifActive === undefined ? "" : String(options.ifActive ?? 0),
+            encoded.bindingsJson,
           ],
         );
         const [version, detail] = reply as [number, number];

@@ -8,8 +8,9 @@ import { EdgeError } from "../errors.js";
  * change counter. Schema 2 adds a script's gradual rollout (`rollout_*`, NULL
  * when none) and `nodes`, the node states replicas share. Schema 3 adds a
  * version's sealed secrets and, for a TypeScript deploy, its original source.
+ * Schema 4 adds a version's bindings and Workers KV (`sqlite-kv.ts`).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS scripts (
@@ -58,11 +59,37 @@ ALTER TABLE versions ADD COLUMN secrets_json TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE versions ADD COLUMN ts_source TEXT;
 `;
 
+const SCHEMA_4 = `
+ALTER TABLE versions ADD COLUMN bindings_json TEXT NOT NULL DEFAULT '{}';
+
+CREATE TABLE IF NOT EXISTS kv_namespaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  version INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS kv_entries (
+  ns TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  metadata TEXT,
+  expiration INTEGER,
+  version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  PRIMARY KEY (ns, key)
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS kv_entries_by_version ON kv_entries (ns, version);
+CREATE INDEX IF NOT EXISTS kv_entries_by_expiration ON kv_entries (expiration) WHERE expiration IS NOT NULL;
+`;
+
 /** Migrations by the schema version they lead to; a file at version n runs those above n, in order. */
 const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [1, SCHEMA_1],
   [2, SCHEMA_2],
   [3, SCHEMA_3],
+  [4, SCHEMA_4],
 ];
 
 /** Opens the connection the way durability needs it and creates the tables once. */
