@@ -20,6 +20,13 @@ export {
   ControlPlaneServiceService,
   Heartbeat,
   Hello,
+  KvEntry,
+  KvMutation,
+  KvNamespaceDelta,
+  KvSubscribe,
+  KvSync,
+  KvWrite,
+  KvWriteResult,
   Limits,
   MetricsReport,
   NodeMessage,
@@ -41,5 +48,6 @@ export {
   TailSession,
   TailSessions,
 } from "./generated/edge/v1/telemetry.js";
+export { KV_LIMITS } from "./kv-limits.js";
 export { type ParsedRelease, parseReleaseKey, releaseKey } from "./release.js";
 export { emptyScriptMetrics } from "./script-metrics.js";

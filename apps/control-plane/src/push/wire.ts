@@ -12,5 +12,8 @@ export function toWireScript(version: ScriptVersion): Script {
     limits: { cpuMs: version.limits.cpuMs, memoryMb: version.limits.memoryMb, wallMs: version.limits.wallMs },
     createdAtMs: version.createdAt,
     canary: undefined,
+    kvBindings: Object.fromEntries(
+      Object.entries(version.bindings ?? {}).map(([name, binding]) => [name, binding.namespaceId]),
+    ),
   };
 }

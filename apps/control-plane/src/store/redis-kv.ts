@@ -5,7 +5,6 @@ import {
   decodeKvCursor,
   encodeKvCursor,
   type KvChange,
-  type KvMutation,
   type KvNamespace,
   type KvStore,
   kvExpired,

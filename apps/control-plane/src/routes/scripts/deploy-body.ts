@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Config } from "../../config.js";
 import { EdgeError } from "../../errors.js";
 import type { ScriptLimits } from "../../store/types.js";
+import { type BindingRequests, bindingRequests } from "../kv/bindings.js";
 import { parseBody } from "../validation.js";
 
 /** Media types whose body is the raw script source. */
@@ -28,6 +29,7 @@ const envelope = z.strictObject({
   limits: z
     .strictObject({ cpuMs: limit.optional(), memoryMb: limit.optional(), wallMs: limit.optional() })
     .optional(),
+  bindings: bindingRequests.optional(),
 });
 
 export interface DeployInput {
@@ -38,6 +40,8 @@ export interface DeployInput {
   /** Plaintext, replacing the secrets; absent: the active version's (sealed) secrets are kept. */
   secrets?: Record<string, string>;
   limits: ScriptLimits;
+  /** Replaces the bindings (namespaces by name, resolved later); absent: the active version's are kept. */
+  bindings?: BindingRequests;
 }
 
 function mediaType(request: FastifyRequest): string {
@@ -64,7 +68,7 @@ function resolveLimits(requested: Partial<ScriptLimits> | undefined, config: Con
 /**
  * A deploy body is either the raw source (`application/javascript`, or a
  * TypeScript type) or a JSON envelope `{ source, language?, vars?, secrets?,
- * limits? }`. Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
+ * limits?, bindings? }`. Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
  * JSON body itself may be larger, for escaping).
  */
 export function parseDeployBody(request: FastifyRequest, config: Config): DeployInput {
@@ -82,6 +86,7 @@ export function parseDeployBody(request: FastifyRequest, config: Config): Deploy
       language: body.language ?? "js",
       ...(body.vars !== undefined ? { vars: body.vars } : {}),
       ...(body.secrets !== undefined ? { secrets: body.secrets } : {}),
+      ...(body.bindings !== undefined ? { bindings: body.bindings } : {}),
       limits: resolveLimits(body.limits, config),
     };
   } else {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
+import { checkBindingNames, resolveBindings } from "../kv/bindings.js";
 import { notifyChanged } from "../notify.js";
 import type { RouteDeps } from "../types.js";
 import { parseQuery } from "../validation.js";
@@ -44,17 +45,20 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     const input = parseDeployBody(request, config);
     const source = await validateSource(name, input.source, input.language);
     const sha256 = createHash("sha256").update(source, "utf8").digest("hex");
-    const inherits = input.vars === undefined || input.secrets === undefined;
+    const inherits = input.vars === undefined || input.secrets === undefined || input.bindings === undefined;
+    const requested = input.bindings === undefined ? undefined : await resolveBindings(store, input.bindings);
     const sealed = input.secrets === undefined ? undefined : secretSealer(config, name)(input.secrets);
     const stored = await retryOnConflict(name, async () => {
       const previous = inherits ? await store.getActive(name) : null;
       const vars = input.vars ?? previous?.vars ?? {};
       const secrets = sealed ?? previous?.secrets ?? {};
+      const bindings = requested ?? previous?.bindings ?? {};
       checkEnvNames(vars, secrets);
+      checkBindingNames(bindings, vars, secrets);
       const tsSource = input.language === "ts" ? input.source : null;
       return store.putVersion(
         name,
-        { sha256, source, tsSource, vars, secrets, limits: input.limits },
+        { sha256, source, tsSource, vars, secrets, limits: input.limits, bindings },
         Date.now(),
         inherits ? { activate, ifActive: previous?.version ?? null } : { activate },
       );
