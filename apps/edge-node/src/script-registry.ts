@@ -181,6 +181,7 @@ export class ScriptRegistry {
       version: script.version,
       source: script.source,
       vars: script.vars,
+      kvBindings: script.kvBindings ?? {},
       limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
     });
     return { name: script.name, version: script.version, sha256: script.sha256, prepared };

@@ -1,5 +1,6 @@
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import { type KvAccess, runKvOp } from "./host/kv.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
 import type { LogCollector } from "./log-collector.js";
@@ -33,12 +34,18 @@ export class HostBridge {
   readonly limitFailures = new Map<string, "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE">();
   readonly #opContext: HostOpContext;
   #closed = false;
+  #kv: KvAccess | null = null;
 
   constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
     this.#logs = logs;
     this.#fetch = fetch;
     this.#calls = calls;
     this.#opContext = { charge: (ms) => calls.charge(ms) };
+  }
+
+  /** Gives the request's script its KV bindings (before it runs). */
+  bindKv(access: KvAccess | null): void {
+    this.#kv = access;
   }
 
   get subrequests(): number {
@@ -77,6 +84,10 @@ export class HostBridge {
         this.#startFetch(a, b);
         this.#calls.waiting();
         return;
+      case "kv":
+        this.#startKv(a, b);
+        this.#calls.waiting();
+        return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();
         return;
@@ -91,6 +102,15 @@ export class HostBridge {
     this.#timers.clear();
     for (const controller of this.#subrequests.values()) controller.abort();
     this.#subrequests.clear();
+  }
+
+  /** A KV operation (./host/kv.ts); its reply, success or failure, completes the isolate's promise. */
+  #startKv(id: unknown, request: unknown): void {
+    const key = Number(id);
+    if (!Number.isSafeInteger(key)) return;
+    void runKvOp(this.#opContext, this.#kv, request).then((reply) => {
+      if (!this.#closed) this.#calls.complete(key, true, reply);
+    });
   }
 
   #setTimer(id: unknown, delay: unknown): void {

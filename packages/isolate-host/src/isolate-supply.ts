@@ -19,6 +19,7 @@ export interface CompiledScript {
   readonly filename: string;
   readonly cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
   readonly vars: Record<string, string>;
+  readonly kvBindings: Readonly<Record<string, string>>;
   readonly limits: ScriptLimits;
   readonly kind: IsolateKind;
   readonly startupMs: number;

@@ -3,6 +3,7 @@ import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
+import type { KvProvider } from "./host/kv.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
 import { type CompiledScript, IsolateSupply } from "./isolate-supply.js";
@@ -10,7 +11,7 @@ import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
 import { LogCollector } from "./log-collector.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
-import { copyVars, isolateRequest, scriptFilename, usesUrl } from "./script-input.js";
+import { copyKvBindings, copyVars, isolateRequest, scriptFilename, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
   HostRequest,
@@ -57,6 +58,8 @@ export interface IsolateRunnerOptions {
   threads?: number;
   /** How many requests may start in isolates at once, and how many may wait (see admission.ts). */
   admission?: Partial<AdmissionOptions>;
+  /** Serves scripts' Workers KV bindings (see host/kv.ts); absent: a binding's operations fail. */
+  kv?: KvProvider;
 }
 
 export interface IsolateRunner {
@@ -90,6 +93,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const logger = (options.logger ?? pino({ level: "silent" })).child({ component: "isolate-host" });
   const fetch: FetchPolicy = fetchPolicy(options.fetch);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const kv = options.kv ?? null;
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
   const { concurrency, maxQueue } = admissionOf(options);
@@ -169,7 +173,11 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       }
       // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
       const startMs = performance.now() - admitted;
-      const outcome = await session.dispatch(namespace, input, script.vars);
+      const bindings = Object.keys(script.kvBindings);
+      session.bridge.bindKv(
+        bindings.length > 0 && kv !== null ? { provider: kv, bindings: script.kvBindings } : null,
+      );
+      const outcome = await session.dispatch(namespace, input, script.vars, bindings);
       const context = {
         cpuMs: session.cpuMs(),
         logs: logs.lines,
@@ -275,6 +283,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
           filename,
           cachedData,
           vars,
+          kvBindings: copyKvBindings(script.kvBindings),
           limits,
           kind,
         });

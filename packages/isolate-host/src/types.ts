@@ -15,6 +15,8 @@ export interface WorkerScript {
   source: string;
   vars: Record<string, string>;
   limits: ScriptLimits;
+  /** Workers KV bindings: env name -> namespace id, served by the runner's `kv` provider. */
+  kvBindings?: Record<string, string>;
 }
 
 export interface HostRequest {

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteDeps } from "./types.js";
 
-export const nodeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { hub }) => {
-  app.get("/nodes", async () => ({ nodes: hub.nodes() }));
+/** Nodes as the hub sees them, with their Workers KV replication lag when this replica streams to them. */
+export const nodeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { hub, kv }) => {
+  app.get("/nodes", async () => ({
+    nodes: hub.nodes().map((node) => ({ ...node, kv: kv.nodeLag?.(node.id) ?? null })),
+  }));
 };

@@ -30,6 +30,8 @@ const versionEntry = z.object({
   vars: z.record(z.string(), z.string()),
   limits,
   createdAtMs: z.number(),
+  /** Workers KV bindings (env name -> namespace id); absent in caches written before KV. */
+  kvBindings: z.record(z.string(), z.string()).optional(),
 });
 const manifestSchema = z.object({
   format: z.literal(FORMAT),
@@ -195,6 +197,7 @@ export class ConfigCache {
       vars: { ...script.vars },
       limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
       createdAtMs: script.createdAtMs,
+      kvBindings: { ...script.kvBindings },
     };
   }
 
@@ -221,6 +224,7 @@ function toScript(name: string, entry: z.infer<typeof versionEntry>, source: str
     limits: entry.limits,
     createdAtMs: entry.createdAtMs,
     canary: undefined,
+    kvBindings: entry.kvBindings ?? {},
   };
 }
 
