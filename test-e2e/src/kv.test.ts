@@ -27,6 +27,7 @@ describe("Workers KV across three PoPs", () => {
   let grpcPort: number;
   const caches = POPS.map(() => freshCacheDir());
   let nodes: EdgeNodeProc[] = [];
+  let namespaceId = "";
 
   const everywhere = (key: string, value: string | null, on: EdgeNodeProc[] = nodes) =>
     eventually(
@@ -49,6 +50,7 @@ describe("Workers KV across three PoPs", () => {
       "application/json",
     );
     expect(created.status).toBe(201);
+    namespaceId = created.json?.id as string;
     const deployed = await api(
       cp,
       "PUT",
@@ -88,6 +90,14 @@ describe("Workers KV across three PoPs", () => {
       async () => (await listedNodes()).every((n) => n.kv?.behind === 0 && n.kv.lagMs === 0),
       "every node reports no KV lag",
     );
+
+    // The script's reads, misses and writes show in /v1/metrics, by namespace.
+    type Kv = Record<string, { reads: number; misses: number; writes: number }>;
+    await eventually(async () => {
+      const view = await api(cp, "GET", "/v1/metrics?script=kvapp");
+      const kv = (view.json?.scripts as Array<{ kv: Kv }> | undefined)?.[0]?.kv?.[namespaceId];
+      return kv !== undefined && kv.reads > 0 && kv.misses > 0 && kv.writes === 1;
+    }, "KV operations in /v1/metrics");
   });
 
   it("loses no acknowledged write when the control plane is killed during a burst of writes", async () => {

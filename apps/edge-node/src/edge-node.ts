@@ -8,7 +8,6 @@ import type { EdgeNodeConfig } from "./config.js";
 import { createFront } from "./http/front.js";
 import { KvNode } from "./kv/kv-node.js";
 import { KvReplica } from "./kv/replica.js";
-import { KvStats } from "./kv/stats.js";
 import { MetricsCollector } from "./metrics/collector.js";
 import { NodeStatsSampler } from "./metrics/node-stats.js";
 import { createEdgeRegistry } from "./metrics/prometheus.js";
@@ -36,9 +35,12 @@ export function createEdgeNode(
   deps: { logger: Logger; runner?: IsolateRunner },
 ): EdgeNode {
   const logger = deps.logger.child({ nodeId: config.nodeId, pop: config.pop });
+  const metrics = new MetricsCollector();
   // Opened (and restored from disk) before anything serves: reads work with the control plane down.
-  const kvStats = new KvStats();
-  const kv = new KvNode(new KvReplica(join(config.cacheDir, "kv")), kvStats, logger);
+  const kv = new KvNode(new KvReplica(join(config.cacheDir, "kv")), logger, {
+    record: (caller, namespaceId, op, count) =>
+      metrics.recordKv(caller.script, caller.version, namespaceId, op, count),
+  });
   const runner =
     deps.runner ??
     createIsolateRunner({
@@ -62,7 +64,6 @@ export function createEdgeNode(
     logger,
     () => void cache.save(registry.snapshot()),
   );
-  const metrics = new MetricsCollector();
   const stats = new NodeStatsSampler();
   const tail = new EdgeTail({ pop: config.pop, nodeId: config.nodeId, ...config.tail });
   const inFlight = () => front.inFlight();

@@ -19,6 +19,7 @@ function script(name: string, version: number, source = `export default {}; // $
     limits: { cpuMs: 50, memoryMb: 64, wallMs: 5_000 },
     createdAtMs: 1_700_000_000_000 + version,
     canary: undefined,
+    kvBindings: {},
   };
 }
 

@@ -4,7 +4,6 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvNode } from "../src/kv/kv-node.js";
 import { KvReplica } from "../src/kv/replica.js";
-import { KvStats } from "../src/kv/stats.js";
 
 /**
  * The Workers KV binding as scripts see it, in real isolates over the node's
@@ -21,7 +20,7 @@ let version = 0;
 const written: string[] = [];
 
 beforeAll(() => {
-  kv = new KvNode(new KvReplica(":memory:"), new KvStats(), pino({ level: "silent" }));
+  kv = new KvNode(new KvReplica(":memory:"), pino({ level: "silent" }));
   kv.attach((msg: NonNullable<NodeMessage["msg"]>) => {
     if (msg.$case === "kvWrite") {
       const { requestId, mutations } = msg.value;

@@ -110,5 +110,6 @@ export function script(
     limits: { cpuMs: 50, memoryMb: 64, wallMs: 5_000 },
     createdAtMs: Date.now(),
     canary: undefined,
+    kvBindings: {},
   };
 }

@@ -175,7 +175,13 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const startMs = performance.now() - admitted;
       const bindings = Object.keys(script.kvBindings);
       session.bridge.bindKv(
-        bindings.length > 0 && kv !== null ? { provider: kv, bindings: script.kvBindings } : null,
+        bindings.length > 0 && kv !== null
+          ? {
+              provider: kv,
+              bindings: script.kvBindings,
+              caller: { script: prepared.name, version: prepared.version },
+            }
+          : null,
       );
       const outcome = await session.dispatch(namespace, input, script.vars, bindings);
       const context = {

@@ -19,6 +19,7 @@ describe("edge.v1 codec", () => {
               vars: { GREETING: "hej" },
               limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
               createdAtMs: 1_700_000_000_000,
+              kvBindings: { CACHE: "ab".repeat(16) },
             },
           ],
           removals: ["gone"],
@@ -59,6 +60,7 @@ describe("edge.v1 codec", () => {
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
       createdAtMs: 2,
       canary: undefined,
+      kvBindings: {},
     };
     const message: ControlMessage = {
       msg: {

@@ -262,6 +262,7 @@ function cloneRow(f: MetricsRow): MetricsRow {
     cpuBuckets: [...f.cpuBuckets],
     statusClasses: { ...f.statusClasses },
     errorsByCode: { ...f.errorsByCode },
+    kvOps: { ...f.kvOps },
   };
 }
 

@@ -1,10 +1,16 @@
-import type { KvListPage, KvProvider, KvValue, KvWriteMutation } from "@edge/isolate-host";
+import type { KvCaller, KvListPage, KvProvider, KvValue, KvWriteMutation } from "@edge/isolate-host";
 import type { KvSync, KvWriteResult, NodeMessage } from "@edge/protocol";
 import type { Logger } from "pino";
 import type { KvReplica } from "./replica.js";
-import type { KvStats } from "./stats.js";
+
+/** What KV operation counters count (per script version and namespace). */
+export type KvOp = "reads" | "misses" | "lists" | "writes";
+
+export type KvOpRecorder = (caller: KvCaller, namespaceId: string, op: KvOp, count: number) => void;
 
 export interface KvNodeOptions {
+  /** Counts operations (metrics); default none. */
+  record?: KvOpRecorder;
   /** A script's write waits this long for the control plane (through reconnects) before it fails. */
   writeTimeoutMs?: number;
   /** Expired values are purged from the replica this often. */
@@ -17,6 +23,7 @@ interface PendingWrite {
   namespaceId: string;
   mutations: KvWriteMutation[];
   sent: boolean;
+  caller: KvCaller;
   resolve(): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -37,7 +44,7 @@ const CONFIRM_EVERY_MS = 100;
 export class KvNode implements KvProvider {
   readonly #replica: KvReplica;
   readonly #log: Logger;
-  readonly #stats: KvStats;
+  readonly #record: KvOpRecorder;
   readonly #writeTimeoutMs: number;
   readonly #pending = new Map<number, PendingWrite>();
   #send: Send | null = null;
@@ -45,9 +52,9 @@ export class KvNode implements KvProvider {
   #confirmTimer: NodeJS.Timeout | null = null;
   readonly #purgeTimer: NodeJS.Timeout;
 
-  constructor(replica: KvReplica, stats: KvStats, logger: Logger, options: KvNodeOptions = {}) {
+  constructor(replica: KvReplica, logger: Logger, options: KvNodeOptions = {}) {
     this.#replica = replica;
-    this.#stats = stats;
+    this.#record = options.record ?? (() => {});
     this.#log = logger.child({ component: "kv" });
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
     this.#purgeTimer = setInterval(() => {
@@ -62,18 +69,23 @@ export class KvNode implements KvProvider {
 
   // The isolate runner's side (KvProvider).
 
-  get(namespaceId: string, key: string): KvValue | null {
+  get(namespaceId: string, key: string, caller: KvCaller): KvValue | null {
     const found = this.#replica.get(namespaceId, key);
-    this.#stats.read(namespaceId, found !== null);
+    this.#record(caller, namespaceId, "reads", 1);
+    if (found === null) this.#record(caller, namespaceId, "misses", 1);
     return found;
   }
 
-  list(namespaceId: string, options: { prefix: string; limit: number; cursor: string | null }): KvListPage {
-    this.#stats.list(namespaceId);
+  list(
+    namespaceId: string,
+    options: { prefix: string; limit: number; cursor: string | null },
+    caller: KvCaller,
+  ): KvListPage {
+    this.#record(caller, namespaceId, "lists", 1);
     return this.#replica.list(namespaceId, options);
   }
 
-  write(namespaceId: string, mutations: KvWriteMutation[]): Promise<void> {
+  write(namespaceId: string, mutations: KvWriteMutation[], caller: KvCaller): Promise<void> {
     const id = this.#nextId++;
     const method = mutations[0]?.delete === true ? "DELETE" : "PUT";
     return new Promise<void>((resolve, reject) => {
@@ -81,7 +93,7 @@ export class KvNode implements KvProvider {
         this.#pending.delete(id);
         reject(new Error(`KV ${method} failed: 503 The control plane did not confirm the write in time`));
       }, this.#writeTimeoutMs);
-      this.#pending.set(id, { namespaceId, mutations, sent: false, resolve, reject, timer });
+      this.#pending.set(id, { namespaceId, mutations, sent: false, caller, resolve, reject, timer });
       this.#flush();
     });
   }
@@ -134,7 +146,7 @@ export class KvNode implements KvProvider {
     } catch (err) {
       this.#log.warn({ err }, "applying this node's own KV write locally failed; the sync brings it");
     }
-    this.#stats.wrote(pending.namespaceId, pending.mutations.length);
+    this.#record(pending.caller, pending.namespaceId, "writes", pending.mutations.length);
     pending.resolve();
   }
 

@@ -26,21 +26,29 @@ export type KvWriteMutation =
   | { key: string; delete: true }
   | { key: string; delete?: false; value: Uint8Array; metadata: string | null; expiration: number | null };
 
+/** The script version a KV operation is made for (the provider counts operations by it). */
+export interface KvCaller {
+  script: string;
+  version: number;
+}
+
 /** Where KV data lives, provided by the embedder (the edge node). Reads should be local and fast. */
 export interface KvProvider {
-  get(namespaceId: string, key: string): KvValue | null | Promise<KvValue | null>;
+  get(namespaceId: string, key: string, caller: KvCaller): KvValue | null | Promise<KvValue | null>;
   list(
     namespaceId: string,
     options: { prefix: string; limit: number; cursor: string | null },
+    caller: KvCaller,
   ): KvListPage | Promise<KvListPage>;
   /** Resolves once the write is durable (and readable at this PoP); rejects with a message for the script. */
-  write(namespaceId: string, mutations: KvWriteMutation[]): Promise<void>;
+  write(namespaceId: string, mutations: KvWriteMutation[], caller: KvCaller): Promise<void>;
 }
 
 /** A request's view of KV: the provider and the script's bindings (env name -> namespace id). */
 export interface KvAccess {
   provider: KvProvider;
   bindings: Readonly<Record<string, string>>;
+  caller: KvCaller;
 }
 
 export type KvReply = { ok: unknown } | { error: { name: string; message: string } };
@@ -93,17 +101,17 @@ export async function runKvOp(ctx: HostOpContext, access: KvAccess | null, raw: 
         ? access.bindings[binding]
         : undefined;
     if (namespaceId === undefined) throw new KvArgumentError("Unknown KV binding");
-    const { provider } = access;
+    const { provider, caller } = access;
     switch (request.op) {
       case "get": {
-        const found = await provider.get(namespaceId, key(request.key));
+        const found = await provider.get(namespaceId, key(request.key), caller);
         ctx.charge(OP_BASE_MS + (found?.value.byteLength ?? 0) * MS_PER_BYTE);
         return { ok: found };
       }
       case "getBulk": {
         const keys = request.keys;
         if (!Array.isArray(keys) || keys.length > MAX_BULK_KEYS) throw new KvArgumentError("Invalid KV keys");
-        const found = await Promise.all(keys.map((k) => provider.get(namespaceId, key(k))));
+        const found = await Promise.all(keys.map((k) => provider.get(namespaceId, key(k), caller)));
         ctx.charge(
           OP_BASE_MS * keys.length + found.reduce((n, f) => n + (f?.value.byteLength ?? 0), 0) * MS_PER_BYTE,
         );
@@ -117,7 +125,7 @@ export async function runKvOp(ctx: HostOpContext, access: KvAccess | null, raw: 
           throw new KvArgumentError("Invalid KV limit");
         if (cursor !== null && (typeof cursor !== "string" || cursor.length > MAX_CURSOR_CHARS))
           throw new KvArgumentError("Invalid KV cursor");
-        const page = await provider.list(namespaceId, { prefix, limit, cursor });
+        const page = await provider.list(namespaceId, { prefix, limit, cursor }, caller);
         ctx.charge(OP_BASE_MS + page.keys.length * 0.001);
         return { ok: page };
       }
@@ -132,12 +140,12 @@ export async function runKvOp(ctx: HostOpContext, access: KvAccess | null, raw: 
           expiration: expiration(request.expiration),
         };
         ctx.charge(OP_BASE_MS + value.byteLength * MS_PER_BYTE);
-        await provider.write(namespaceId, [mutation]);
+        await provider.write(namespaceId, [mutation], caller);
         return { ok: null };
       }
       case "delete": {
         ctx.charge(OP_BASE_MS);
-        await provider.write(namespaceId, [{ key: key(request.key), delete: true }]);
+        await provider.write(namespaceId, [{ key: key(request.key), delete: true }], caller);
         return { ok: null };
       }
       default:

@@ -1,4 +1,4 @@
-import type { KvProvider } from "../host/kv.js";
+import type { KvCaller, KvProvider } from "../host/kv.js";
 
 /**
  * Workers KV across threads: isolates run on worker threads, the embedder's
@@ -8,9 +8,9 @@ import type { KvProvider } from "../host/kv.js";
  */
 
 export type KvCall =
-  | { op: "get"; ns: string; key: string }
-  | { op: "list"; ns: string; options: Parameters<KvProvider["list"]>[1] }
-  | { op: "write"; ns: string; mutations: Parameters<KvProvider["write"]>[1] };
+  | { op: "get"; ns: string; key: string; caller: KvCaller }
+  | { op: "list"; ns: string; options: Parameters<KvProvider["list"]>[1]; caller: KvCaller }
+  | { op: "write"; ns: string; mutations: Parameters<KvProvider["write"]>[1]; caller: KvCaller };
 
 export type KvCallReply = { ok: true; value: unknown } | { ok: false; name: string; message: string };
 
@@ -20,11 +20,11 @@ export async function answerKvCall(provider: KvProvider | undefined, call: KvCal
     if (provider === undefined) throw new Error("KV is not available on this node");
     switch (call.op) {
       case "get":
-        return { ok: true, value: await provider.get(call.ns, call.key) };
+        return { ok: true, value: await provider.get(call.ns, call.key, call.caller) };
       case "list":
-        return { ok: true, value: await provider.list(call.ns, call.options) };
+        return { ok: true, value: await provider.list(call.ns, call.options, call.caller) };
       case "write":
-        await provider.write(call.ns, call.mutations);
+        await provider.write(call.ns, call.mutations, call.caller);
         return { ok: true, value: null };
     }
   } catch (err) {
@@ -48,9 +48,9 @@ export function kvProxy(post: (id: number, call: KvCall) => void): {
     });
   return {
     provider: {
-      get: (ns, key) => send({ op: "get", ns, key }),
-      list: (ns, options) => send({ op: "list", ns, options }),
-      write: (ns, mutations) => send({ op: "write", ns, mutations }),
+      get: (ns, key, caller) => send({ op: "get", ns, key, caller }),
+      list: (ns, options, caller) => send({ op: "list", ns, options, caller }),
+      write: (ns, mutations, caller) => send({ op: "write", ns, mutations, caller }),
     },
     settle(id, reply) {
       const call = waiting.get(id);

@@ -275,6 +275,11 @@ export interface ScriptMetrics {
   /** Isolate heap in use when the response was handed over: sum and number of samples. */
   memorySamples: number;
   memoryBytesTotal: number;
+  /**
+   * Workers KV operations of this script version: "<namespace id>:<op>" -> count,
+   * op one of reads, misses (reads that found nothing), lists, writes.
+   */
+  kvOps: { [key: string]: number };
 }
 
 export interface ScriptMetrics_StatusClassesEntry {
@@ -283,6 +288,11 @@ export interface ScriptMetrics_StatusClassesEntry {
 }
 
 export interface ScriptMetrics_ErrorsByCodeEntry {
+  key: string;
+  value: number;
+}
+
+export interface ScriptMetrics_KvOpsEntry {
   key: string;
   value: number;
 }
@@ -3494,6 +3504,7 @@ function createBaseScriptMetrics(): ScriptMetrics {
     isolateStartMsTotal: 0,
     memorySamples: 0,
     memoryBytesTotal: 0,
+    kvOps: {},
   };
 }
 
@@ -3549,6 +3560,9 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     if (message.memoryBytesTotal !== 0) {
       writer.uint32(209).double(message.memoryBytesTotal);
     }
+    globalThis.Object.entries(message.kvOps).forEach(([key, value]: [string, number]) => {
+      ScriptMetrics_KvOpsEntry.encode({ key: key as any, value }, writer.uint32(218).fork()).join();
+    });
     return writer;
   },
 
@@ -3703,6 +3717,17 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
             message.memoryBytesTotal = reader.double();
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            const entry27 = ScriptMetrics_KvOpsEntry.decode(reader, reader.uint32());
+            if (entry27.value !== undefined) {
+              message.kvOps[entry27.key] = entry27.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3815,6 +3840,33 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
         : isSet(object.memory_bytes_total)
         ? globalThis.Number(object.memory_bytes_total)
         : 0,
+      kvOps: isObject(object.kvOps)
+        ? (globalThis.Object.entries(object.kvOps) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.kv_ops)
+        ? (globalThis.Object.entries(object.kv_ops) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -3874,6 +3926,15 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     if (message.memoryBytesTotal !== 0) {
       obj.memoryBytesTotal = floatToJson(message.memoryBytesTotal);
     }
+    if (message.kvOps) {
+      const entries = globalThis.Object.entries(message.kvOps) as [string, number][];
+      if (entries.length > 0) {
+        obj.kvOps = {};
+        entries.forEach(([k, v]) => {
+          obj.kvOps[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -3912,6 +3973,15 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     message.isolateStartMsTotal = object.isolateStartMsTotal ?? 0;
     message.memorySamples = object.memorySamples ?? 0;
     message.memoryBytesTotal = object.memoryBytesTotal ?? 0;
+    message.kvOps = (globalThis.Object.entries(object.kvOps ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -4086,6 +4156,91 @@ export const ScriptMetrics_ErrorsByCodeEntry: MessageFns<ScriptMetrics_ErrorsByC
     object: I,
   ): ScriptMetrics_ErrorsByCodeEntry {
     const message = createBaseScriptMetrics_ErrorsByCodeEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseScriptMetrics_KvOpsEntry(): ScriptMetrics_KvOpsEntry {
+  return { key: "", value: 0 };
+}
+
+export const ScriptMetrics_KvOpsEntry: MessageFns<ScriptMetrics_KvOpsEntry> = {
+  encode(message: ScriptMetrics_KvOpsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScriptMetrics_KvOpsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScriptMetrics_KvOpsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScriptMetrics_KvOpsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ScriptMetrics_KvOpsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScriptMetrics_KvOpsEntry>, I>>(base?: I): ScriptMetrics_KvOpsEntry {
+    return ScriptMetrics_KvOpsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScriptMetrics_KvOpsEntry>, I>>(object: I): ScriptMetrics_KvOpsEntry {
+    const message = createBaseScriptMetrics_KvOpsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;
