@@ -3,6 +3,7 @@ import { ApiClient } from "./api-client.js";
 import type { Command } from "./command.js";
 import { deployCommand } from "./commands/deploy.js";
 import { devCommand } from "./commands/dev.js";
+import { kvCommand } from "./commands/kv.js";
 import { logsCommand } from "./commands/logs.js";
 import { metricsCommand } from "./commands/metrics.js";
 import { nodesCommand } from "./commands/nodes.js";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   metricsCommand,
   routeCommand,
   devCommand,
+  kvCommand,
 ];
 
 const GLOBAL_OPTIONS = {
@@ -85,7 +87,9 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     io.out(commandHelp(command));
     return EXIT.OK;
   }
-  if (parsed.positionals.length !== command.positionals.length) {
+  const count = parsed.positionals.length;
+  const expected = command.positionals.length;
+  if (command.variadic ? count < expected : count !== expected) {
     throw usage(`usage: edgectl ${command.usage}`);
   }
   let client: ApiClient | null = null;
