@@ -33,6 +33,7 @@ describe("Connect: hello, welcome and the first push", () => {
         vars: {},
         limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
         createdAtMs: api.createdAt,
+        kvBindings: {},
       },
       {
         name: "hello",
@@ -42,6 +43,7 @@ describe("Connect: hello, welcome and the first push", () => {
         vars: { GREETING: "hej" },
         limits: { cpuMs: 50, memoryMb: 128, wallMs: 30000 },
         createdAtMs: hello.createdAt,
+        kvBindings: {},
       },
     ]);
   });
