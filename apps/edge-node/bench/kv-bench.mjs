@@ -10,13 +10,16 @@
 //      is the mean of a batch of 200 sequential reads; p50/p99 over batches.
 //   2. write -> readable on all 3 PoPs: PUT through the API, then every PoP
 //      is polled (a request to the script) until it answers the new value.
-//   3. replication bytes after a reconnect: an agent speaking edge.v1
+//   3. write -> received by 100 simulated agents (real edge.v1 streams, no
+//      isolates, from 2 processes, each already holding the namespace): PUT
+//      through the API until every agent got the KV sync carrying it.
+//   4. replication bytes after a reconnect: an agent speaking edge.v1
 //      subscribes with nothing (the whole namespace is sent), disconnects,
 //      5 keys change, and it subscribes again with the version it holds.
 // A figure, not a test: nothing here passes or fails.
 //
-// Knobs: BENCH_KEYS=10000  BENCH_WRITES=30  BENCH_BATCHES=50
-import { spawn } from "node:child_process";
+// Knobs: BENCH_KEYS=10000  BENCH_WRITES=30  BENCH_BATCHES=25  BENCH_SIM_AGENTS=100
+import { fork, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -29,8 +32,10 @@ const root = new URL("../../../", import.meta.url).pathname;
 const TOKEN = "bench-admin-token";
 const KEYS = Number(process.env.BENCH_KEYS ?? 10_000);
 const WRITES = Number(process.env.BENCH_WRITES ?? 30);
-const BATCHES = Number(process.env.BENCH_BATCHES ?? 50);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 25);
 const POPS = ["fra", "iad", "sin"];
+const SIM_AGENTS = Number(process.env.BENCH_SIM_AGENTS ?? 100);
+const here = new URL(".", import.meta.url).pathname;
 
 const SCRIPT = `export default {
   async fetch(request, env) {
@@ -140,6 +145,55 @@ function subscribeBytes(grpc, versions) {
   });
 }
 
+/** `count` simulated agents over 2 processes; resolves once all subscribed. */
+async function startSimAgents(grpc, count, namespaceId, heldVersion) {
+  const workers = Math.min(2, count);
+  const waiting = new Map();
+  const reports = new Map();
+  const children = [];
+  let ready = 0;
+  await new Promise((resolve, reject) => {
+    for (let w = 0; w < workers; w++) {
+      const share = Math.floor(count / workers) + (w < count % workers ? 1 : 0);
+      const child = fork(
+        join(here, "kv-sim-agents.mjs"),
+        [grpc, String(share), String(w), namespaceId, String(heldVersion)],
+        {
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+        },
+      );
+      child.on("message", (message) => {
+        if (message.type === "ready" && ++ready === workers) resolve();
+        if (message.type !== "seen") return;
+        const entry = reports.get(message.key) ?? { workers: 0, last: 0n };
+        entry.workers += 1;
+        const at = BigInt(message.lastNs);
+        if (at > entry.last) entry.last = at;
+        reports.set(message.key, entry);
+        if (entry.workers === workers) waiting.get(message.key)?.(entry.last);
+      });
+      child.once("exit", (code) => {
+        if (ready < workers) reject(new Error(`agent worker exited (${code})`));
+      });
+      children.push(child);
+    }
+  });
+  return {
+    seenByAll: (key) => new Promise((resolve) => waiting.set(key, resolve)),
+    stop: () =>
+      Promise.all(
+        children.map(
+          (child) =>
+            new Promise((resolve) => {
+              child.once("exit", resolve);
+              child.send({ type: "stop" });
+              setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+            }),
+        ),
+      ),
+  };
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "edge-bench-kv-"));
   const children = [];
@@ -207,12 +261,14 @@ async function main() {
       }
     }
 
+    process.stderr.write("namespace replicated to 3 PoPs; measuring reads\n");
     // 1. Local reads from a script.
     await hit(nodes[0], "/read-bench?batches=5");
     const reads = await hit(nodes[0], `/read-bench?batches=${BATCHES}`);
     if (reads.status !== 200) throw new Error(`read bench: ${reads.status} ${reads.text}`);
     const means = JSON.parse(reads.text).sort((a, b) => a - b);
 
+    process.stderr.write("measuring write -> 3 PoPs\n");
     // 2. Write -> readable at every PoP.
     const propagation = [];
     for (let i = 0; i < WRITES; i++) {
@@ -232,13 +288,28 @@ async function main() {
     }
     propagation.sort((a, b) => a - b);
 
-    // 3. Replication bytes: full, then after a reconnect with 5 changes.
-    const full = await subscribeBytes(grpc, {});
+    process.stderr.write(`measuring write -> ${SIM_AGENTS} simulated agents\n`);
+    // 3. Write -> received by every simulated agent.
     const held = (await api(cpApi, "GET", "/v1/kv/namespaces/bench")).version;
+    const sims = await startSimAgents(grpc, SIM_AGENTS, ns.id, held);
+    const simulated = [];
+    for (let i = 0; i < WRITES; i++) {
+      const key = `sim-${i}`;
+      const started = process.hrtime.bigint();
+      const received = sims.seenByAll(key);
+      await api(cpApi, "PUT", `/v1/kv/namespaces/bench/values/${key}`, `v${i}`, "text/plain");
+      simulated.push(Number((await received) - started) / 1e6);
+    }
+    await sims.stop();
+    simulated.sort((a, b) => a - b);
+
+    // 4. Replication bytes: full, then after a reconnect with 5 changes.
+    const full = await subscribeBytes(grpc, {});
+    const reached = (await api(cpApi, "GET", "/v1/kv/namespaces/bench")).version;
     for (let i = 0; i < 5; i++) {
       await api(cpApi, "PUT", `/v1/kv/namespaces/bench/values/key-${i * 1000}`, `changed ${i}`, "text/plain");
     }
-    const resync = await subscribeBytes(grpc, { [ns.id]: held });
+    const resync = await subscribeBytes(grpc, { [ns.id]: reached });
 
     console.log(`\nWorkers KV, ${KEYS} keys, 3 PoPs (2 isolate threads each), this machine\n`);
     console.table([
@@ -253,6 +324,12 @@ async function main() {
         p50: `${percentile(propagation, 50).toFixed(1)} ms`,
         p99: `${percentile(propagation, 99).toFixed(1)} ms`,
         samples: propagation.length,
+      },
+      {
+        figure: `API write -> received by ${SIM_AGENTS} simulated agents`,
+        p50: `${percentile(simulated, 50).toFixed(1)} ms`,
+        p99: `${percentile(simulated, 99).toFixed(1)} ms`,
+        samples: simulated.length,
       },
     ]);
     console.table([
