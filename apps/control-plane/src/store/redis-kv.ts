@@ -237,18 +237,41 @@ export function redisKv(redis: Redis, prefix: string): KvStore {
     kvChangesSince: (id, since, maxBytes) =>
       guard(async () => {
         const d = data(id);
-        const keys = await redis.zrangebyscore(d.seq, `(${since}`, "+inf", "LIMIT", 0, 1000);
+        const scan = await redis.zrangebyscore(d.seq, `(${since}`, "+inf", "WITHSCORES", "LIMIT", 0, 1000);
+        const keys: string[] = [];
+        const scanned = new Map<string, number>();
+        for (let i = 0; i + 1 < scan.length; i += 2) {
+          keys.push(scan[i]!);
+          scanned.set(scan[i]!, Number(scan[i + 1]));
+        }
         if (keys.length === 0) return { changes: [], more: false };
+        // Sizes first, values only for the keys that fit the budget: values may be 25 MiB each.
+        const sizing = redis.pipeline();
+        for (const key of keys) sizing.hstrlen(d.v, key);
+        const sizes = pipelineResults(await sizing.exec()) as number[];
+        const chosen: string[] = [];
+        let size = 0;
+        let more = keys.length === 1000;
+        for (const [i, key] of keys.entries()) {
+          const cost = (sizes[i] ?? 0) + key.length;
+          if (chosen.length > 0 && size + cost > maxBytes) {
+            more = true;
+            break;
+          }
+          size += cost;
+          chosen.push(key);
+        }
         const [metas, values] = pipelineResults(
           await redis
             .multi()
-            .hmget(d.m, ...keys)
-            .hmgetBuffer(d.v, ...keys)
+            .hmget(d.m, ...chosen)
+            .hmgetBuffer(d.v, ...chosen)
             .exec(),
         ) as [(string | null)[], (Buffer | null)[]];
-        const all: KvChange[] = keys.flatMap((key, i) => {
+        const changes: KvChange[] = chosen.flatMap((key, i) => {
           const meta = parseMeta(metas[i] ?? null);
-          if (meta === null || (meta.deleted && since === 0)) return [];
+          // Rewritten since the scan: its new version comes in a later call, in version order.
+          if (meta === null || meta.version !== scanned.get(key) || (meta.deleted && since === 0)) return [];
           return [
             {
               key,
@@ -260,16 +283,8 @@ export function redisKv(redis: Redis, prefix: string): KvStore {
             },
           ];
         });
-        all.sort((a, b) => a.version - b.version);
-        const changes: KvChange[] = [];
-        let size = 0;
-        for (const change of all) {
-          const cost = change.value.byteLength + change.key.length + (change.metadata?.length ?? 0);
-          if (changes.length > 0 && size + cost > maxBytes) return { changes, more: true };
-          size += cost;
-          changes.push(change);
-        }
-        return { changes, more: keys.length === 1000 };
+        changes.sort((a, b) => a.version - b.version);
+        return { changes, more };
       }),
     purgeExpiredKv: (now = Date.now()) =>
       guard(async () => {

@@ -5,6 +5,7 @@ import {
   decodeKvCursor,
   encodeKvCursor,
   type KvChange,
+  type KvChanges,
   type KvEntry,
   type KvMutation,
   type KvNamespace,
@@ -81,10 +82,12 @@ export function sqliteKv(db: Database, run: <T>(fn: () => T) => Promise<T>): KvS
        WHERE ns = ? AND key > ? AND deleted = 0 AND (expiration IS NULL OR expiration > ?)
          AND substr(key, 1, length(?)) = ? ORDER BY key LIMIT ?`,
     ),
-    changes: db.prepare<[string, number, number], EntryRow>(
-      `SELECT * FROM kv_entries WHERE ns = ? AND version > ? AND (deleted = 0 OR ? > 0)
-       ORDER BY version LIMIT 1000`,
+    // Sizes first, values only for the rows that fit the budget: values may be 25 MiB each.
+    changeSizes: db.prepare<[string, number, number], { key: string; size: number }>(
+      `SELECT key, length(value) + length(key) + coalesce(length(metadata), 0) AS size FROM kv_entries
+       WHERE ns = ? AND version > ? AND (deleted = 0 OR ? > 0) ORDER BY version LIMIT 1000`,
     ),
+    entry: db.prepare<[string, string], EntryRow>("SELECT * FROM kv_entries WHERE ns = ? AND key = ?"),
     purge: db.prepare("DELETE FROM kv_entries WHERE expiration IS NOT NULL AND expiration <= ?"),
   };
 
@@ -132,6 +135,19 @@ export function sqliteKv(db: Database, run: <T>(fn: () => T) => Promise<T>): KvS
     });
   });
 
+  const changesSince = db.transaction((ns: string, since: number, maxBytes: number): KvChanges => {
+    const sizes = sql.changeSizes.all(ns, since, since);
+    const changes: KvChange[] = [];
+    let bytes = 0;
+    for (const { key, size } of sizes) {
+      if (changes.length > 0 && bytes + size > maxBytes) return { changes, more: true };
+      bytes += size;
+      const row = sql.entry.get(ns, key);
+      if (row) changes.push(toChange(row));
+    }
+    return { changes, more: sizes.length === 1000 };
+  });
+
   return {
     createKvNamespace: (name, now = Date.now()) => run(() => create.immediate(name, now)),
     listKvNamespaces: () => run(() => sql.all.all().map(toNamespace)),
@@ -162,19 +178,8 @@ export function sqliteKv(db: Database, run: <T>(fn: () => T) => Promise<T>): KvS
           cursor: more ? encodeKvCursor(page[page.length - 1]!.key) : null,
         };
       }),
-    kvChangesSince: (ns, since, maxBytes) =>
-      run(() => {
-        const rows = sql.changes.all(ns, since, since);
-        const changes: KvChange[] = [];
-        let bytes = 0;
-        for (const row of rows) {
-          const size = row.value.byteLength + row.key.length + (row.metadata?.length ?? 0);
-          if (changes.length > 0 && bytes + size > maxBytes) return { changes, more: true };
-          bytes += size;
-          changes.push(toChange(row));
-        }
-        return { changes, more: rows.length === 1000 };
-      }),
+    // One read transaction: the sizes and the rows describe the same moment.
+    kvChangesSince: (ns, since, maxBytes) => run(() => changesSince.deferred(ns, since, maxBytes)),
     purgeExpiredKv: (now = Date.now()) => run(() => sql.purge.run(Math.floor(now / 1000)).changes),
   };
 }
