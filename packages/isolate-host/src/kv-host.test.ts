@@ -23,7 +23,11 @@ const provider: KvProvider = {
 };
 const access: KvAccess = { provider, bindings: { KV: "ns-1" }, caller: { script: "s", version: 1 } };
 let charged = 0;
-const ctx = { charge: (ms: number) => void (charged += ms) };
+const ctx = {
+  charge(ms: number): void {
+    charged += ms;
+  },
+};
 
 describe("KV host operation", () => {
   it("serves the script's own bindings, charging host time to the script", async () => {
