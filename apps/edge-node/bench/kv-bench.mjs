@@ -263,10 +263,15 @@ async function main() {
 
     process.stderr.write("namespace replicated to 3 PoPs; measuring reads\n");
     // 1. Local reads from a script.
-    await hit(nodes[0], "/read-bench?batches=5");
-    const reads = await hit(nodes[0], `/read-bench?batches=${BATCHES}`);
-    if (reads.status !== 200) throw new Error(`read bench: ${reads.status} ${reads.text}`);
-    const means = JSON.parse(reads.text).sort((a, b) => a - b);
+    // A request may make 1000 KV operations (Cloudflare's limit): 4 batches of 200 per request.
+    await hit(nodes[0], "/read-bench?batches=4");
+    const means = [];
+    for (let done = 0; done < BATCHES; done += 4) {
+      const reads = await hit(nodes[0], `/read-bench?batches=${Math.min(4, BATCHES - done)}`);
+      if (reads.status !== 200) throw new Error(`read bench: ${reads.status} ${reads.text}`);
+      means.push(...JSON.parse(reads.text));
+    }
+    means.sort((a, b) => a - b);
 
     process.stderr.write("measuring write -> 3 PoPs\n");
     // 2. Write -> readable at every PoP.

@@ -232,6 +232,17 @@ describe("KV binding: Cloudflare's limits and errors", () => {
     expect(result).toBe("Error: KV PUT failed: 413 Value length of 26214401 exceeds limit of 26214400.");
   });
 
+  it("allows 1000 KV operations per request, as Cloudflare does, then throws its error", async () => {
+    const result = await evaluate(`
+      for (let i = 0; i < 1000; i++) await KV.get("k" + i);
+      return [await errorOf(() => KV.get("one-more")), await errorOf(() => KV.put("one-more", "v"))];
+    `);
+    expect(result).toEqual([
+      "Error: Too many API requests by single worker invocation.",
+      "Error: Too many API requests by single worker invocation.",
+    ]);
+  });
+
   it("cannot be constructed by a script nor reach a namespace it is not bound to", async () => {
     const result = await evaluate(`
       const Ctor = KV.constructor;

@@ -1,6 +1,6 @@
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
-import { type KvAccess, runKvOp } from "./host/kv.js";
+import { type KvAccess, type KvReply, MAX_KV_OPERATIONS, runKvOp } from "./host/kv.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
 import type { LogCollector } from "./log-collector.js";
@@ -35,6 +35,7 @@ export class HostBridge {
   readonly #opContext: HostOpContext;
   #closed = false;
   #kv: KvAccess | null = null;
+  #kvOps = 0;
 
   constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
     this.#logs = logs;
@@ -108,7 +109,15 @@ export class HostBridge {
   #startKv(id: unknown, request: unknown): void {
     const key = Number(id);
     if (!Number.isSafeInteger(key)) return;
-    void runKvOp(this.#opContext, this.#kv, request).then((reply) => {
+    // Cloudflare's per-invocation limit on KV operations (a bulk get is one): each costs the host a read or a write.
+    this.#kvOps += 1;
+    const reply: Promise<KvReply> =
+      this.#kvOps > MAX_KV_OPERATIONS
+        ? Promise.resolve({
+            error: { name: "Error", message: "Too many API requests by single worker invocation." },
+          })
+        : runKvOp(this.#opContext, this.#kv, request);
+    void reply.then((reply) => {
       if (!this.#closed) this.#calls.complete(key, true, reply);
     });
   }

@@ -53,6 +53,9 @@ export interface KvAccess {
 
 export type KvReply = { ok: unknown } | { error: { name: string; message: string } };
 
+/** KV operations one request may make (Cloudflare's limit per invocation). */
+export const MAX_KV_OPERATIONS = 1000;
+
 const MAX_KEY_BYTES = 512;
 const MAX_VALUE_BYTES = 25 * 1024 * 1024;
 const MAX_METADATA_BYTES = 1024;
