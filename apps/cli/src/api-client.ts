@@ -3,6 +3,9 @@ import { CliError, EXIT, exitCodeForStatus } from "./errors.js";
 
 export interface RequestOptions {
   body?: unknown;
+  /** Sent as is (application/octet-stream) instead of a JSON body. */
+  raw?: Uint8Array;
+  headers?: Record<string, string>;
   query?: Record<string, string | string[] | undefined>;
   signal?: AbortSignal;
 }
@@ -40,6 +43,11 @@ export class ApiClient {
     return (text === "" ? null : JSON.parse(text)) as T;
   }
 
+  /** Any response body as bytes (KV values), status checked. */
+  async bytes(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.send(method, path, options, "*/*");
+  }
+
   /** For streams (the tail): the response once its headers are in, status checked. */
   async stream(path: string, options: RequestOptions = {}): Promise<Response> {
     return this.send("GET", path, options, "text/event-stream");
@@ -56,14 +64,19 @@ export class ApiClient {
       if (value === undefined) continue;
       for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, v);
     }
-    const headers: Record<string, string> = { authorization: `Bearer ${this.config.token}`, accept };
+    const headers: Record<string, string> = {
+      ...options.headers,
+      authorization: `Bearer ${this.config.token}`,
+      accept,
+    };
     if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.raw !== undefined) headers["content-type"] = "application/octet-stream";
     let res: Response;
     try {
       res = await fetch(url, {
         method,
         headers,
-        body: options.body === undefined ? null : JSON.stringify(options.body),
+        body: options.raw ?? (options.body === undefined ? null : JSON.stringify(options.body)),
         signal: options.signal ?? null,
       });
     } catch (error) {

@@ -5,6 +5,7 @@ import { completionCommand } from "./commands/completion.js";
 import { deployCommand } from "./commands/deploy.js";
 import { devCommand } from "./commands/dev.js";
 import { initCommand } from "./commands/init.js";
+import { kvCommand } from "./commands/kv.js";
 import { loginCommand, whoamiCommand } from "./commands/login.js";
 import { logsCommand } from "./commands/logs.js";
 import { metricsCommand } from "./commands/metrics.js";
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   loginCommand,
   whoamiCommand,
   completionCommand(() => COMMANDS),
+  kvCommand,
 ];
 
 const GLOBAL_OPTIONS = {
@@ -93,7 +95,9 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     io.out(commandHelp(command));
     return EXIT.OK;
   }
-  if (parsed.positionals.length !== command.positionals.length) {
+  const count = parsed.positionals.length;
+  const expected = command.positionals.length;
+  if (command.variadic ? count < expected : count !== expected) {
     throw usage(`usage: edgectl ${command.usage}`);
   }
   let client: ApiClient | null = null;

@@ -23,7 +23,9 @@ export interface Command {
   /** Extra help lines (options, examples). */
   help?: string[];
   options: Options;
-  /** Positional arguments the command needs (exactly). */
+  /** Positional arguments the command needs (exactly, unless `variadic`). */
   positionals: string[];
+  /** Takes at least `positionals.length` positionals, more allowed (commands with subcommands). */
+  variadic?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }

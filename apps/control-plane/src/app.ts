@@ -5,11 +5,13 @@ import { bearerAuth } from "./http/auth.js";
 import { frameworkErrorHandler, installErrorHandling, notFound } from "./http/error-handler.js";
 import { guardStore } from "./http/guarded-store.js";
 import { RequestLogController } from "./http/request-log.js";
+import type { KvChangeListener } from "./kv/types.js";
 import type { MetricsSource } from "./metrics/types.js";
 import type { PushHub } from "./push/types.js";
 import { consoleRoutes } from "./routes/console.js";
 import { enrolmentRoutes } from "./routes/enrolments.js";
 import { healthRoutes } from "./routes/health.js";
+import { kvRoutes } from "./routes/kv/index.js";
 import { logsRoutes } from "./routes/logs.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { nodeRoutes } from "./routes/nodes.js";
@@ -30,6 +32,8 @@ export interface AppDeps {
   /** Prometheus exposition for `GET /metrics` (a prom-client Registry). */
   prometheus: PrometheusSource;
   logger: Logger;
+  /** KV replication to nodes (`src/kv/`); absent: nodes learn of KV writes on their next poll. */
+  kv?: KvChangeListener;
 }
 
 /**
@@ -62,7 +66,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   installErrorHandling(app, config.maxScriptBytes);
 
   const store = guardStore(deps.store);
-  const routeDeps: RouteDeps = { config, store, hub: deps.hub, metrics: deps.metrics, tail: deps.tail };
+  const routeDeps: RouteDeps = {
+    config,
+    store,
+    hub: deps.hub,
+    metrics: deps.metrics,
+    tail: deps.tail,
+    kv: deps.kv ?? { changed: () => {} },
+  };
 
   await app.register(healthRoutes, { store });
   await app.register(prometheusRoutes, { prometheus: deps.prometheus, token: config.metricsToken });
@@ -81,6 +92,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await v1.register(tailRoutes, routeDeps);
       await v1.register(logsRoutes, routeDeps);
       await v1.register(routeRoutes, routeDeps);
+      await v1.register(kvRoutes, routeDeps);
     },
     { prefix: "/v1" },
   );

@@ -18,6 +18,7 @@ export {
 } from "./errors.js";
 // Telemetry: metrics history, Prometheus, live tail and log history (issue 6).
 export { createGrpcServer, type GrpcControlServer, type GrpcServerOptions } from "./grpc/server.js";
+export { combineHooks, createKvReplicator, type KvReplicator } from "./kv/replicator.js";
 export {
   createControlPlaneRegistry,
   createMetricsAggregator,

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { buildApp } from "./app.js";
 import { type Config, loadConfig } from "./config.js";
 import { createGrpcServer } from "./grpc/index.js";
+import { combineHooks, createKvReplicator } from "./kv/replicator.js";
 import { createMetricsAggregator } from "./metrics/aggregator.js";
 import { createControlPlaneRegistry } from "./metrics/prometheus.js";
 import { openMetricsStore } from "./metrics/store/open.js";
@@ -81,12 +82,16 @@ async function main(): Promise<void> {
     const tail = new TailHub({ logger, ...config.tail });
     closers.push({ name: "tail", close: async () => tail.shutdown() });
 
-    const grpc = createGrpcServer({ config, store, logger, telemetry: telemetryHooks(metrics, tail) });
+    const kv = createKvReplicator({ store, logger });
+    kv.start();
+    closers.push({ name: "KV replication", close: () => kv.close() });
+    const telemetry = combineHooks(telemetryHooks(metrics, tail), kv.hooks);
+    const grpc = createGrpcServer({ config, store, logger, telemetry });
     closers.push({ name: "gRPC server", close: () => grpc.close() });
     liveScripts = () => grpc.hub.liveScripts();
 
     const prometheus = createControlPlaneRegistry({ metrics, nodes: () => grpc.hub.nodes(), tail });
-    const app = await buildApp(config, { store, hub: grpc.hub, metrics, tail, prometheus, logger });
+    const app = await buildApp(config, { store, hub: grpc.hub, metrics, tail, prometheus, logger, kv });
     closers.push({ name: "HTTP server", close: () => app.close() });
     // Closed first: open tail streams (SSE) would otherwise hold the HTTP server open.
     closers.push({ name: "tail streams", close: async () => tail.shutdown() });

@@ -40,6 +40,7 @@ const upserts = Object.entries(SCRIPTS).map(([name, { source }], i) => ({
   vars: VARS,
   limits: LIMITS,
   createdAtMs: Date.now(),
+  kvBindings: {},
 }));
 const rejected = await node.registry.apply({ configVersion: 1, full: true, upserts, removals: [] });
 if (rejected.length > 0) throw new Error(`bench scripts rejected: ${JSON.stringify(rejected)}`);

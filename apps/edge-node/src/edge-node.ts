@@ -1,10 +1,13 @@
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { createIsolateRunner, type IsolateRunner } from "@edge/isolate-host";
 import type { Logger } from "pino";
 import { Agent } from "./agent/agent.js";
 import { ConfigCache } from "./cache/config-cache.js";
 import type { EdgeNodeConfig } from "./config.js";
 import { createFront } from "./http/front.js";
+import { KvNode } from "./kv/kv-node.js";
+import { KvReplica } from "./kv/replica.js";
 import { MetricsCollector } from "./metrics/collector.js";
 import { NodeStatsSampler } from "./metrics/node-stats.js";
 import { createEdgeRegistry } from "./metrics/prometheus.js";
@@ -22,6 +25,8 @@ export interface EdgeNode {
   readonly agent: Agent;
   readonly registry: ScriptRegistry;
   readonly cache: ConfigCache;
+  /** Workers KV: the local replica and the provider scripts' bindings use. */
+  readonly kv: KvNode;
 }
 
 /** Wires one edge node: isolate runner, script registry, HTTP front and agent. */
@@ -30,12 +35,19 @@ export function createEdgeNode(
   deps: { logger: Logger; runner?: IsolateRunner },
 ): EdgeNode {
   const logger = deps.logger.child({ nodeId: config.nodeId, pop: config.pop });
+  const metrics = new MetricsCollector();
+  // Opened (and restored from disk) before anything serves: reads work with the control plane down.
+  const kv = new KvNode(new KvReplica(join(config.cacheDir, "kv")), logger, {
+    record: (caller, namespaceId, op, count) =>
+      metrics.recordKv(caller.script, caller.version, namespaceId, op, count),
+  });
   const runner =
     deps.runner ??
     createIsolateRunner({
       maxLimits: config.maxLimits,
       logger,
       threads: config.isolateThreads,
+      kv,
       admission: config.admission,
       warmIsolates: config.warmIsolates.perScript,
       warmIsolatesMaxBytes: config.warmIsolates.maxBytes,
@@ -52,7 +64,6 @@ export function createEdgeNode(
     logger,
     () => void cache.save(registry.snapshot()),
   );
-  const metrics = new MetricsCollector();
   const stats = new NodeStatsSampler();
   const tail = new EdgeTail({ pop: config.pop, nodeId: config.nodeId, ...config.tail });
   const inFlight = () => front.inFlight();
@@ -68,12 +79,14 @@ export function createEdgeNode(
     httpAddress: () => config.publicHttpAddress ?? `${config.httpHost}:${boundPort}`,
     inFlight: front.inFlight,
     failingChecks: () => (cache.failing ? ["config-cache"] : []),
+    kv,
   });
 
   return {
     agent,
     registry,
     cache,
+    kv,
     async start() {
       const cached = await cache.load();
       if (cached !== null) await registry.restore(cached);
@@ -98,6 +111,7 @@ export function createEdgeNode(
         front.server.closeIdleConnections();
       });
       if (!deps.runner) runner.dispose();
+      kv.close();
     },
   };
 }

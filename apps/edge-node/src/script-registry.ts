@@ -187,6 +187,7 @@ export class ScriptRegistry {
         content: m.content,
       })),
       vars: script.vars,
+      kvBindings: script.kvBindings ?? {},
       limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
     });
     return { name: script.name, version: script.version, sha256: script.sha256, prepared };

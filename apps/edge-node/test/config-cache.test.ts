@@ -21,6 +21,7 @@ function script(name: string, version: number, source = `export default {}; // $
     canary: undefined,
     mainModule: "",
     modules: [],
+    kvBindings: {},
   };
 }
 

@@ -112,5 +112,6 @@ export function script(
     canary: undefined,
     mainModule: "",
     modules: [],
+    kvBindings: {},
   };
 }

@@ -12,6 +12,7 @@ import { bodySource } from "./body.js";
 import { logInternal } from "./console.js";
 import { describeError, stackOf } from "./describe-error.js";
 import { headerList } from "./headers.js";
+import { withKvBindings } from "./kv/namespace.js";
 import { markIo } from "./performance.js";
 import { type HostRequestData, type Request, requestFromHost } from "./request.js";
 import { Response } from "./response.js";
@@ -103,13 +104,15 @@ export async function dispatch(
   namespace: Record<string, unknown>,
   data: HostRequestData,
   env: Record<string, string>,
+  kvBindings?: readonly string[],
 ): Promise<Outcome> {
   markIo();
   let result: unknown;
   try {
     const handler = handlerOf(namespace);
     if (handler === null) return NO_HANDLER;
-    result = await handler.fetch(requestFromHost(data), env, new ExecutionContext());
+    const fullEnv = kvBindings && kvBindings.length > 0 ? withKvBindings(env, kvBindings) : env;
+    result = await handler.fetch(requestFromHost(data), fullEnv, new ExecutionContext());
   } catch (err) {
     return { ok: false, code: "EDGE_SCRIPT_ERROR", message: describeError(err), stack: stackOf(err) };
   }

@@ -2,6 +2,7 @@ import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
 import { closeCompressionStreams } from "./host/compression.js";
 import { CryptoHost } from "./host/crypto-subtle.js";
+import { type KvAccess, type KvReply, MAX_KV_OPERATIONS, runKvOp } from "./host/kv.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
 import type { LogCollector } from "./log-collector.js";
@@ -49,6 +50,8 @@ export class HostBridge {
   readonly #opContext: HostOpContext;
   readonly #crypto: CryptoHost;
   #closed = false;
+  #kv: KvAccess | null = null;
+  #kvOps = 0;
 
   constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
     this.#logs = logs;
@@ -56,6 +59,11 @@ export class HostBridge {
     this.#calls = calls;
     this.#opContext = { charge: (ms) => calls.charge(ms) };
     this.#crypto = new CryptoHost({ charge: (ms) => calls.charge(ms), complete: calls.complete });
+  }
+
+  /** Gives the request's script its KV bindings (before it runs). */
+  bindKv(access: KvAccess | null): void {
+    this.#kv = access;
   }
 
   get subrequests(): number {
@@ -89,6 +97,10 @@ export class HostBridge {
       case "crypto":
         this.#crypto.start(a, b);
         return;
+      case "kv":
+        this.#startKv(a, b);
+        this.#calls.waiting();
+        return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();
         return;
@@ -105,6 +117,23 @@ export class HostBridge {
     for (const controller of this.#subrequests.values()) controller.abort();
     this.#subrequests.clear();
     closeCompressionStreams(this.#opContext);
+  }
+
+  /** A KV operation (./host/kv.ts); its reply, success or failure, completes the isolate's promise. */
+  #startKv(id: unknown, request: unknown): void {
+    const key = Number(id);
+    if (!Number.isSafeInteger(key)) return;
+    // Cloudflare's per-invocation limit on KV operations (a bulk get is one): each costs the host a read or a write.
+    this.#kvOps += 1;
+    const reply: Promise<KvReply> =
+      this.#kvOps > MAX_KV_OPERATIONS
+        ? Promise.resolve({
+            error: { name: "Error", message: "Too many API requests by single worker invocation." },
+          })
+        : runKvOp(this.#opContext, this.#kv, request);
+    void reply.then((reply) => {
+      if (!this.#closed) this.#calls.complete(key, true, reply);
+    });
   }
 
   #setTimer(id: unknown, delay: unknown): void {

@@ -5,6 +5,7 @@
 
 export { isRunError, RUN_ERRORS, RunError, type RunErrorCode } from "./errors.js";
 export { DEFAULT_FETCH_OPTIONS, type FetchOptions } from "./fetch/fetch-options.js";
+export type { KvAccess, KvCaller, KvListPage, KvProvider, KvValue, KvWriteMutation } from "./host/kv.js";
 export { DEFAULT_MAX_LIMITS } from "./limits.js";
 export { LOG_CAPS } from "./log-collector.js";
 export { MAX_MODULES } from "./modules/module-set.js";

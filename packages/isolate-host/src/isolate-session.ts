@@ -157,6 +157,7 @@ export class IsolateSession {
     namespace: ivm.Reference<Record<string, unknown>>,
     request: IsolateRequest,
     env: Record<string, string>,
+    kvBindings: readonly string[] = [],
   ): Promise<unknown> {
     return this.guard(
       this.#ref("dispatch").apply(
@@ -165,6 +166,7 @@ export class IsolateSession {
           namespace.derefInto(),
           new ivm.ExternalCopy(request).copyInto({ release: true }),
           new ivm.ExternalCopy(env).copyInto({ release: true }),
+          new ivm.ExternalCopy([...kvBindings]).copyInto({ release: true }),
         ],
         { result: { promise: true, copy: true }, timeout: this.#limits.wallMs },
       ),

@@ -22,6 +22,7 @@ export interface CompiledScript {
   readonly caches: ModuleCaches;
   readonly mapper: StackMapper;
   readonly vars: Record<string, string>;
+  readonly kvBindings: Readonly<Record<string, string>>;
   readonly limits: ScriptLimits;
   readonly kind: IsolateKind;
   readonly startupMs: number;

@@ -2,6 +2,7 @@ import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
+import type { KvProvider } from "./host/kv.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
 import { type CompiledScript, IsolateSupply } from "./isolate-supply.js";
@@ -12,7 +13,7 @@ import { moduleSetOf } from "./modules/module-set.js";
 import { StackMapper } from "./modules/stack-map.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
-import { copyVars, isolateRequest, usesUrl } from "./script-input.js";
+import { copyKvBindings, copyVars, isolateRequest, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
   HostRequest,
@@ -64,6 +65,8 @@ export interface IsolateRunnerOptions {
   threads?: number;
   /** How many requests may start in isolates at once, and how many may wait (see admission.ts). */
   admission?: Partial<AdmissionOptions>;
+  /** Serves scripts' Workers KV bindings (see host/kv.ts); absent: a binding's operations fail. */
+  kv?: KvProvider;
 }
 
 export interface IsolateRunner {
@@ -97,6 +100,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const logger = (options.logger ?? pino({ level: "silent" })).child({ component: "isolate-host" });
   const fetch: FetchPolicy = fetchPolicy(options.fetch);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const kv = options.kv ?? null;
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
   const { concurrency, maxQueue } = admissionOf(options);
@@ -175,7 +179,17 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       }
       // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
       const startMs = performance.now() - admitted;
-      const outcome = await session.dispatch(namespace, input, script.vars);
+      const bindings = Object.keys(script.kvBindings);
+      session.bridge.bindKv(
+        bindings.length > 0 && kv !== null
+          ? {
+              provider: kv,
+              bindings: script.kvBindings,
+              caller: { script: prepared.name, version: prepared.version },
+            }
+          : null,
+      );
+      const outcome = await session.dispatch(namespace, input, script.vars, bindings);
       const context = {
         cpuMs: session.cpuMs(),
         logs: logs.lines,
@@ -279,6 +293,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
           caches,
           mapper,
           vars,
+          kvBindings: copyKvBindings(script.kvBindings),
           limits,
           kind,
         });

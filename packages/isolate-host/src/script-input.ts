@@ -12,6 +12,18 @@ export function copyVars(vars: Record<string, string> | undefined): Record<strin
   return copy;
 }
 
+/** A script's KV bindings: env names (JavaScript identifiers) -> namespace ids. */
+export function copyKvBindings(bindings: Record<string, string> | undefined): Record<string, string> {
+  const copy: Record<string, string> = {};
+  for (const [name, namespaceId] of Object.entries(bindings ?? {})) {
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) || typeof namespaceId !== "string" || namespaceId === "") {
+      throw new TypeError(`KV binding ${name} is invalid`);
+    }
+    copy[name] = namespaceId;
+  }
+  return copy;
+}
+
 /**
  * Whether the source looks like it uses URL support (URL, URLSearchParams, or
  * constructors that parse URLs), so its isolates are built with URL parsing

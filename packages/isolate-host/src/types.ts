@@ -35,6 +35,8 @@ export interface WorkerScript {
   modules?: ScriptModule[];
   vars: Record<string, string>;
   limits: ScriptLimits;
+  /** Workers KV bindings: env name -> namespace id, served by the runner's `kv` provider. */
+  kvBindings?: Record<string, string>;
 }
 
 export interface HostRequest {

@@ -20,6 +20,13 @@ export {
   ControlPlaneServiceService,
   Heartbeat,
   Hello,
+  KvEntry,
+  KvMutation,
+  KvNamespaceDelta,
+  KvSubscribe,
+  KvSync,
+  KvWrite,
+  KvWriteResult,
   Limits,
   MetricsReport,
   NodeMessage,
@@ -42,6 +49,7 @@ export {
   TailSession,
   TailSessions,
 } from "./generated/edge/v1/telemetry.js";
+export { KV_LIMITS } from "./kv-limits.js";
 export { type ParsedRelease, parseReleaseKey, releaseKey } from "./release.js";
 export { emptyScriptMetrics } from "./script-metrics.js";
 export { type DigestModule, versionDigest } from "./version-digest.js";

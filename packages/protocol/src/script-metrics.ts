@@ -18,5 +18,6 @@ export function emptyScriptMetrics(script: string, version: number): ScriptMetri
     isolateStartMsTotal: 0,
     memorySamples: 0,
     memoryBytesTotal: 0,
+    kvOps: {},
   };
 }

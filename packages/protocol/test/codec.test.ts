@@ -24,6 +24,7 @@ describe("edge.v1 codec", () => {
                 { name: "add.wasm", type: "wasm", content: Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]) },
                 { name: "index.js.map", type: "sourcemap", content: Buffer.from("{}") },
               ],
+              kvBindings: { CACHE: "ab".repeat(16) },
             },
           ],
           removals: ["gone"],
@@ -66,6 +67,7 @@ describe("edge.v1 codec", () => {
       canary: undefined,
       mainModule: "",
       modules: [],
+      kvBindings: {},
     };
     const message: ControlMessage = {
       msg: {

@@ -41,6 +41,7 @@ describe("telemetry on the Connect stream", () => {
           isolateStartMsTotal: 0,
           memorySamples: 0,
           memoryBytesTotal: 0,
+          kvOps: {},
         },
       ],
     };

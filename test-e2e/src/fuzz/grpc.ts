@@ -63,6 +63,7 @@ const scriptMetrics = fc.record({
   isolateStartMsTotal: num,
   memorySamples: count64,
   memoryBytesTotal: num,
+  kvOps: fc.constant({}),
 });
 const message: fc.Arbitrary<NonNullable<NodeMessage["msg"]>> = fc.oneof(
   hello.map((value) => ({ $case: "hello" as const, value })),

@@ -35,6 +35,7 @@ describe("Connect: hello, welcome and the first push", () => {
         createdAtMs: api.createdAt,
         mainModule: "",
         modules: [],
+        kvBindings: {},
       },
       {
         name: "hello",
@@ -46,6 +47,7 @@ describe("Connect: hello, welcome and the first push", () => {
         createdAtMs: hello.createdAt,
         mainModule: "",
         modules: [],
+        kvBindings: {},
       },
     ]);
   });

@@ -334,6 +334,7 @@ function cloneRow(f: MetricsRow): MetricsRow {
     cpuBuckets: [...f.cpuBuckets],
     statusClasses: { ...f.statusClasses },
     errorsByCode: { ...f.errorsByCode },
+    kvOps: { ...f.kvOps },
   };
 }
 

@@ -22,6 +22,8 @@ export interface Figures {
   isolateStartMsTotal: number;
   memorySamples: number;
   memoryBytesTotal: number;
+  /** Workers KV operations: "<namespace id>:<reads|misses|lists|writes>" -> count */
+  kvOps: Record<string, number>;
 }
 
 /** A 1-minute bucket: figures of one script version on one node. */
@@ -59,6 +61,7 @@ export function addFigures(into: Figures, from: Figures): void {
   into.isolateStartMsTotal += from.isolateStartMsTotal;
   into.memorySamples += from.memorySamples;
   into.memoryBytesTotal += from.memoryBytesTotal;
+  addMap(into.kvOps, from.kvOps ?? {});
 }
 
 /**
@@ -89,11 +92,30 @@ export function figuresFromReport(
     isolateStartMsTotal: count(entry.isolateStartMsTotal),
     memorySamples: count(entry.memorySamples),
     memoryBytesTotal: count(entry.memoryBytesTotal),
+    kvOps: countMap(entry.kvOps ?? {}, KV_OP_KEY),
   };
 }
 
+/** A `kvOps` key: a namespace id and an operation. */
+export const KV_OP_KEY = /^[0-9a-f]{32}:(reads|misses|lists|writes)$/;
+
+/** `kvOps` by namespace id: `{ reads, misses, lists, writes }`. */
+export function kvOpsByNamespace(
+  kvOps: Record<string, number>,
+): Record<string, { reads: number; misses: number; lists: number; writes: number }> {
+  const out: Record<string, { reads: number; misses: number; lists: number; writes: number }> = {};
+  for (const [key, value] of Object.entries(kvOps)) {
+    const [namespace, op] = key.split(":") as [string, "reads" | "misses" | "lists" | "writes"];
+    out[namespace] ??= { reads: 0, misses: 0, lists: 0, writes: 0 };
+    out[namespace][op] += value;
+  }
+  return out;
+}
+
 export function isEmptyFigures(f: Figures): boolean {
-  return f.requests === 0 && f.isolateStarts === 0 && f.memorySamples === 0;
+  return (
+    f.requests === 0 && f.isolateStarts === 0 && f.memorySamples === 0 && Object.keys(f.kvOps).length === 0
+  );
 }
 
 /** Anything not a finite, non-negative number counts as 0. */

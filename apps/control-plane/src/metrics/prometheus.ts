@@ -27,6 +27,19 @@ export function createControlPlaneRegistry(deps: ControlPlanePrometheusDeps): Re
     })),
   );
 
+  snapshotCounter(
+    registry,
+    "edge_kv_operations_total",
+    "Workers KV operations of a script version at a PoP, by namespace id and operation (reads, misses, lists, writes)",
+    () =>
+      [...deps.metrics.lifetime()].flatMap((e) =>
+        Object.entries(e.kvOps).map(([key, value]) => {
+          const [namespace = "", op = ""] = key.split(":");
+          return { labels: { pop: e.pop, script: e.script, version: e.version, namespace, op }, value };
+        }),
+      ),
+  );
+
   const perNode = (read: (n: ReturnType<typeof nodeList>[number]) => number) => () =>
     nodeList().map((n) => ({ labels: { pop: n.pop, node: n.nodeId }, value: read(n) }));
   const nodeList = () => [...deps.metrics.nodes()];

@@ -38,6 +38,7 @@ function report(sequence: number, script: string, requests: number, boundMs: num
         isolateStartMsTotal: 0,
         memorySamples: 0,
         memoryBytesTotal: 0,
+        kvOps: {},
       },
     ],
   };

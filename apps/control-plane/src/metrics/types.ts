@@ -25,6 +25,8 @@ export interface FiguresView {
   isolateStartMsAvg: number | null;
   /** Mean isolate heap after a request, null until the isolate host reports it. */
   memoryBytesAvg: number | null;
+  /** Workers KV operations by namespace id (see `GET /v1/kv/namespaces`). */
+  kv: Record<string, { reads: number; misses: number; lists: number; writes: number }>;
 }
 
 /** A node's share of a script (the walking skeleton's fields, plus p90). */

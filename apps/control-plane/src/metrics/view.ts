@@ -1,5 +1,5 @@
 import { CPU_BOUNDS_MS, LATENCY_BOUNDS_MS } from "@edge/protocol";
-import { addFigures, emptyFigures, type Figures, type MetricsRow } from "./figures.js";
+import { addFigures, emptyFigures, type Figures, kvOpsByNamespace, type MetricsRow } from "./figures.js";
 import { LatencyHistogram } from "./histogram.js";
 import type {
   EdgeNodeStatsView,
@@ -87,6 +87,7 @@ export function figuresView(f: Figures): FiguresView {
     errorsByCode: { ...f.errorsByCode },
     isolateStartMsAvg: f.isolateStarts > 0 ? round(f.isolateStartMsTotal / f.isolateStarts) : null,
     memoryBytesAvg: f.memorySamples > 0 ? Math.round(f.memoryBytesTotal / f.memorySamples) : null,
+    kv: kvOpsByNamespace(f.kvOps),
   };
 }
 

@@ -19,5 +19,8 @@ export function toWireScript(version: ScriptVersion): Script {
       // A view, not a copy: pushes and the consistency check build these often.
       content: Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength),
     })),
+    kvBindings: Object.fromEntries(
+      Object.entries(version.bindings ?? {}).map(([name, binding]) => [name, binding.namespaceId]),
+    ),
   };
 }

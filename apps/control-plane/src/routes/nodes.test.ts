@@ -60,5 +60,6 @@ describe("GET /v1/nodes", () => {
     h.hub.nodeList = nodes;
     const res = await h.request({ method: "GET", url: "/v1/nodes" });
     expect(res.json()).toEqual({ nodes, settled: true });
+    expect(res.json()).toEqual({ nodes: nodes.map((node) => ({ ...node, kv: null })) });
   });
 });

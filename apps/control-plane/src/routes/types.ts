@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import type { KvChangeListener } from "../kv/types.js";
 import type { MetricsSource, PushHub } from "../push/types.js";
 import type { Store } from "../store/types.js";
 import type { TailService } from "../tail/tail-hub.js";
@@ -10,4 +11,6 @@ export interface RouteDeps {
   hub: PushHub;
   metrics: MetricsSource;
   tail: TailService;
+  /** Told after every KV write, so replication to nodes starts at once. */
+  kv: KvChangeListener;
 }

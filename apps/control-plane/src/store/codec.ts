@@ -3,6 +3,7 @@ import { EdgeError } from "../errors.js";
 import type {
   NewVersion,
   NodeState,
+  ScriptBindings,
   ScriptLimits,
   ScriptVersion,
   SealedSecrets,
@@ -81,6 +82,20 @@ export function decodeModules(json: string | null | undefined, where: string): V
   };
 }
 
+const bindingsSchema = z.record(
+  z.string(),
+  z.object({ type: z.literal("kv"), namespaceId: z.string(), namespace: z.string() }),
+);
+
+export function encodeBindings(bindings: ScriptBindings): string {
+  return JSON.stringify(bindings);
+}
+
+/** Versions written before bindings existed have none. */
+export function decodeBindings(json: string | null | undefined, where: string): ScriptBindings {
+  return json == null ? {} : parseStored(bindingsSchema, json, `bindings of ${where}`);
+}
+
 /** The strings a store persists for one version, in one place so both stores agree. */
 export interface EncodedVersion {
   sha256: string;
@@ -90,6 +105,7 @@ export interface EncodedVersion {
   varsJson: string;
   secretsJson: string;
   limitsJson: string;
+  bindingsJson: string;
 }
 
 export function encodeVersion(input: NewVersion): EncodedVersion {
@@ -101,6 +117,7 @@ export function encodeVersion(input: NewVersion): EncodedVersion {
     varsJson: encodeVars(input.vars),
     secretsJson: encodeSecrets(input.secrets ?? {}),
     limitsJson: encodeLimits(input.limits),
+    bindingsJson: encodeBindings(input.bindings ?? {}),
   };
 }
 
@@ -115,6 +132,8 @@ export interface StoredVersionFields {
   /** Absent in data from before secrets: none. */
   secretsJson?: string | null;
   limitsJson: string;
+  /** Absent in data from before bindings: none. */
+  bindingsJson?: string | null;
   createdAt: number;
 }
 
@@ -130,6 +149,7 @@ export function decodeVersion(name: string, version: number, fields: StoredVersi
     vars: decodeVars(fields.varsJson, where),
     secrets: decodeSecrets(fields.secretsJson, where),
     limits: decodeLimits(fields.limitsJson, where),
+    bindings: decodeBindings(fields.bindingsJson, where),
     createdAt: fields.createdAt,
   };
 }

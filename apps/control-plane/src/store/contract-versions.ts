@@ -131,6 +131,7 @@ export function versionContract(c: ContractContext): void {
       vars: { N: "3" },
       secrets: {},
       limits: LIMITS,
+      bindings: {},
       createdAt: 3_000,
     });
     for (const v of listed) expect(v).not.toHaveProperty("source");

@@ -2,6 +2,7 @@ import { describe } from "vitest";
 import { enrolmentContract } from "./contract-enrolments.js";
 import { type ContractFixture, type FixtureAccess, useContractFixture } from "./contract-fixture.js";
 import { conditionalPutContract } from "./contract-if-active.js";
+import { kvContract } from "./contract-kv.js";
 import { lifecycleContract } from "./contract-lifecycle.js";
 import { nodeStateContract } from "./contract-node-states.js";
 import { payloadContract } from "./contract-payloads.js";
@@ -30,5 +31,6 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     conditionalPutContract(context);
     nodeStateContract(context);
     enrolmentContract(context);
+    kvContract(context);
   });
 }

@@ -36,7 +36,7 @@ export function versionFrom(
   version: string | null | undefined,
   fields: (string | null)[],
 ): ScriptVersion {
-  const [sha256, source, vars, limits, createdAt, secrets, tsSource, modules] = fields;
+  const [sha256, source, vars, limits, createdAt, secrets, tsSource, modules, bindings] = fields;
   if (sha256 == null || source == null || vars == null || limits == null) throw incomplete();
   return decodeVersion(name, storedInt(version, "version"), {
     sha256,
@@ -46,6 +46,7 @@ export function versionFrom(
     varsJson: vars,
     secretsJson: secrets,
     limitsJson: limits,
+    bindingsJson: bindings,
     createdAt: storedInt(createdAt, "createdAt"),
   });
 }

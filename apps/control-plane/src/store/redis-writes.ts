@@ -46,6 +46,7 @@ export function redisWrites(redis: Redis, keys: RedisKeys): RedisWrites {
             encoded.tsSource ?? "",
             options.ifActive === undefined ? "" : String(options.ifActive ?? 0),
             encoded.modulesJson ?? "",
+            encoded.bindingsJson,
           ],
         );
         const [version, detail] = reply as [number, number];

@@ -1,9 +1,17 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { decodeLimits, decodeSecrets, decodeVars, isVersionNumber, storedInt } from "./codec.js";
+import {
+  decodeBindings,
+  decodeLimits,
+  decodeSecrets,
+  decodeVars,
+  isVersionNumber,
+  storedInt,
+} from "./codec.js";
 import { redisEnrolments } from "./redis-enrolments.js";
 import { guard, unavailable } from "./redis-errors.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
+import { redisKv } from "./redis-kv.js";
 import { redisNodeStates } from "./redis-nodes.js";
 import { byName, parseSnapshot, pipelineResults, toSummary, versionFrom } from "./redis-replies.js";
 import {
@@ -41,7 +49,7 @@ export interface RedisStoreOptions {
   replicaWaitMs?: number;
 }
 
-const META_FIELDS = ["sha256", "vars", "limits", "createdAt", "secrets"] as const;
+const META_FIELDS = ["sha256", "vars", "limits", "createdAt", "secrets", "bindings"] as const;
 
 export async function createRedisStore(spec: string, opts: RedisStoreOptions = {}): Promise<Store> {
   const keys = redisKeys(opts.keyPrefix ?? "edge:");
@@ -66,10 +74,10 @@ export async function createRedisStore(spec: string, opts: RedisStoreOptions = {
     redis.disconnect();
     throw unavailable(error);
   }
-  return redisStore(redis, keys, log);
+  return redisStore(redis, keys, log, opts.keyPrefix ?? "edge:");
 }
 
-function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Store {
+function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined, prefix: string): Store {
   const readVersion = async (name: string, version: string): Promise<ScriptVersion | null> => {
     const fields = await redis.hmget(keys.version(name, version), ...VERSION_HASH_FIELDS);
     const [sha256, source, vars, limits] = fields;
@@ -84,6 +92,8 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
     toSummary(name, await redis.hmget(keys.script(name), ...SUMMARY_FIELDS));
 
   return {
+    // Workers KV (`redis-kv.ts`).
+    ...redisKv(redis, prefix),
     // The mutations, one Lua script each.
     ...redisWrites(redis, keys),
 
@@ -121,7 +131,7 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
         for (const version of versions) pipeline.hmget(keys.version(name, version), ...META_FIELDS);
         const replies = pipelineResults(await pipeline.exec());
         return versions.flatMap((version, i): VersionMeta[] => {
-          const [sha256, vars, limits, createdAt, secrets] = replies[i] as (string | null)[];
+          const [sha256, vars, limits, createdAt, secrets, bindings] = replies[i] as (string | null)[];
           // A version deleted between the two reads is simply not listed.
           if (sha256 == null || vars == null || limits == null) return [];
           const where = `${name}@${version}`;
@@ -132,6 +142,7 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined): Sto
               sha256,
               vars: decodeVars(vars, where),
               secrets: decodeSecrets(secrets, where),
+              bindings: decodeBindings(bindings, where),
               limits: decodeLimits(limits, where),
               createdAt: storedInt(createdAt, "createdAt"),
             },

@@ -1,4 +1,11 @@
-import { decodeLimits, decodePops, decodeSecrets, decodeVars, decodeVersion } from "./codec.js";
+import {
+  decodeBindings,
+  decodeLimits,
+  decodePops,
+  decodeSecrets,
+  decodeVars,
+  decodeVersion,
+} from "./codec.js";
 import type { ScriptRollout, ScriptSummary, ScriptVersion, SnapshotRollout, VersionMeta } from "./types.js";
 
 /** The SQLite store's rows (see `sqlite-schema.ts`) and their conversion to the Store's types. */
@@ -26,6 +33,7 @@ export interface VersionRow {
   vars_json: string;
   secrets_json: string;
   limits_json: string;
+  bindings_json: string;
   created_at: number;
 }
 
@@ -47,6 +55,7 @@ export function toVersion(row: VersionRow): ScriptVersion {
     varsJson: row.vars_json,
     secretsJson: row.secrets_json,
     limitsJson: row.limits_json,
+    bindingsJson: row.bindings_json,
     createdAt: row.created_at,
   });
 }
@@ -60,6 +69,7 @@ export function toVersionMeta(row: VersionMetaRow): VersionMeta {
     vars: decodeVars(row.vars_json, where),
     secrets: decodeSecrets(row.secrets_json, where),
     limits: decodeLimits(row.limits_json, where),
+    bindings: decodeBindings(row.bindings_json, where),
     createdAt: row.created_at,
   };
 }

@@ -10,8 +10,9 @@ import { EdgeError } from "../errors.js";
  * version's sealed secrets and, for a TypeScript deploy, its original source.
  * Schema 4 adds `enrolments`, the nodes allowed to connect (token hashes).
  * Schema 5 adds a multi-module version's modules (JSON, NULL for one module).
+ * Schema 6 adds a version's bindings and Workers KV (`sqlite-kv.ts`).
  */
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS scripts (
@@ -71,6 +72,31 @@ const SCHEMA_5 = `
 ALTER TABLE versions ADD COLUMN modules_json TEXT;
 `;
 
+const SCHEMA_6 = `
+ALTER TABLE versions ADD COLUMN bindings_json TEXT NOT NULL DEFAULT '{}';
+
+CREATE TABLE IF NOT EXISTS kv_namespaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  version INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS kv_entries (
+  ns TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  metadata TEXT,
+  expiration INTEGER,
+  version INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  PRIMARY KEY (ns, key)
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS kv_entries_by_version ON kv_entries (ns, version);
+CREATE INDEX IF NOT EXISTS kv_entries_by_expiration ON kv_entries (expiration) WHERE expiration IS NOT NULL;
+`;
+
 /** Migrations by the schema version they lead to; a file at version n runs those above n, in order. */
 const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [1, SCHEMA_1],
@@ -78,6 +104,7 @@ const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [3, SCHEMA_3],
   [4, SCHEMA_4],
   [5, SCHEMA_5],
+  [6, SCHEMA_6],
 ];
 
 /** Opens the connection the way durability needs it and creates the tables once. */

@@ -2,7 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { RolloutRow, ScriptRow, VersionMetaRow, VersionRow } from "./sqlite-rows.js";
 
 const VERSION_COLUMNS =
-  "v.name, v.version, v.sha256, v.source, v.ts_source, v.modules_json, v.vars_json, v.secrets_json, v.limits_json, v.created_at";
+  "v.name, v.version, v.sha256, v.source, v.ts_source, v.modules_json, v.vars_json, v.secrets_json, v.limits_json, v.bindings_json, v.created_at";
 
 /** The SQLite store's statements, prepared once per connection. */
 export interface SqliteStatements {
@@ -37,7 +37,7 @@ export function prepareStatements(db: Database): SqliteStatements {
       `SELECT ${VERSION_COLUMNS} FROM versions v WHERE v.name = ? AND v.version = ?`,
     ),
     versionMetas: db.prepare<[string], VersionMetaRow>(
-      "SELECT name, version, sha256, vars_json, secrets_json, limits_json, created_at FROM versions WHERE name = ? ORDER BY version DESC",
+      "SELECT name, version, sha256, vars_json, secrets_json, limits_json, bindings_json, created_at FROM versions WHERE name = ? ORDER BY version DESC",
     ),
     active: db.prepare<[string], VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.active_version
@@ -48,8 +48,8 @@ export function prepareStatements(db: Database): SqliteStatements {
        WHERE s.deleted = 0 ORDER BY s.name`,
     ),
     insertVersion: db.prepare(
-      `INSERT INTO versions (name, version, sha256, source, ts_source, modules_json, vars_json, secrets_json, limits_json, created_at)
-       VALUES (@name, @version, @sha256, @source, @tsSource, @modulesJson, @varsJson, @secretsJson, @limitsJson, @now)`,
+      `INSERT INTO versions (name, version, sha256, source, ts_source, modules_json, vars_json, secrets_json, limits_json, bindings_json, created_at)
+       VALUES (@name, @version, @sha256, @source, @tsSource, @modulesJson, @varsJson, @secretsJson, @limitsJson, @bindingsJson, @now)`,
     ),
     // A put on a deleted script starts a new life: its createdAt restarts, its counter does not.
     upsertScript: db.prepare(

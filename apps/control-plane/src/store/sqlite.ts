@@ -5,6 +5,7 @@ import { EdgeError, isEdgeError } from "../errors.js";
 import { decodeVersion, encodePops, encodeVersion, isVersionNumber } from "./codec.js";
 import { activeChanged } from "./conflict.js";
 import { sqliteEnrolments } from "./sqlite-enrolments.js";
+import { sqliteKv } from "./sqlite-kv.js";
 import { sqliteNodeStates } from "./sqlite-nodes.js";
 import { type ScriptRow, toSnapshotRollout, toSummary, toVersion, toVersionMeta } from "./sqlite-rows.js";
 import { prepareDatabase } from "./sqlite-schema.js";
@@ -132,7 +133,10 @@ export function createSqliteStore(path: string): Store {
     }),
   );
 
+  const kv = sqliteKv(db, run);
+
   return {
+    ...kv,
     putVersion: (name, input, now = Date.now(), options = {}) =>
       run(() => put.immediate(name, input, now, options)),
     getActive: (name) => run(() => nullable(sql.active.get(name), toVersion)),

@@ -1,3 +1,5 @@
+import type { KvStore } from "./kv-types.js";
+
 /**
  * The control plane's only state. Two implementations (SQLite for a single
  * machine, Redis for clusters) pass one contract suite (`contract.ts`).
@@ -20,6 +22,17 @@ export interface ScriptLimits {
  */
 export type SealedSecrets = Record<string, string>;
 
+/** A Workers KV namespace bound into a script's `env` (by id: a rename does not break it). */
+export interface KvBinding {
+  type: "kv";
+  namespaceId: string;
+  /** The namespace's name when the version was deployed. */
+  namespace: string;
+}
+
+/** Binding name (an `env` key) -> what it binds. */
+export type ScriptBindings = Record<string, KvBinding>;
+
 /** One immutable version of a script, with the settings that travel with it. */
 export interface ScriptVersion {
   name: string;
@@ -34,6 +47,7 @@ export interface ScriptVersion {
   vars: Record<string, string>;
   secrets: SealedSecrets;
   limits: ScriptLimits;
+  bindings: ScriptBindings;
   /** epoch milliseconds */
   createdAt: number;
 }
@@ -108,6 +122,8 @@ export interface NewVersion {
   /** Default none. */
   secrets?: SealedSecrets;
   limits: ScriptLimits;
+  /** Default none. */
+  bindings?: ScriptBindings;
 }
 
 /** The whole desired state: every live script's active version, and the rollouts in progress. */
@@ -191,7 +207,7 @@ export interface NodeEnrolment {
   createdAt: number;
 }
 
-export interface Store {
+export interface Store extends KvStore {
   /**
    * Stores a new immutable version (previous latest + 1, never reusing a number,
    * even after the script was deleted) and makes it active. Rejects with

@@ -2,6 +2,7 @@ import type { ConfigPush, ControlMessage, NodeMessage } from "@edge/protocol";
 import { type StatusObject, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
+import type { KvNode } from "../kv/kv-node.js";
 import type { MetricsShipper } from "../metrics/shipper.js";
 import type { ScriptRegistry } from "../script-registry.js";
 import type { EdgeTail } from "../tail/edge-tail.js";
@@ -19,6 +20,8 @@ export interface AgentDeps {
   inFlight: () => number;
   /** Names of the node's own health checks failing now (sent with every heartbeat). */
   failingChecks?: () => string[];
+  /** Workers KV: subscribes on each stream, applies syncs, carries scripts' writes. */
+  kv?: KvNode;
 }
 
 const AGENT_VERSION = "0.1.0";
@@ -144,6 +147,14 @@ export class Agent {
           this.#write({ msg: { $case: "metrics", value: report } });
         this.#flushMetrics();
         this.#deps.tail.connected((batch) => this.#write({ msg: { $case: "tail", value: batch } }));
+        this.#deps.kv?.attach((msg) => stream === this.#stream && this.#write({ msg }));
+        break;
+      }
+      case "kvSync":
+        this.#deps.kv?.onSync(message.msg.value);
+        break;
+      case "kvWriteResult": {
+        this.#deps.kv?.onWriteResult(message.msg.value);
         break;
       }
       case "metricsAck":
@@ -224,6 +235,7 @@ export class Agent {
   #teardown(): void {
     this.#connected = false;
     this.#deps.tail.disconnected();
+    this.#deps.kv?.detach();
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = null;
     const stream = this.#stream;

@@ -35,6 +35,8 @@ const versionEntry = z.object({
   modules: z
     .array(z.object({ name: z.string(), type: z.string(), blob: z.string().regex(HEX64) }))
     .optional(),
+  /** Workers KV bindings (env name -> namespace id); absent in caches written before KV. */
+  kvBindings: z.record(z.string(), z.string()).optional(),
 });
 const manifestSchema = z.object({
   format: z.literal(FORMAT),
@@ -205,6 +207,7 @@ export class ConfigCache {
             modules: script.modules.map((m) => ({ name: m.name, type: m.type, blob: bytesHash(m.content) })),
           }
         : {}),
+      kvBindings: { ...script.kvBindings },
     };
   }
 
@@ -249,6 +252,7 @@ function toScript(
     canary: undefined,
     mainModule: entry.mainModule ?? "",
     modules,
+    kvBindings: entry.kvBindings ?? {},
   };
 }
 

@@ -35,6 +35,15 @@ export class MetricsCollector {
     }
   }
 
+  /** Counts Workers KV operations of a script version (`kvOps`, "<namespace id>:<op>"). */
+  recordKv(script: string, version: number, namespaceId: string, op: string, count: number): void {
+    const key = `${namespaceId}:${op}`;
+    for (const map of [this.#window, this.#lifetime]) {
+      const m = entry(map, script, version);
+      m.kvOps[key] = (m.kvOps[key] ?? 0) + count;
+    }
+  }
+
   /** Takes the current window (possibly with no scripts) and starts the next one. */
   drain(now = Date.now()): MetricsWindow {
     const window: MetricsWindow = {

@@ -30,6 +30,18 @@ export function createEdgeRegistry(deps: EdgePrometheusDeps): Registry {
   const nodeGauge = (name: string, help: string, read: () => number) =>
     snapshotGauge(registry, name, help, () => [{ labels: {}, value: read() }]);
   nodeGauge("edge_in_flight_requests", "Requests being served right now", deps.inFlight);
+  snapshotCounter(
+    registry,
+    "edge_kv_operations_total",
+    "Workers KV operations of a script version, by namespace id and operation (reads, misses, lists, writes)",
+    () =>
+      [...deps.collector.lifetime()].flatMap((m) =>
+        Object.entries(m.kvOps).map(([key, value]) => {
+          const [namespace = "", op = ""] = key.split(":");
+          return { labels: { script: m.script, version: m.version, namespace, op }, value };
+        }),
+      ),
+  );
   snapshotCounter(registry, "edge_isolates_created_total", "Isolates created for requests", () => [
     { labels: {}, value: deps.collector.isolatesCreatedTotal },
   ]);

@@ -2,6 +2,7 @@ import type { AdmissionOptions } from "../admission.js";
 import type { RunErrorCode } from "../errors.js";
 import type { FetchOptions } from "../fetch/fetch-options.js";
 import type { HostRequest, LogLine, ScriptLimits, WorkerScript } from "../types.js";
+import type { KvCall, KvCallReply } from "./kv-proxy.js";
 
 /** What a worker thread's runner is built with (the serialisable part of IsolateRunnerOptions). */
 export interface WorkerOptions {
@@ -13,6 +14,8 @@ export interface WorkerOptions {
   maxResponseBytes: number | undefined;
   admission: AdmissionOptions;
   logLevel: string;
+  /** The main thread has a KV provider (calls go there, see kv-proxy.ts). */
+  kv: boolean;
 }
 
 /** An error crossing threads: a RunError by its data, anything else by name and message. */
@@ -41,6 +44,7 @@ export type ToWorker =
   | { t: "run"; id: number; scriptId: number; request: HostRequest; streaming: boolean }
   | { t: "pull"; id: number }
   | { t: "cancel"; id: number }
+  | { t: "kvReply"; id: number; reply: KvCallReply }
   | { t: "dispose" };
 
 export type FromWorker =
@@ -65,4 +69,5 @@ export type FromWorker =
   | { t: "chunk"; id: number; chunk: Uint8Array | null }
   | { t: "chunkFailed"; id: number; error: WireError }
   | { t: "waitUntil"; id: number; result: WireWaitUntil }
-  | { t: "log"; line: string };
+  | { t: "log"; line: string }
+  | { t: "kv"; id: number; call: KvCall };

@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
 import { createIsolateRunner, type PreparedScript } from "../runner.js";
 import type { StreamingResponse, WaitUntilResult } from "../types.js";
+import { kvProxy } from "./kv-proxy.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
 import { toWire } from "./wire-error.js";
 
@@ -28,7 +29,10 @@ const logStream = new Writable({
   },
 });
 
+const kv = kvProxy((id, call) => send({ t: "kv", id, call }));
+
 const runner = createIsolateRunner({
+  ...(options.kv ? { kv: kv.provider } : {}),
   maxLimits: options.maxLimits,
   warmIsolates: options.warmIsolates,
   warmIsolatesMaxBytes: options.warmIsolatesMaxBytes,
@@ -73,6 +77,9 @@ async function handle(message: ToWorker): Promise<void> {
       }
       return;
     }
+    case "kvReply":
+      kv.settle(message.id, message.reply);
+      return;
     case "forget":
       scripts.delete(message.scriptId);
       return;

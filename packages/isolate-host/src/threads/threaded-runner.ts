@@ -2,9 +2,11 @@ import { Worker } from "node:worker_threads";
 import { type Logger, pino } from "pino";
 import { admissionOf } from "../admission.js";
 import type { RunError } from "../errors.js";
+import type { KvProvider } from "../host/kv.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "../isolate-pool.js";
 import type { IsolateRunner, IsolateRunnerOptions, PreparedScript } from "../runner.js";
 import type { HostRequest, RunResult, StreamingRunResult, WaitUntilResult, WorkerScript } from "../types.js";
+import { answerKvCall } from "./kv-proxy.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
 import { fromWire } from "./wire-error.js";
 
@@ -32,7 +34,7 @@ class RunnerThread {
   lastPicked = 0;
   #failure: Error | null = null;
 
-  constructor(options: WorkerOptions, logger: Logger, index: number) {
+  constructor(options: WorkerOptions, logger: Logger, index: number, kv: KvProvider | undefined) {
     // Process-wide flags such as --no-node-snapshot already apply to worker threads.
     this.worker = new Worker(WORKER_URL, { workerData: options });
     let markReady!: () => void;
@@ -48,6 +50,11 @@ class RunnerThread {
         case "log":
           forwardLog(log, message.line);
           return;
+        case "kv": {
+          const { id } = message;
+          void answerKvCall(kv, message.call).then((reply) => this.post({ t: "kvReply", id, reply }));
+          return;
+        }
         case "waitUntil": {
           const done = this.#waitUntils.get(message.id);
           this.#waitUntils.delete(message.id);
@@ -140,8 +147,12 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       maxQueue: Math.ceil(admissionOf(options).maxQueue / threads),
     },
     logLevel: logger.level,
+    kv: options.kv !== undefined,
   };
-  const pool = Array.from({ length: threads }, (_, i) => new RunnerThread(workerOptions, logger, i));
+  const pool = Array.from(
+    { length: threads },
+    (_, i) => new RunnerThread(workerOptions, logger, i, options.kv),
+  );
   const scriptIds = new WeakMap<PreparedScript, number[]>();
   const forget = new FinalizationRegistry<number[]>((ids) => {
     for (const [i, scriptId] of ids.entries()) pool[i]?.post({ t: "forget", scriptId });

@@ -145,6 +145,7 @@ function encodeFigures(f: Figures): Array<[string, number]> {
   for (const [i, v] of f.cpuBuckets.entries()) fields.push([`cb.${i}`, v]);
   for (const [cls, v] of Object.entries(f.statusClasses)) fields.push([`st.${cls}`, v]);
   for (const [code, v] of Object.entries(f.errorsByCode)) fields.push([`ec.${code}`, v]);
+  for (const [key, v] of Object.entries(f.kvOps)) fields.push([`kv.${key}`, v]);
   return fields;
 }
 
@@ -169,6 +170,7 @@ function decodeFigures(hash: Record<string, string>): Figures {
     else if (field.startsWith("cb.")) f.cpuBuckets[Number(field.slice(3))] = value;
     else if (field.startsWith("st.")) f.statusClasses[field.slice(3)] = value;
     else if (field.startsWith("ec.")) f.errorsByCode[field.slice(3)] = value;
+    else if (field.startsWith("kv.")) f.kvOps[field.slice(3)] = value;
   }
   return f;
 }

@@ -140,6 +140,7 @@ function pickFigures(f: Figures): Figures {
     isolateStartMsTotal: f.isolateStartMsTotal,
     memorySamples: f.memorySamples,
     memoryBytesTotal: f.memoryBytesTotal,
+    kvOps: f.kvOps,
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Config } from "../../config.js";
 import { EdgeError } from "../../errors.js";
 import type { ModuleKind, ScriptLimits, VersionModules } from "../../store/types.js";
+import { type BindingRequests, bindingRequests } from "../kv/bindings.js";
 import { parseBody } from "../validation.js";
 
 /** Media types whose body is the raw script source. */
@@ -62,6 +63,7 @@ const envelope = z.strictObject({
       wallMs: limit.optional(),
     })
     .optional(),
+  bindings: bindingRequests.optional(),
 });
 
 export interface DeployInput {
@@ -78,6 +80,8 @@ export interface DeployInput {
   /** Plaintext, replacing the secrets; absent: the active version's (sealed) secrets are kept. */
   secrets?: Record<string, string>;
   limits: ScriptLimits;
+  /** Replaces the bindings (namespaces by name, resolved later); absent: the active version's are kept. */
+  bindings?: BindingRequests;
 }
 
 function mediaType(request: FastifyRequest): string {
@@ -130,7 +134,7 @@ function sourceOf(body: z.infer<typeof envelope>): Pick<DeployInput, "source" | 
 /**
  * A deploy body is either the raw source (`application/javascript`, or a
  * TypeScript type), a JSON envelope `{ source, language?, vars?, secrets?,
- * limits? }` (or `{ main, modules, … }`), or a Cloudflare-style multipart
+ * limits?, bindings? }` (or `{ main, modules, … }`), or a Cloudflare-style multipart
  * upload (turned into that envelope when parsed). Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
  * JSON body itself may be larger, for escaping).
  */
@@ -149,6 +153,7 @@ export function parseDeployBody(request: FastifyRequest, config: Config): Deploy
       language: body.language ?? "js",
       ...(body.vars !== undefined ? { vars: body.vars } : {}),
       ...(body.secrets !== undefined ? { secrets: body.secrets } : {}),
+      ...(body.bindings !== undefined ? { bindings: body.bindings } : {}),
       limits: resolveLimits(body.limits, config),
     };
   } else {

@@ -2,6 +2,7 @@ import { versionDigest } from "@edge/protocol";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { VersionModules } from "../../store/types.js";
+import { checkBindingNames, resolveBindings } from "../kv/bindings.js";
 import { notifyChanged } from "../notify.js";
 import type { RouteDeps } from "../types.js";
 import { parseQuery } from "../validation.js";
@@ -79,17 +80,20 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     const input = parseDeployBody(request, config);
     const { source, modules } = await validatedCode(name, input);
     const sha256 = versionDigest(source, modules?.main, modules?.modules);
-    const inherits = input.vars === undefined || input.secrets === undefined;
+    const inherits = input.vars === undefined || input.secrets === undefined || input.bindings === undefined;
+    const requested = input.bindings === undefined ? undefined : await resolveBindings(store, input.bindings);
     const sealed = input.secrets === undefined ? undefined : secretSealer(config, name)(input.secrets);
     const stored = await retryOnConflict(name, async () => {
       const previous = inherits ? await store.getActive(name) : null;
       const vars = input.vars ?? previous?.vars ?? {};
       const secrets = sealed ?? previous?.secrets ?? {};
+      const bindings = requested ?? previous?.bindings ?? {};
       checkEnvNames(vars, secrets);
+      checkBindingNames(bindings, vars, secrets);
       const tsSource = input.language === "ts" ? input.source : null;
       return store.putVersion(
         name,
-        { sha256, source, tsSource, modules, vars, secrets, limits: input.limits },
+        { sha256, source, tsSource, modules, vars, secrets, limits: input.limits, bindings },
         Date.now(),
         inherits ? { activate, ifActive: previous?.version ?? null } : { activate },
       );

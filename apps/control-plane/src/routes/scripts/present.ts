@@ -1,5 +1,6 @@
 import type { NodeView } from "../../push/types.js";
 import type {
+  ScriptBindings,
   ScriptLimits,
   ScriptRollout,
   ScriptSummary,
@@ -44,6 +45,8 @@ export interface VersionView {
   /** Names only. */
   secrets: string[];
   limits: ScriptLimits;
+  /** Binding name -> `{ type: "kv", namespace, namespaceId }`. */
+  bindings: ScriptBindings;
   createdAt: string;
   active: boolean;
 }
@@ -56,6 +59,7 @@ export function presentVersion(meta: VersionMeta, activeVersion: number): Versio
     vars: meta.vars,
     secrets: secretNames(meta.secrets),
     limits: meta.limits,
+    bindings: meta.bindings,
     createdAt: iso(meta.createdAt),
     active: meta.version === activeVersion,
   };
@@ -72,6 +76,7 @@ export interface ScriptView {
   /** Names only. */
   secrets: string[];
   limits: ScriptLimits;
+  bindings: ScriptBindings;
   /** When the active version was deployed. */
   createdAt: string;
   /** When the script last changed (deploy or rollback). */
@@ -91,6 +96,7 @@ export function presentScript(active: ScriptVersion, summary: ScriptSummary): Sc
     vars: active.vars,
     secrets: secretNames(active.secrets),
     limits: active.limits,
+    bindings: active.bindings,
     createdAt: iso(active.createdAt),
     updatedAt: iso(summary.updatedAt),
     activeVersion: summary.activeVersion,

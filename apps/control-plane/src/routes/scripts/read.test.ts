@@ -95,6 +95,7 @@ describe("GET /v1/scripts/:name", () => {
       vars: {},
       secrets: [],
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
+      bindings: {},
       createdAt: new Date(stored!.createdAt).toISOString(),
       updatedAt: expect.any(String),
       activeVersion: 2,
@@ -152,6 +153,7 @@ describe("GET /v1/scripts/:name/versions", () => {
       vars: {},
       secrets: [],
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
+      bindings: {},
       createdAt: expect.any(String),
       active: true,
     });

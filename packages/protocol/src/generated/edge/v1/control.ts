@@ -33,6 +33,10 @@ export interface NodeMessage {
     /** Telemetry (telemetry.proto): fields 20-29. */
     { $case: "tail"; value: TailBatch }
     | { $case: "logsReply"; value: LogsReply }
+    | //
+    /** Workers KV (see the KV messages below). */
+    { $case: "kvSubscribe"; value: KvSubscribe }
+    | { $case: "kvWrite"; value: KvWrite }
     | undefined;
 }
 
@@ -45,10 +49,83 @@ export interface ControlMessage {
     { $case: "metricsAck"; value: MetricsAck }
     | { $case: "tailSessions"; value: TailSessions }
     | { $case: "logsQuery"; value: LogsQuery }
+    | //
+    /** Workers KV (see the KV messages below). */
+    { $case: "kvSync"; value: KvSync }
+    | { $case: "kvWriteResult"; value: KvWriteResult }
     | undefined;
 }
 
-/** First message on a stream, sent by the node. */
+/**
+ * First message on a stream, sent by the node.
+ * Workers KV replication. After the welcome a node sends KvSubscribe with the
+ * version it holds of each namespace (from its on-disk replica); the control
+ * plane answers with KvSync messages carrying only the keys written after
+ * those versions, then keeps sending deltas as namespaces change. A node's own
+ * writes go up as KvWrite and are answered by KvWriteResult once durable in
+ * the store.
+ */
+export interface KvSubscribe {
+  /** namespace id -> version of the namespace the node holds */
+  versions: { [key: string]: number };
+}
+
+export interface KvSubscribe_VersionsEntry {
+  key: string;
+  value: number;
+}
+
+export interface KvEntry {
+  key: string;
+  /** The namespace version of this key's last write. */
+  version: number;
+  deleted: boolean;
+  value: Buffer;
+  /** JSON text; absent: no metadata. */
+  metadata?:
+    | string
+    | undefined;
+  /** epoch seconds; 0: never expires. */
+  expiration: number;
+}
+
+export interface KvNamespaceDelta {
+  namespaceId: string;
+  /** The node holds every write up to this version once it applied `entries`. */
+  version: number;
+  entries: KvEntry[];
+}
+
+export interface KvSync {
+  namespaces: KvNamespaceDelta[];
+  /** Namespaces that no longer exist: the node drops its replica of them. */
+  removedNamespaces: string[];
+}
+
+export interface KvMutation {
+  key: string;
+  delete: boolean;
+  value: Buffer;
+  metadata?: string | undefined;
+  expiration: number;
+}
+
+export interface KvWrite {
+  /** Chosen by the node; echoed in the result. */
+  requestId: number;
+  namespaceId: string;
+  mutations: KvMutation[];
+}
+
+export interface KvWriteResult {
+  requestId: number;
+  /** Empty when the write is durable; else an EDGE_… code. */
+  errorCode: string;
+  errorMessage: string;
+  /** The version each mutation took, in order. */
+  versions: number[];
+}
+
 export interface Hello {
   nodeId: string;
   pop: string;
@@ -125,6 +202,8 @@ export interface Script {
   canary:
     | Canary
     | undefined;
+  /** Workers KV bindings: env name -> namespace id. */
+  kvBindings: { [key: string]: string };
   /**
    * Multi-module versions (fields 30-39): `source` is the main module, named
    * `main_module` (empty: "<name>.js"), and `modules` holds the others. With
@@ -135,6 +214,11 @@ export interface Script {
 }
 
 export interface Script_VarsEntry {
+  key: string;
+  value: string;
+}
+
+export interface Script_KvBindingsEntry {
   key: string;
   value: string;
 }
@@ -207,6 +291,11 @@ export interface ScriptMetrics {
   /** Isolate heap in use when the response was handed over: sum and number of samples. */
   memorySamples: number;
   memoryBytesTotal: number;
+  /**
+   * Workers KV operations of this script version: "<namespace id>:<op>" -> count,
+   * op one of reads, misses (reads that found nothing), lists, writes.
+   */
+  kvOps: { [key: string]: number };
 }
 
 export interface ScriptMetrics_StatusClassesEntry {
@@ -215,6 +304,11 @@ export interface ScriptMetrics_StatusClassesEntry {
 }
 
 export interface ScriptMetrics_ErrorsByCodeEntry {
+  key: string;
+  value: number;
+}
+
+export interface ScriptMetrics_KvOpsEntry {
   key: string;
   value: number;
 }
@@ -255,6 +349,12 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         break;
       case "logsReply":
         LogsReply.encode(message.msg.value, writer.uint32(170).fork()).join();
+        break;
+      case "kvSubscribe":
+        KvSubscribe.encode(message.msg.value, writer.uint32(242).fork()).join();
+        break;
+      case "kvWrite":
+        KvWrite.encode(message.msg.value, writer.uint32(250).fork()).join();
         break;
     }
     return writer;
@@ -321,6 +421,22 @@ export const NodeMessage: MessageFns<NodeMessage> = {
             message.msg = { $case: "logsReply", value: LogsReply.decode(reader, reader.uint32()) };
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.msg = { $case: "kvSubscribe", value: KvSubscribe.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.msg = { $case: "kvWrite", value: KvWrite.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -349,6 +465,14 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         ? { $case: "logsReply", value: LogsReply.fromJSON(object.logsReply) }
         : isSet(object.logs_reply)
         ? { $case: "logsReply", value: LogsReply.fromJSON(object.logs_reply) }
+        : isSet(object.kvSubscribe)
+        ? { $case: "kvSubscribe", value: KvSubscribe.fromJSON(object.kvSubscribe) }
+        : isSet(object.kv_subscribe)
+        ? { $case: "kvSubscribe", value: KvSubscribe.fromJSON(object.kv_subscribe) }
+        : isSet(object.kvWrite)
+        ? { $case: "kvWrite", value: KvWrite.fromJSON(object.kvWrite) }
+        : isSet(object.kv_write)
+        ? { $case: "kvWrite", value: KvWrite.fromJSON(object.kv_write) }
         : undefined,
     };
   },
@@ -367,6 +491,10 @@ export const NodeMessage: MessageFns<NodeMessage> = {
       obj.tail = TailBatch.toJSON(message.msg.value);
     } else if (message.msg?.$case === "logsReply") {
       obj.logsReply = LogsReply.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "kvSubscribe") {
+      obj.kvSubscribe = KvSubscribe.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "kvWrite") {
+      obj.kvWrite = KvWrite.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -413,6 +541,18 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         }
         break;
       }
+      case "kvSubscribe": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "kvSubscribe", value: KvSubscribe.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "kvWrite": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "kvWrite", value: KvWrite.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -439,6 +579,12 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         break;
       case "logsQuery":
         LogsQuery.encode(message.msg.value, writer.uint32(178).fork()).join();
+        break;
+      case "kvSync":
+        KvSync.encode(message.msg.value, writer.uint32(242).fork()).join();
+        break;
+      case "kvWriteResult":
+        KvWriteResult.encode(message.msg.value, writer.uint32(250).fork()).join();
         break;
     }
     return writer;
@@ -497,6 +643,22 @@ export const ControlMessage: MessageFns<ControlMessage> = {
             message.msg = { $case: "logsQuery", value: LogsQuery.decode(reader, reader.uint32()) };
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.msg = { $case: "kvSync", value: KvSync.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.msg = { $case: "kvWriteResult", value: KvWriteResult.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -527,6 +689,14 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         ? { $case: "logsQuery", value: LogsQuery.fromJSON(object.logsQuery) }
         : isSet(object.logs_query)
         ? { $case: "logsQuery", value: LogsQuery.fromJSON(object.logs_query) }
+        : isSet(object.kvSync)
+        ? { $case: "kvSync", value: KvSync.fromJSON(object.kvSync) }
+        : isSet(object.kv_sync)
+        ? { $case: "kvSync", value: KvSync.fromJSON(object.kv_sync) }
+        : isSet(object.kvWriteResult)
+        ? { $case: "kvWriteResult", value: KvWriteResult.fromJSON(object.kvWriteResult) }
+        : isSet(object.kv_write_result)
+        ? { $case: "kvWriteResult", value: KvWriteResult.fromJSON(object.kv_write_result) }
         : undefined,
     };
   },
@@ -543,6 +713,10 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       obj.tailSessions = TailSessions.toJSON(message.msg.value);
     } else if (message.msg?.$case === "logsQuery") {
       obj.logsQuery = LogsQuery.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "kvSync") {
+      obj.kvSync = KvSync.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "kvWriteResult") {
+      obj.kvWriteResult = KvWriteResult.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -583,7 +757,935 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         }
         break;
       }
+      case "kvSync": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "kvSync", value: KvSync.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "kvWriteResult": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "kvWriteResult", value: KvWriteResult.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseKvSubscribe(): KvSubscribe {
+  return { versions: {} };
+}
+
+export const KvSubscribe: MessageFns<KvSubscribe> = {
+  encode(message: KvSubscribe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.versions).forEach(([key, value]: [string, number]) => {
+      KvSubscribe_VersionsEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvSubscribe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvSubscribe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = KvSubscribe_VersionsEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.versions[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvSubscribe {
+    return {
+      versions: isObject(object.versions)
+        ? (globalThis.Object.entries(object.versions) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: KvSubscribe): unknown {
+    const obj: any = {};
+    if (message.versions) {
+      const entries = globalThis.Object.entries(message.versions) as [string, number][];
+      if (entries.length > 0) {
+        obj.versions = {};
+        entries.forEach(([k, v]) => {
+          obj.versions[k] = Math.round(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvSubscribe>, I>>(base?: I): KvSubscribe {
+    return KvSubscribe.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvSubscribe>, I>>(object: I): KvSubscribe {
+    const message = createBaseKvSubscribe();
+    message.versions = (globalThis.Object.entries(object.versions ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseKvSubscribe_VersionsEntry(): KvSubscribe_VersionsEntry {
+  return { key: "", value: 0 };
+}
+
+export const KvSubscribe_VersionsEntry: MessageFns<KvSubscribe_VersionsEntry> = {
+  encode(message: KvSubscribe_VersionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvSubscribe_VersionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvSubscribe_VersionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvSubscribe_VersionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: KvSubscribe_VersionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvSubscribe_VersionsEntry>, I>>(base?: I): KvSubscribe_VersionsEntry {
+    return KvSubscribe_VersionsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvSubscribe_VersionsEntry>, I>>(object: I): KvSubscribe_VersionsEntry {
+    const message = createBaseKvSubscribe_VersionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseKvEntry(): KvEntry {
+  return { key: "", version: 0, deleted: false, value: Buffer.alloc(0), metadata: undefined, expiration: 0 };
+}
+
+export const KvEntry: MessageFns<KvEntry> = {
+  encode(message: KvEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).uint64(message.version);
+    }
+    if (message.deleted !== false) {
+      writer.uint32(24).bool(message.deleted);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(34).bytes(message.value);
+    }
+    if (message.metadata !== undefined) {
+      writer.uint32(42).string(message.metadata);
+    }
+    if (message.expiration !== 0) {
+      writer.uint32(48).int64(message.expiration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.value = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.metadata = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.expiration = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0),
+      metadata: isSet(object.metadata) ? globalThis.String(object.metadata) : undefined,
+      expiration: isSet(object.expiration) ? globalThis.Number(object.expiration) : 0,
+    };
+  },
+
+  toJSON(message: KvEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    if (message.value.length !== 0) {
+      obj.value = base64FromBytes(message.value);
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = message.metadata;
+    }
+    if (message.expiration !== 0) {
+      obj.expiration = Math.round(message.expiration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvEntry>, I>>(base?: I): KvEntry {
+    return KvEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvEntry>, I>>(object: I): KvEntry {
+    const message = createBaseKvEntry();
+    message.key = object.key ?? "";
+    message.version = object.version ?? 0;
+    message.deleted = object.deleted ?? false;
+    message.value = object.value ?? Buffer.alloc(0);
+    message.metadata = object.metadata ?? undefined;
+    message.expiration = object.expiration ?? 0;
+    return message;
+  },
+};
+
+function createBaseKvNamespaceDelta(): KvNamespaceDelta {
+  return { namespaceId: "", version: 0, entries: [] };
+}
+
+export const KvNamespaceDelta: MessageFns<KvNamespaceDelta> = {
+  encode(message: KvNamespaceDelta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespaceId !== "") {
+      writer.uint32(10).string(message.namespaceId);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).uint64(message.version);
+    }
+    for (const v of message.entries) {
+      KvEntry.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvNamespaceDelta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvNamespaceDelta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.entries.push(KvEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvNamespaceDelta {
+    return {
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => KvEntry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: KvNamespaceDelta): unknown {
+    const obj: any = {};
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => KvEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvNamespaceDelta>, I>>(base?: I): KvNamespaceDelta {
+    return KvNamespaceDelta.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvNamespaceDelta>, I>>(object: I): KvNamespaceDelta {
+    const message = createBaseKvNamespaceDelta();
+    message.namespaceId = object.namespaceId ?? "";
+    message.version = object.version ?? 0;
+    message.entries = object.entries?.map((e) => KvEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseKvSync(): KvSync {
+  return { namespaces: [], removedNamespaces: [] };
+}
+
+export const KvSync: MessageFns<KvSync> = {
+  encode(message: KvSync, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.namespaces) {
+      KvNamespaceDelta.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.removedNamespaces) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvSync {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvSync();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespaces.push(KvNamespaceDelta.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.removedNamespaces.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvSync {
+    return {
+      namespaces: globalThis.Array.isArray(object?.namespaces)
+        ? object.namespaces.map((e: any) => KvNamespaceDelta.fromJSON(e))
+        : [],
+      removedNamespaces: globalThis.Array.isArray(object?.removedNamespaces)
+        ? object.removedNamespaces.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removed_namespaces)
+        ? object.removed_namespaces.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: KvSync): unknown {
+    const obj: any = {};
+    if (message.namespaces?.length) {
+      obj.namespaces = message.namespaces.map((e) => KvNamespaceDelta.toJSON(e));
+    }
+    if (message.removedNamespaces?.length) {
+      obj.removedNamespaces = message.removedNamespaces;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvSync>, I>>(base?: I): KvSync {
+    return KvSync.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvSync>, I>>(object: I): KvSync {
+    const message = createBaseKvSync();
+    message.namespaces = object.namespaces?.map((e) => KvNamespaceDelta.fromPartial(e)) || [];
+    message.removedNamespaces = object.removedNamespaces?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseKvMutation(): KvMutation {
+  return { key: "", delete: false, value: Buffer.alloc(0), metadata: undefined, expiration: 0 };
+}
+
+export const KvMutation: MessageFns<KvMutation> = {
+  encode(message: KvMutation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.delete !== false) {
+      writer.uint32(16).bool(message.delete);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(26).bytes(message.value);
+    }
+    if (message.metadata !== undefined) {
+      writer.uint32(34).string(message.metadata);
+    }
+    if (message.expiration !== 0) {
+      writer.uint32(40).int64(message.expiration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvMutation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvMutation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.delete = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.value = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.metadata = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiration = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvMutation {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      delete: isSet(object.delete) ? globalThis.Boolean(object.delete) : false,
+      value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0),
+      metadata: isSet(object.metadata) ? globalThis.String(object.metadata) : undefined,
+      expiration: isSet(object.expiration) ? globalThis.Number(object.expiration) : 0,
+    };
+  },
+
+  toJSON(message: KvMutation): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.delete !== false) {
+      obj.delete = message.delete;
+    }
+    if (message.value.length !== 0) {
+      obj.value = base64FromBytes(message.value);
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = message.metadata;
+    }
+    if (message.expiration !== 0) {
+      obj.expiration = Math.round(message.expiration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvMutation>, I>>(base?: I): KvMutation {
+    return KvMutation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvMutation>, I>>(object: I): KvMutation {
+    const message = createBaseKvMutation();
+    message.key = object.key ?? "";
+    message.delete = object.delete ?? false;
+    message.value = object.value ?? Buffer.alloc(0);
+    message.metadata = object.metadata ?? undefined;
+    message.expiration = object.expiration ?? 0;
+    return message;
+  },
+};
+
+function createBaseKvWrite(): KvWrite {
+  return { requestId: 0, namespaceId: "", mutations: [] };
+}
+
+export const KvWrite: MessageFns<KvWrite> = {
+  encode(message: KvWrite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.namespaceId !== "") {
+      writer.uint32(18).string(message.namespaceId);
+    }
+    for (const v of message.mutations) {
+      KvMutation.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvWrite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvWrite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespaceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mutations.push(KvMutation.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvWrite {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      namespaceId: isSet(object.namespaceId)
+        ? globalThis.String(object.namespaceId)
+        : isSet(object.namespace_id)
+        ? globalThis.String(object.namespace_id)
+        : "",
+      mutations: globalThis.Array.isArray(object?.mutations)
+        ? object.mutations.map((e: any) => KvMutation.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: KvWrite): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.namespaceId !== "") {
+      obj.namespaceId = message.namespaceId;
+    }
+    if (message.mutations?.length) {
+      obj.mutations = message.mutations.map((e) => KvMutation.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvWrite>, I>>(base?: I): KvWrite {
+    return KvWrite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvWrite>, I>>(object: I): KvWrite {
+    const message = createBaseKvWrite();
+    message.requestId = object.requestId ?? 0;
+    message.namespaceId = object.namespaceId ?? "";
+    message.mutations = object.mutations?.map((e) => KvMutation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseKvWriteResult(): KvWriteResult {
+  return { requestId: 0, errorCode: "", errorMessage: "", versions: [] };
+}
+
+export const KvWriteResult: MessageFns<KvWriteResult> = {
+  encode(message: KvWriteResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint64(message.requestId);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(18).string(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(26).string(message.errorMessage);
+    }
+    if (message.versions.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.versions) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KvWriteResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKvWriteResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.versions.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.versions.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KvWriteResult {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.Number(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.Number(object.request_id)
+        : 0,
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+      versions: globalThis.Array.isArray(object?.versions) ? object.versions.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: KvWriteResult): unknown {
+    const obj: any = {};
+    if (message.requestId !== 0) {
+      obj.requestId = Math.round(message.requestId);
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KvWriteResult>, I>>(base?: I): KvWriteResult {
+    return KvWriteResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KvWriteResult>, I>>(object: I): KvWriteResult {
+    const message = createBaseKvWriteResult();
+    message.requestId = object.requestId ?? 0;
+    message.errorCode = object.errorCode ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    message.versions = object.versions?.map((e) => e) || [];
     return message;
   },
 };
@@ -1520,6 +2622,7 @@ function createBaseScript(): Script {
     limits: undefined,
     createdAtMs: 0,
     canary: undefined,
+    kvBindings: {},
     mainModule: "",
     modules: [],
   };
@@ -1551,6 +2654,9 @@ export const Script: MessageFns<Script> = {
     if (message.canary !== undefined) {
       Canary.encode(message.canary, writer.uint32(66).fork()).join();
     }
+    globalThis.Object.entries(message.kvBindings).forEach(([key, value]: [string, string]) => {
+      Script_KvBindingsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
     if (message.mainModule !== "") {
       writer.uint32(242).string(message.mainModule);
     }
@@ -1640,6 +2746,17 @@ export const Script: MessageFns<Script> = {
             message.canary = Canary.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = Script_KvBindingsEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.kvBindings[entry9.key] = entry9.value;
+            }
+            continue;
+          }
           case 30: {
             if (tag !== 242) {
               break;
@@ -1695,6 +2812,33 @@ export const Script: MessageFns<Script> = {
         ? globalThis.Number(object.created_at_ms)
         : 0,
       canary: isSet(object.canary) ? Canary.fromJSON(object.canary) : undefined,
+      kvBindings: isObject(object.kvBindings)
+        ? (globalThis.Object.entries(object.kvBindings) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.kv_bindings)
+        ? (globalThis.Object.entries(object.kv_bindings) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       mainModule: isSet(object.mainModule)
         ? globalThis.String(object.mainModule)
         : isSet(object.main_module)
@@ -1738,6 +2882,15 @@ export const Script: MessageFns<Script> = {
     if (message.canary !== undefined) {
       obj.canary = Canary.toJSON(message.canary);
     }
+    if (message.kvBindings) {
+      const entries = globalThis.Object.entries(message.kvBindings) as [string, string][];
+      if (entries.length > 0) {
+        obj.kvBindings = {};
+        entries.forEach(([k, v]) => {
+          obj.kvBindings[k] = v;
+        });
+      }
+    }
     if (message.mainModule !== "") {
       obj.mainModule = message.mainModule;
     }
@@ -1772,6 +2925,15 @@ export const Script: MessageFns<Script> = {
     message.canary = (object.canary !== undefined && object.canary !== null)
       ? Canary.fromPartial(object.canary)
       : undefined;
+    message.kvBindings = (globalThis.Object.entries(object.kvBindings ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.mainModule = object.mainModule ?? "";
     message.modules = object.modules?.map((e) => ScriptModule.fromPartial(e)) || [];
     return message;
@@ -1857,6 +3019,91 @@ export const Script_VarsEntry: MessageFns<Script_VarsEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<Script_VarsEntry>, I>>(object: I): Script_VarsEntry {
     const message = createBaseScript_VarsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseScript_KvBindingsEntry(): Script_KvBindingsEntry {
+  return { key: "", value: "" };
+}
+
+export const Script_KvBindingsEntry: MessageFns<Script_KvBindingsEntry> = {
+  encode(message: Script_KvBindingsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Script_KvBindingsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScript_KvBindingsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Script_KvBindingsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Script_KvBindingsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Script_KvBindingsEntry>, I>>(base?: I): Script_KvBindingsEntry {
+    return Script_KvBindingsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Script_KvBindingsEntry>, I>>(object: I): Script_KvBindingsEntry {
+    const message = createBaseScript_KvBindingsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
@@ -2414,6 +3661,7 @@ function createBaseScriptMetrics(): ScriptMetrics {
     isolateStartMsTotal: 0,
     memorySamples: 0,
     memoryBytesTotal: 0,
+    kvOps: {},
   };
 }
 
@@ -2469,6 +3717,9 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     if (message.memoryBytesTotal !== 0) {
       writer.uint32(209).double(message.memoryBytesTotal);
     }
+    globalThis.Object.entries(message.kvOps).forEach(([key, value]: [string, number]) => {
+      ScriptMetrics_KvOpsEntry.encode({ key: key as any, value }, writer.uint32(218).fork()).join();
+    });
     return writer;
   },
 
@@ -2623,6 +3874,17 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
             message.memoryBytesTotal = reader.double();
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            const entry27 = ScriptMetrics_KvOpsEntry.decode(reader, reader.uint32());
+            if (entry27.value !== undefined) {
+              message.kvOps[entry27.key] = entry27.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2735,6 +3997,33 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
         : isSet(object.memory_bytes_total)
         ? globalThis.Number(object.memory_bytes_total)
         : 0,
+      kvOps: isObject(object.kvOps)
+        ? (globalThis.Object.entries(object.kvOps) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.kv_ops)
+        ? (globalThis.Object.entries(object.kv_ops) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -2794,6 +4083,15 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     if (message.memoryBytesTotal !== 0) {
       obj.memoryBytesTotal = floatToJson(message.memoryBytesTotal);
     }
+    if (message.kvOps) {
+      const entries = globalThis.Object.entries(message.kvOps) as [string, number][];
+      if (entries.length > 0) {
+        obj.kvOps = {};
+        entries.forEach(([k, v]) => {
+          obj.kvOps[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -2832,6 +4130,15 @@ export const ScriptMetrics: MessageFns<ScriptMetrics> = {
     message.isolateStartMsTotal = object.isolateStartMsTotal ?? 0;
     message.memorySamples = object.memorySamples ?? 0;
     message.memoryBytesTotal = object.memoryBytesTotal ?? 0;
+    message.kvOps = (globalThis.Object.entries(object.kvOps ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -3006,6 +4313,91 @@ export const ScriptMetrics_ErrorsByCodeEntry: MessageFns<ScriptMetrics_ErrorsByC
     object: I,
   ): ScriptMetrics_ErrorsByCodeEntry {
     const message = createBaseScriptMetrics_ErrorsByCodeEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseScriptMetrics_KvOpsEntry(): ScriptMetrics_KvOpsEntry {
+  return { key: "", value: 0 };
+}
+
+export const ScriptMetrics_KvOpsEntry: MessageFns<ScriptMetrics_KvOpsEntry> = {
+  encode(message: ScriptMetrics_KvOpsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScriptMetrics_KvOpsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScriptMetrics_KvOpsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScriptMetrics_KvOpsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ScriptMetrics_KvOpsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScriptMetrics_KvOpsEntry>, I>>(base?: I): ScriptMetrics_KvOpsEntry {
+    return ScriptMetrics_KvOpsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScriptMetrics_KvOpsEntry>, I>>(object: I): ScriptMetrics_KvOpsEntry {
+    const message = createBaseScriptMetrics_KvOpsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;
