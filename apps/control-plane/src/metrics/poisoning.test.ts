@@ -31,6 +31,7 @@ function entry(script: string, requests: number, fields: Partial<ScriptMetrics> 
     isolateStartMsTotal: 0,
     memorySamples: 0,
     memoryBytesTotal: 0,
+    kvOps: {},
     ...fields,
   };
 }

@@ -75,10 +75,18 @@ describe("secrets in the SQLite store", () => {
       const store = createSqliteStore(path);
       await store.putVersion("old", sealedVersion("old"), 1_000);
       await store.close();
-      // Back to what schema 2 wrote: no secrets_json, ts_source or modules_json column.
+      // Back to what schema 2 wrote: none of the columns and tables later schemas added.
       const raw = new Database(path);
       raw.exec(
-        "ALTER TABLE versions DROP COLUMN secrets_json; ALTER TABLE versions DROP COLUMN ts_source; ALTER TABLE versions DROP COLUMN modules_json;",
+        [
+          "ALTER TABLE versions DROP COLUMN secrets_json",
+          "ALTER TABLE versions DROP COLUMN ts_source",
+          "ALTER TABLE versions DROP COLUMN modules_json",
+          "ALTER TABLE versions DROP COLUMN bindings_json",
+          "DROP TABLE enrolments",
+          "DROP TABLE kv_entries",
+          "DROP TABLE kv_namespaces",
+        ].join("; "),
       );
       raw.pragma("user_version = 2");
       raw.close();
