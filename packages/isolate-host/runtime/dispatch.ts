@@ -8,6 +8,7 @@
  * that request lives in this module.
  */
 
+import { markResponded } from "./admission/run-state.js";
 import { bodySource } from "./body.js";
 import { logInternal } from "./console.js";
 import { describeError } from "./describe-error.js";
@@ -103,6 +104,18 @@ export async function dispatch(
   data: HostRequestData,
   env: Record<string, string>,
 ): Promise<Outcome> {
+  try {
+    return await dispatchOnce(namespace, data, env);
+  } finally {
+    markResponded();
+  }
+}
+
+async function dispatchOnce(
+  namespace: Record<string, unknown>,
+  data: HostRequestData,
+  env: Record<string, string>,
+): Promise<Outcome> {
   let result: unknown;
   try {
     const handler = handlerOf(namespace);
@@ -165,7 +178,7 @@ export async function rehearse(): Promise<void> {
     ],
     body: new TextEncoder().encode('{"a":1}'),
   };
-  const outcome = await dispatch({ default: handler }, data, {});
+  const outcome = await dispatchOnce({ default: handler }, data, {});
   if (!outcome.ok) throw new Error(`runtime rehearsal failed: ${outcome.message}`);
 }
 

@@ -5,6 +5,7 @@
  * (it deletes itself) before the script can run.
  */
 
+import { runState } from "./admission/run-state.js";
 import { atob, btoa } from "./base64.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { CryptoKey, crypto } from "./crypto.js";
@@ -23,6 +24,7 @@ import { structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, fire, queueMicrotask, setInterval, setTimeout } from "./timers.js";
 import { whatwgUrl } from "./url.js";
+import { installWasmMemoryCap } from "./wasm/memory-cap.js";
 
 function defineGlobal(name: string, value: unknown): void {
   // As WebIDL installs interfaces: writable, configurable, not enumerable.
@@ -72,6 +74,7 @@ const eager: Record<string, unknown> = {
   self: globalThis,
 };
 for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
+installWasmMemoryCap();
 
 for (const name of ["URL", "URLSearchParams"] as const) defineLazyGlobal(name, () => whatwgUrl()[name]);
 for (const name of [
@@ -105,6 +108,7 @@ export interface RuntimeEntry {
   settle: typeof settle;
   complete: typeof complete;
   fire: typeof fire;
+  runState: typeof runState;
 }
 
 Object.defineProperty(globalThis, "__edgeInit", {
@@ -116,6 +120,6 @@ Object.defineProperty(globalThis, "__edgeInit", {
     setLogSink(log);
     setHost(call, post);
     setLazyLoader(load);
-    return { dispatch, rehearse, validate, pull, cancel, settle, complete, fire };
+    return { dispatch, rehearse, validate, pull, cancel, settle, complete, fire, runState };
   },
 });

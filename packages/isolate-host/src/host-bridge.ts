@@ -10,8 +10,10 @@ export interface IsolateCalls {
   fire(id: number): void;
   /** Host time spent on the script's behalf (hashing), charged to its CPU budget. */
   charge(ms: number): void;
-  /** The script started waiting on the host (a timer or a subrequest). */
-  waiting(): void;
+  /** The script's memory limit in MiB (WebAssembly memories get the same budget). */
+  readonly memoryMb: number;
+  /** The script asked for WebAssembly memory past its limit: end the request (EDGE_MEMORY_LIMIT). */
+  overMemoryLimit(): void;
 }
 
 const MAX_TIMERS = 10_000;
@@ -38,7 +40,11 @@ export class HostBridge {
     this.#logs = logs;
     this.#fetch = fetch;
     this.#calls = calls;
-    this.#opContext = { charge: (ms) => calls.charge(ms) };
+    this.#opContext = {
+      charge: (ms) => calls.charge(ms),
+      memoryMb: calls.memoryMb,
+      overMemoryLimit: () => calls.overMemoryLimit(),
+    };
   }
 
   get subrequests(): number {
@@ -68,14 +74,12 @@ export class HostBridge {
     switch (op) {
       case "timer":
         this.#setTimer(a, b);
-        this.#calls.waiting();
         return;
       case "clearTimer":
         this.#clearTimer(a);
         return;
       case "fetch":
         this.#startFetch(a, b);
-        this.#calls.waiting();
         return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();

@@ -69,8 +69,19 @@ describe("hostile scripts", () => {
     await expectNormalRequestWorks();
   });
 
-  it("a response that never comes is stopped with EDGE_WALL_LIMIT 504", async () => {
+  it("a response that can never come is ended at once with EDGE_NO_RESPONSE 500", async () => {
     const err = await runError(`export default { fetch: () => new Promise(() => {}) }`, {
+      cpuMs: 50,
+      memoryMb: 32,
+      wallMs: 30_000,
+    });
+    expect(err.code).toBe("EDGE_NO_RESPONSE");
+    expect(err.status).toBe(500);
+    await expectNormalRequestWorks();
+  });
+
+  it("a response awaiting a timer past the wall limit is stopped with EDGE_WALL_LIMIT 504", async () => {
+    const err = await runError(`export default { fetch: () => new Promise((r) => setTimeout(r, 60_000)) }`, {
       cpuMs: 50,
       memoryMb: 32,
       wallMs: 200,

@@ -3,11 +3,16 @@ import { RunError, type RunErrorCode } from "./errors.js";
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { HostBridge } from "./host-bridge.js";
 import type { LogCollector } from "./log-collector.js";
+import type { RunSlot } from "./run-slot.js";
 import type { ScriptLimits } from "./types.js";
 import type { WarmIsolate } from "./warm-isolate.js";
 
-/** Why the host ended an isolate early. */
-export type KillReason = "cpu" | "wall" | "shutdown";
+/**
+ * Why the host ended an isolate early: a limit, the runner's shutdown, a
+ * handler that can never respond, WebAssembly memory past the limit, or the
+ * client having gone away.
+ */
+export type KillReason = "cpu" | "wall" | "shutdown" | "never" | "memory" | "aborted";
 
 /** Data handed to the runtime's dispatch(); mirrors runtime/request.ts HostRequestData. */
 export interface IsolateRequest {
@@ -17,7 +22,7 @@ export interface IsolateRequest {
   body: Uint8Array | null;
 }
 
-type EntryName = "dispatch" | "validate" | "pull" | "cancel" | "settle" | "complete" | "fire";
+type EntryName = "dispatch" | "validate" | "pull" | "cancel" | "settle" | "complete" | "fire" | "runState";
 
 /**
  * One request's use of a fresh isolate, until disposal, with its limits
@@ -49,7 +54,10 @@ export class IsolateSession {
   #rejectKilled!: (err: Error) => void;
   readonly #killed$: Promise<never>;
   #cpuTimer: NodeJS.Timeout | undefined;
-  #onWait: (() => void) | null = null;
+  /** Entries into the isolate for host results, one at a time and in order. */
+  #entries: Promise<void> = Promise.resolve();
+  /** Set while dispatch() waits for the fetch handler's outcome. */
+  #slot: RunSlot | null = null;
   #wallTimer: NodeJS.Timeout | undefined;
 
   /** Takes over a warm isolate and starts the limit clocks. */
@@ -66,11 +74,9 @@ export class IsolateSession {
       charge: (ms) => {
         this.#hostMs += ms;
       },
-      waiting: () => {
-        const listener = this.#onWait;
-        this.#onWait = null;
-        listener?.();
-      },
+      memoryMb: limits.memoryMb,
+      // Not from inside the isolate's own call into the host: right after it.
+      overMemoryLimit: () => setImmediate(() => this.kill("memory")),
     });
     warm.attach(this.bridge);
     this.#killed$ = new Promise<never>((_resolve, reject) => {
@@ -92,11 +98,6 @@ export class IsolateSession {
     const nanos = end - this.#cpuBaseline;
     const lazyMs = (this.#lazyAtEnd ?? this.#lazyLoadMs()) - this.#lazyBaseline;
     return Math.max(0, Number(nanos / 1000n) / 1000 - lazyMs) + this.#hostMs;
-  }
-
-  /** Calls `listener` once, the first time the script waits on the host (a timer or a subrequest). */
-  onFirstWait(listener: () => void): void {
-    this.#onWait = listener;
   }
 
   get limits(): ScriptLimits {
@@ -130,23 +131,76 @@ export class IsolateSession {
     );
   }
 
-  /** Calls the script's fetch handler; resolves with the runtime's outcome object. */
+  /**
+   * Calls the script's fetch handler; resolves with the runtime's outcome
+   * object. `slot` is the request's admission slot, held now: it is given back
+   * whenever the isolate is idle waiting on the host and taken again for each
+   * host result (see #afterEntry). A handler that is idle with nothing to wait
+   * for will never respond and ends at once with EDGE_NO_RESPONSE.
+   */
   async dispatch(
     namespace: ivm.Reference<Record<string, unknown>>,
     request: IsolateRequest,
     env: Record<string, string>,
+    slot: RunSlot | null = null,
   ): Promise<unknown> {
-    return this.guard(
-      this.#ref("dispatch").apply(
-        undefined,
-        [
-          namespace.derefInto(),
-          new ivm.ExternalCopy(request).copyInto({ release: true }),
-          new ivm.ExternalCopy(env).copyInto({ release: true }),
-        ],
-        { result: { promise: true, copy: true }, timeout: this.#limits.wallMs },
-      ),
+    const call = this.#ref("dispatch").apply(
+      undefined,
+      [
+        namespace.derefInto(),
+        new ivm.ExternalCopy(request).copyInto({ release: true }),
+        new ivm.ExternalCopy(env).copyInto({ release: true }),
+      ],
+      { result: { reference: true }, timeout: this.#limits.wallMs },
     );
+    this.#slot = slot;
+    try {
+      const started = this.#enqueue(async () => {
+        const promise = await this.guard(call);
+        return promise;
+      });
+      // The handler's synchronous part and the microtasks it queued have run.
+      const promise = await started;
+      const outcome = this.guard(
+        this.context.evalClosure("return $0", [promise.derefInto()], {
+          result: { promise: true, copy: true },
+          timeout: this.#limits.wallMs,
+        }),
+      );
+      void this.#enqueue(() => this.#afterEntry());
+      try {
+        return await outcome;
+      } finally {
+        promise.release();
+      }
+    } finally {
+      this.#slot = null;
+    }
+  }
+
+  /** Runs `task` after every earlier entry into the isolate has finished. */
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#entries.then(task);
+    this.#entries = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
+  }
+
+  /**
+   * After an entry while the handler has not responded: with host work
+   * pending (a timer, a subrequest) the request only waits, so its slot goes
+   * back; with none, nothing can ever resume it.
+   */
+  async #afterEntry(): Promise<void> {
+    if (this.#slot === null || this.isolate.isDisposed) return;
+    const state = (await this.#ref("runState")
+      .apply(undefined, [], { result: { copy: true }, timeout: this.#limits.wallMs })
+      .catch(() => null)) as { responded?: unknown; pending?: unknown } | null;
+    if (this.#slot === null || state === null || state.responded === true) return;
+    if (Number(state.pending) > 0) this.#slot.release();
+    else this.kill("never");
   }
 
   /** Reads the next chunk of a streamed response body (or all of it); see runtime/dispatch.ts pull(). */
@@ -211,12 +265,21 @@ export class IsolateSession {
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
-  /** Host-to-isolate call for a timer or a finished subrequest; failures surface through the main run. */
+  /**
+   * Host-to-isolate call for a timer or a finished subrequest, in order;
+   * failures surface through the main run. While the handler has not
+   * responded, the call waits for an admission slot first.
+   */
   #callIn(name: "complete" | "fire", args: unknown[]): void {
-    if (this.isolate.isDisposed) return;
-    this.#ref(name)
-      .apply(undefined, args, { arguments: { copy: true }, timeout: this.#limits.wallMs })
-      .catch(() => {});
+    void this.#enqueue(async () => {
+      if (this.isolate.isDisposed) return;
+      await this.#slot?.hold();
+      if (this.isolate.isDisposed) return;
+      await this.#ref(name)
+        .apply(undefined, args, { arguments: { copy: true }, timeout: this.#limits.wallMs })
+        .catch(() => {});
+      await this.#afterEntry();
+    });
   }
 
   #ref(name: EntryName): ivm.Reference {
@@ -281,6 +344,24 @@ export class IsolateSession {
         );
       case "shutdown":
         return new Error("The isolate runner was disposed while the script ran", { cause: err });
+      case "never":
+        return new RunError(
+          "EDGE_NO_RESPONSE",
+          "The script will never generate a response: its fetch handler waits on a promise that nothing can settle",
+          options,
+        );
+      case "memory":
+        return new RunError(
+          "EDGE_MEMORY_LIMIT",
+          `The script exceeded its memory limit of ${this.#limits.memoryMb} MB`,
+          options,
+        );
+      case "aborted":
+        return new RunError(
+          "EDGE_CLIENT_CLOSED",
+          "The client closed the connection before the response",
+          options,
+        );
       default:
         break;
     }

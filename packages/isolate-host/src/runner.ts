@@ -10,10 +10,12 @@ import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
 import { LogCollector } from "./log-collector.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
+import { RunSlot } from "./run-slot.js";
 import { copyVars, isolateRequest, scriptFilename, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
   HostRequest,
+  RunOptions,
   RunResult,
   ScriptLimits,
   StreamingRunResult,
@@ -67,10 +69,14 @@ export interface IsolateRunner {
    *  (EDGE_SCRIPT_ERROR 500, EDGE_BAD_RESPONSE, EDGE_CPU_LIMIT 503, EDGE_MEMORY_LIMIT 503, EDGE_WALL_LIMIT 504,
    *  EDGE_SUBREQUEST_LIMIT 503, EDGE_RESPONSE_TOO_LARGE 502). ctx.waitUntil() work goes on after it resolves
    *  (see RunResult.waitUntil). Never lets a script take down the process. */
-  run(prepared: PreparedScript, request: HostRequest): Promise<RunResult>;
+  run(prepared: PreparedScript, request: HostRequest, options?: RunOptions): Promise<RunResult>;
   /** As run(), but resolves as soon as the response head is ready; the body is read from the isolate as
    *  the caller iterates it. The isolate lives until the body is done and ctx.waitUntil() work has ended. */
-  runStreaming(prepared: PreparedScript, request: HostRequest): Promise<StreamingRunResult>;
+  runStreaming(
+    prepared: PreparedScript,
+    request: HostRequest,
+    options?: RunOptions,
+  ): Promise<StreamingRunResult>;
   dispose(): void;
 }
 
@@ -92,8 +98,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
-  const { concurrency, maxQueue } = admissionOf(options);
-  const admission = new Admission(concurrency, maxQueue);
+  const { concurrency, maxQueue, perScript } = admissionOf(options);
+  const admission = new Admission(concurrency, maxQueue, perScript);
   const supply = new IsolateSupply(
     options.warmIsolates ?? 2,
     options.warmIsolatesMaxBytes ?? DEFAULT_MAX_IDLE_BYTES,
@@ -143,23 +149,33 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   }
 
   /** Starts a request: fresh isolate, module from its code cache, fetch handler called, response head validated. */
-  async function start(prepared: PreparedScript, request: HostRequest) {
+  async function start(prepared: PreparedScript, request: HostRequest, signal: AbortSignal | undefined) {
     assertOpen();
     const script = compiledOf(prepared);
     const started = performance.now();
     const input = isolateRequest(request);
     const logs = new LogCollector();
-    const leave = await admission.enter();
+    let leave: () => void;
+    try {
+      leave = await admission.enter({ key: prepared.name, signal });
+    } catch (err) {
+      if (signal?.aborted === true) throw clientClosed();
+      throw err;
+    }
+    const slot = new RunSlot(admission, prepared.name, leave);
     const admitted = performance.now();
     let session: IsolateSession;
     try {
       session = await openSession(script.kind, script.limits, logs, script);
     } catch (err) {
-      leave();
+      slot.close();
       throw err;
     }
-    session.onFirstWait(leave);
+    // A client gone before the response ends the run and its subrequests now.
+    const onAbort = (): void => session.kill("aborted");
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      if (signal?.aborted === true) onAbort();
       let namespace = session.namespace;
       if (namespace === null) {
         const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
@@ -169,7 +185,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       }
       // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
       const startMs = performance.now() - admitted;
-      const outcome = await session.dispatch(namespace, input, script.vars);
+      const outcome = await session.dispatch(namespace, input, script.vars, slot);
       const context = {
         cpuMs: session.cpuMs(),
         logs: logs.lines,
@@ -189,7 +205,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       closeSession(session, script);
       throw err;
     } finally {
-      leave();
+      signal?.removeEventListener("abort", onAbort);
+      slot.close();
     }
   }
 
@@ -244,7 +261,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(script.source) };
       // Deploys queue for a slot like requests (their top-level code runs on the same clock), but
       // are never refused for overload: a busy node must not NACK a good version.
-      const leave = await admission.enter({ alwaysQueue: true });
+      const leave = await admission.enter({ key: script.name, alwaysQueue: true });
       let session: IsolateSession;
       try {
         // Top-level console output during validation is not part of any request.
@@ -288,8 +305,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       }
     },
 
-    async run(prepared, request) {
-      const { script, session, logs, head, started, startMs, heapBytes } = await start(prepared, request);
+    async run(prepared, request, options) {
+      const { script, session, logs, head, started, startMs, heapBytes } = await start(
+        prepared,
+        request,
+        options?.signal,
+      );
       let body = head.body;
       if (body === null) {
         try {
@@ -321,8 +342,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       };
     },
 
-    async runStreaming(prepared, request) {
-      const { script, session, logs, head, started, startMs, heapBytes } = await start(prepared, request);
+    async runStreaming(prepared, request, options) {
+      const { script, session, logs, head, started, startMs, heapBytes } = await start(
+        prepared,
+        request,
+        options?.signal,
+      );
       const cpuMs = session.cpuMs();
       const logsSent = logs.lines.length;
       const length = head.body?.byteLength ?? null;
@@ -368,4 +393,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       error: null,
     });
   }
+}
+
+function clientClosed(): RunError {
+  return new RunError("EDGE_CLIENT_CLOSED", "The client closed the connection before the response");
 }

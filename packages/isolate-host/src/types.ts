@@ -25,6 +25,12 @@ export interface HostRequest {
   body: Uint8Array | null;
 }
 
+/** How one run may be steered from outside. */
+export interface RunOptions {
+  /** Aborted when the client goes away: the run ends (EDGE_CLIENT_CLOSED) with its subrequests. */
+  signal?: AbortSignal;
+}
+
 export interface HostResponse {
   status: number;
   headers: Array<[string, string]>;

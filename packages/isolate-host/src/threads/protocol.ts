@@ -32,6 +32,7 @@ export type ToWorker =
   | { t: "run"; id: number; scriptId: number; request: HostRequest; streaming: boolean }
   | { t: "pull"; id: number }
   | { t: "cancel"; id: number }
+  | { t: "abort"; id: number }
   | { t: "dispose" };
 
 export type FromWorker =
