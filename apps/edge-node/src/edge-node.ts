@@ -42,6 +42,8 @@ export function createEdgeNode(
       fetch: {
         maxSubrequests: config.fetch.maxSubrequests,
         forbiddenTargets: [...config.fetch.forbiddenTargets, ...ownAddresses(config)],
+        denyInternal: config.fetch.denyInternal,
+        allowTargets: config.fetch.allowTargets,
       },
     });
   const cache = new ConfigCache(config.cacheDir, logger);

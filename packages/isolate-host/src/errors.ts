@@ -18,7 +18,6 @@ export const RUN_ERRORS = {
   // Cloudflare answers a handler that awaits nothing the host will ever complete the same way.
   EDGE_NO_RESPONSE: { status: 500, message: "The script will never generate a response" },
   EDGE_STARTUP_LIMIT: { status: 500, message: "The script's top-level code exceeded its start-up CPU limit" },
-  EDGE_RESPONSE_HEADERS_TOO_LARGE: { status: 502, message: "The script's response headers are too large" },
   // The client closed its connection before the response; nobody sees this status (nginx's 499).
   EDGE_CLIENT_CLOSED: { status: 499, message: "The client closed the connection" },
   // The one code that is not the script's doing: too many requests are waiting for an isolate.

@@ -35,6 +35,8 @@ export class HostBridge {
   readonly limitFailures = new Map<string, "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE">();
   readonly #opContext: HostOpContext;
   #closed = false;
+  /** Edge runs the request had been through before this one (see fetch/subrequest.ts HOP_HEADER). */
+  hops = 0;
 
   constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
     this.#logs = logs;
@@ -125,7 +127,7 @@ export class HostBridge {
     if (!Number.isSafeInteger(key) || this.#subrequests.has(key)) return;
     const controller = new AbortController();
     this.#subrequests.set(key, controller);
-    performSubrequest(request, this.#fetch, this.#budget, controller.signal).then(
+    performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops).then(
       (result) => {
         this.#subrequests.delete(key);
         if (!this.#closed) this.#calls.complete(key, true, result);

@@ -5,6 +5,8 @@
 
 export { isRunError, RUN_ERRORS, RunError, type RunErrorCode } from "./errors.js";
 export { DEFAULT_FETCH_OPTIONS, type FetchOptions } from "./fetch/fetch-options.js";
+export { isInternalAddress } from "./fetch/special-addresses.js";
+export { HOP_HEADER, MAX_HOPS } from "./fetch/subrequest.js";
 export { DEFAULT_MAX_LIMITS } from "./limits.js";
 export { LOG_CAPS } from "./log-collector.js";
 export {
@@ -19,6 +21,7 @@ export type {
   HostResponse,
   LogLevel,
   LogLine,
+  RunOptions,
   RunResult,
   ScriptLimits,
   StreamingResponse,

@@ -171,6 +171,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       slot.close();
       throw err;
     }
+    session.bridge.hops = request.hops ?? 0;
     // A client gone before the response ends the run and its subrequests now.
     const onAbort = (): void => session.kill("aborted");
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -23,6 +23,8 @@ export interface HostRequest {
   url: string;
   headers: Array<[string, string]>;
   body: Uint8Array | null;
+  /** Edge runs this request has already been through (from the hop header); its subrequests carry one more. */
+  hops?: number;
 }
 
 /** How one run may be steered from outside. */

@@ -7,8 +7,16 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a request body into memory, refusing more than `limit` bytes. Null when there is no body. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | null> {
+/**
+ * Reads a request body into memory, refusing more than `limit` bytes; each
+ * chunk is taken from the node's body budget first (`take` throws past it).
+ * Null when there is no body.
+ */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  take: (bytes: number) => void = () => {},
+): Promise<Uint8Array | null> {
   const declared = Number(req.headers["content-length"] ?? Number.NaN);
   if (declared > limit) throw new BodyTooLargeError(limit);
   const chunks: Buffer[] = [];
@@ -16,6 +24,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Uin
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw new BodyTooLargeError(limit);
+    take(chunk.length);
     chunks.push(chunk);
   }
   if (size === 0) return req.method === "GET" || req.method === "HEAD" ? null : new Uint8Array(0);
