@@ -70,7 +70,6 @@ const HOP_BY_HOP = new Set([
 ]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-
 /** One message for every way a connection can fail, so errors do not map ports or networks. */
 function unreachable(url: URL): SubrequestError {
   return new SubrequestError(`Network connection to ${url.origin} failed`);
