@@ -46,7 +46,7 @@ export function createEdgeNode(
         allowTargets: config.fetch.allowTargets,
       },
     });
-  const cache = new ConfigCache(config.cacheDir, logger);
+  const cache = new ConfigCache(config.cacheDir, logger, config.cacheKey);
   // Persisted after each applied push, in the background: the ACK does not wait for the disk.
   // A crash in between is harmless: the hello after restart says what the node really holds.
   const registry: ScriptRegistry = new ScriptRegistry(
