@@ -37,6 +37,7 @@ export function createEdgeNode(
       logger,
       threads: config.isolateThreads,
       admission: config.admission,
+      startupCpuMs: config.startupCpuMs,
       warmIsolates: config.warmIsolates.perScript,
       warmIsolatesMaxBytes: config.warmIsolates.maxBytes,
       fetch: {

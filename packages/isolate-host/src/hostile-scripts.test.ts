@@ -44,9 +44,9 @@ describe("hostile scripts", () => {
     await expectNormalRequestWorks();
   });
 
-  it("an endless loop in top-level code is stopped while preparing", async () => {
+  it("an endless loop in top-level code is stopped while preparing, at the start-up CPU limit", async () => {
     const err = await rejectionOf(runner.prepare(workerScript(`while (true) {} export default {}`)));
-    expect(isRunError(err) && err.code).toBe("EDGE_CPU_LIMIT");
+    expect(isRunError(err) && err.code).toBe("EDGE_STARTUP_LIMIT");
     await expectNormalRequestWorks();
   });
 

@@ -12,6 +12,7 @@ export { LOG_CAPS } from "./log-collector.js";
 export {
   createIsolateRunner,
   DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_STARTUP_CPU_MS,
   type IsolateRunner,
   type IsolateRunnerOptions,
   type PreparedScript,

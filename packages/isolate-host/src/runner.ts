@@ -1,7 +1,7 @@
 import type ivm from "isolated-vm";
 import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
-import { RunError } from "./errors.js";
+import { isRunError, RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
@@ -59,7 +59,15 @@ export interface IsolateRunnerOptions {
   threads?: number;
   /** How many requests may start in isolates at once, and how many may wait (see admission.ts). */
   admission?: Partial<AdmissionOptions>;
+  /**
+   * CPU time a script's top-level code may take when prepare() evaluates it, apart from the
+   * per-request CPU limit (Cloudflare allows 1 s of start-up CPU). Past it: EDGE_STARTUP_LIMIT.
+   * Default 1000.
+   */
+  startupCpuMs?: number;
 }
+
+export const DEFAULT_STARTUP_CPU_MS = 1_000;
 
 export interface IsolateRunner {
   /** Compiles once (validates; keeps V8 code cache for later isolates). Throws RunError EDGE_COMPILE_ERROR
@@ -260,13 +268,16 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const filename = scriptFilename(script);
       const vars = copyVars(script.vars);
       const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(script.source) };
+      // Top-level code has its own CPU budget, not the per-request one (which may be far smaller).
+      const startupCpuMs = Math.max(limits.cpuMs, options.startupCpuMs ?? DEFAULT_STARTUP_CPU_MS);
+      const startupLimits: ScriptLimits = { ...limits, cpuMs: startupCpuMs };
       // Deploys queue for a slot like requests (their top-level code runs on the same clock), but
       // are never refused for overload: a busy node must not NACK a good version.
       const leave = await admission.enter({ key: script.name, alwaysQueue: true });
       let session: IsolateSession;
       try {
         // Top-level console output during validation is not part of any request.
-        session = await openSession(kind, limits, new LogCollector());
+        session = await openSession(kind, startupLimits, new LogCollector());
       } catch (err) {
         leave();
         throw err;
@@ -299,6 +310,15 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         compiled.set(prepared, entry);
         logger.debug({ script: script.name, version: script.version }, "script prepared");
         return prepared;
+      } catch (err) {
+        if (isRunError(err) && err.code === "EDGE_CPU_LIMIT") {
+          throw new RunError(
+            "EDGE_STARTUP_LIMIT",
+            `The script's top-level code exceeded its start-up CPU limit of ${startupCpuMs} ms`,
+            { cause: err, cpuMs: err.cpuMs },
+          );
+        }
+        throw err;
       } finally {
         leave();
         // Once this isolate is gone, the first ones for the new version are built.

@@ -11,6 +11,7 @@ export interface WorkerOptions {
   fetch: FetchOptions | undefined;
   maxResponseBytes: number | undefined;
   admission: AdmissionOptions;
+  startupCpuMs: number | undefined;
   logLevel: string;
 }
 

@@ -35,6 +35,7 @@ const runner = createIsolateRunner({
   fetch: options.fetch,
   maxResponseBytes: options.maxResponseBytes,
   admission: options.admission,
+  startupCpuMs: options.startupCpuMs,
   logger: pino({ level: options.logLevel }, logStream),
   threads: 0,
 });

@@ -144,6 +144,7 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       maxQueue: Math.ceil(admissionOf(options).maxQueue / threads),
       perScript: Math.max(1, Math.ceil(admissionOf(options).perScript / threads)),
     },
+    startupCpuMs: options.startupCpuMs,
     logLevel: logger.level,
   };
   const pool = Array.from({ length: threads }, (_, i) => new RunnerThread(workerOptions, logger, i));
