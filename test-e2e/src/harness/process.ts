@@ -45,6 +45,11 @@ export class AppProcess {
     });
   }
 
+  /** The child's process id (to read its resource use). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   get running(): boolean {
     return this.#child.exitCode === null && this.#child.signalCode === null;
   }
