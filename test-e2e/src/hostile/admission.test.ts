@@ -61,16 +61,24 @@ describe("hostile tenant: waiting requests do not freeze a PoP", () => {
   });
 
   it("keeps a neighbour script answering while 2 × cores + 2 requests of another script wait on timers", async () => {
-    const waiting = Array.from({ length: 2 * availableParallelism() + 2 }, () => fetchFrom(cluster.node, "sleeper"));
-    const hangs = Array.from({ length: 2 * availableParallelism() + 2 }, () => fetchFrom(cluster.node, "hang"));
+    const waiting = Array.from({ length: 2 * availableParallelism() + 2 }, () =>
+      fetchFrom(cluster.node, "sleeper"),
+    );
+    const hangs = Array.from({ length: 2 * availableParallelism() + 2 }, () =>
+      fetchFrom(cluster.node, "hang"),
+    );
     const answers: number[] = [];
     for (let i = 0; i < 10; i++) answers.push((await fetchFrom(cluster.node, "neighbour")).status);
     // The neighbour was answered while every sleeper still waited (they end at their 8 s wall limit).
     const sleepersDone = await Promise.race([Promise.all(waiting).then(() => true), Promise.resolve(false)]);
     expect(answers).toEqual(Array(10).fill(200));
     expect(sleepersDone).toBe(false);
-    expect((await Promise.all(hangs)).map((r) => r.code)).toEqual(Array(hangs.length).fill("EDGE_NO_RESPONSE"));
-    expect((await Promise.all(waiting)).map((r) => r.code)).toEqual(Array(waiting.length).fill("EDGE_WALL_LIMIT"));
+    expect((await Promise.all(hangs)).map((r) => r.code)).toEqual(
+      Array(hangs.length).fill("EDGE_NO_RESPONSE"),
+    );
+    expect((await Promise.all(waiting)).map((r) => r.code)).toEqual(
+      Array(waiting.length).fill("EDGE_WALL_LIMIT"),
+    );
   });
 
   it("cancels the run and its subrequest when the client disconnects", async () => {

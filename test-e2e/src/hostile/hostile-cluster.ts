@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ControlPlane, type EdgeNodeProc, TOKEN, api, eventually } from "../harness/cluster.js";
+import { api, type ControlPlane, type EdgeNodeProc, eventually, TOKEN } from "../harness/cluster.js";
 import { AppProcess, CONTROL_PLANE_MAIN, EDGE_NODE_MAIN } from "../harness/process.js";
 
 /** A control plane on SQLite and one edge node, each a real process, with extra settings for the node. */
@@ -25,7 +25,11 @@ export async function startHostileCluster(nodeEnv: Record<string, string> = {}):
     EDGE_SECRETS_KEY: "11".repeat(32),
   });
   const ready = await cpProc.waitForLog((r) => r.msg === "control plane listening");
-  const cp: ControlPlane = { proc: cpProc, api: `http://127.0.0.1:${ready.httpPort}`, grpcPort: Number(ready.grpcPort) };
+  const cp: ControlPlane = {
+    proc: cpProc,
+    api: `http://127.0.0.1:${ready.httpPort}`,
+    grpcPort: Number(ready.grpcPort),
+  };
   const nodeProc = new AppProcess("fra", EDGE_NODE_MAIN, {
     EDGE_POP: "fra",
     EDGE_NODE_ID: "fra-1",
@@ -59,10 +63,21 @@ export async function deploy(
   cluster: HostileCluster,
   name: string,
   source: string,
-  settings: { limits?: Record<string, number>; vars?: Record<string, string>; secrets?: Record<string, string> } = {},
+  settings: {
+    limits?: Record<string, number>;
+    vars?: Record<string, string>;
+    secrets?: Record<string, string>;
+  } = {},
 ): Promise<void> {
-  const put = await api(cluster.cp, "PUT", `/v1/scripts/${name}`, JSON.stringify({ source, ...settings }), "application/json");
-  if (put.status !== 201) throw new Error(`deploy of ${name} failed: ${put.status} ${JSON.stringify(put.json)}`);
+  const put = await api(
+    cluster.cp,
+    "PUT",
+    `/v1/scripts/${name}`,
+    JSON.stringify({ source, ...settings }),
+    "application/json",
+  );
+  if (put.status !== 201)
+    throw new Error(`deploy of ${name} failed: ${put.status} ${JSON.stringify(put.json)}`);
   const version = String(put.json?.version);
   await eventually(async () => {
     const res = await fetchFrom(cluster.node, name);

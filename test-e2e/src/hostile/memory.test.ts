@@ -3,8 +3,8 @@ import { deploy, fetchFrom, type HostileCluster, rssBytes, startHostileCluster }
 
 /** (module (memory (export "mem") 1) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)) */
 const GROW_MODULE = [
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 127, 1, 127, 3, 2, 1, 0, 5, 3, 1, 0, 1, 7, 14, 2, 3, 109, 101, 109,
-  2, 0, 4, 103, 114, 111, 119, 0, 0, 10, 8, 1, 6, 0, 32, 0, 64, 0, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 127, 1, 127, 3, 2, 1, 0, 5, 3, 1, 0, 1, 7, 14, 2, 3, 109, 101,
+  109, 2, 0, 4, 103, 114, 111, 119, 0, 0, 10, 8, 1, 6, 0, 32, 0, 64, 0, 11,
 ];
 
 /** Issue 12, High 3: WebAssembly memory is held to the script's memory limit, and the node's RSS stays bounded. */

@@ -189,7 +189,6 @@ export function createFront(deps: FrontDeps): Front {
         errorCode = "EDGE_OVERLOADED";
         errorMessage = err.message;
         res.setHeader("retry-after", "1");
-        res.setHeader("connection", "close");
         sendError(res, "EDGE_OVERLOADED", err.message, config.pop, versionHeader);
       } else if (isRunError(err)) {
         ({ cpuMs, logs, status, code: errorCode, message: errorMessage } = err);
