@@ -44,9 +44,11 @@ export class IsolateSession {
   readonly #logs: LogCollector;
   readonly #entry: ivm.Reference<Record<string, unknown>>;
   readonly #refs = new Map<EntryName, ivm.Reference>();
-  readonly #cpuBaseline: bigint;
+  #cpuBaseline: bigint;
+  /** Set while the script's top-level code runs on the request path, with its own CPU budget. */
+  #startupCpuMs: number | null = null;
   readonly #lazyLoadMs: () => number;
-  readonly #lazyBaseline: number;
+  #lazyBaseline: number;
   #cpuAtEnd: bigint | null = null;
   #lazyAtEnd: number | null = null;
   #hostMs = 0;
@@ -291,8 +293,33 @@ export class IsolateSession {
     return ref;
   }
 
+  /**
+   * The script's top-level code is about to run in this session (no isolate
+   * was built ahead of time): it gets the start-up CPU budget instead of the
+   * request's, and endStartup() then starts the request's CPU clock afresh.
+   */
+  beginStartup(startupCpuMs: number): void {
+    this.#startupCpuMs = Math.max(this.#limits.cpuMs, startupCpuMs);
+    this.#armCpu();
+  }
+
+  endStartup(): void {
+    if (this.#startupCpuMs === null || this.isolate.isDisposed) return;
+    this.#startupCpuMs = null;
+    this.#cpuBaseline = this.isolate.cpuTime;
+    this.#lazyBaseline = this.#lazyLoadMs();
+    this.#hostMs = 0;
+    this.#armCpu();
+  }
+
   #startClocks(): void {
-    const { cpuMs, wallMs } = this.#limits;
+    this.#armCpu();
+    this.#wallTimer = setTimeout(() => this.kill("wall"), Math.ceil(this.#limits.wallMs));
+  }
+
+  #armCpu(): void {
+    clearTimeout(this.#cpuTimer);
+    const cpuMs = this.#startupCpuMs ?? this.#limits.cpuMs;
     // The isolate's CPU time cannot grow faster than the wall clock, so it
     // cannot reach the limit before the remaining budget has elapsed: check
     // then, and re-arm for whatever is left. Fast requests never see a check.
@@ -305,8 +332,7 @@ export class IsolateSession {
       }
       this.#cpuTimer = setTimeout(check, Math.max(1, Math.ceil(cpuMs - used)));
     };
-    this.#cpuTimer = setTimeout(check, Math.ceil(cpuMs));
-    this.#wallTimer = setTimeout(() => this.kill("wall"), Math.ceil(wallMs));
+    this.#cpuTimer = setTimeout(check, Math.max(1, Math.ceil(cpuMs - this.cpuMs())));
   }
 
   /** Stops the limit clocks, drops timers and subrequests, and fixes the CPU figure; the isolate stays until dispose(). */
@@ -331,6 +357,13 @@ export class IsolateSession {
     const options = { cause: err, cpuMs: this.cpuMs(), logs: this.#logs.lines };
     switch (this.#killed) {
       case "cpu":
+        if (this.#startupCpuMs !== null) {
+          return new RunError(
+            "EDGE_STARTUP_LIMIT",
+            `The script's top-level code exceeded its start-up CPU limit of ${this.#startupCpuMs} ms`,
+            options,
+          );
+        }
         return new RunError(
           "EDGE_CPU_LIMIT",
           `The script exceeded its CPU time limit of ${this.#limits.cpuMs} ms`,

@@ -104,6 +104,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const logger = (options.logger ?? pino({ level: "silent" })).child({ component: "isolate-host" });
   const fetch: FetchPolicy = fetchPolicy(options.fetch);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const startupCpuMs = options.startupCpuMs ?? DEFAULT_STARTUP_CPU_MS;
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
   const { concurrency, maxQueue, perScript } = admissionOf(options);
@@ -187,10 +188,13 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       if (signal?.aborted === true) onAbort();
       let namespace = session.namespace;
       if (namespace === null) {
+        // Built on demand: top-level code runs on the start-up budget, not the request's.
+        session.beginStartup(startupCpuMs);
         const cache = script.cachedData === undefined ? {} : { cachedData: script.cachedData };
         namespace = await session.evaluate(
           await session.compileModule(script.source, script.filename, cache),
         );
+        session.endStartup();
       }
       // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
       const startMs = performance.now() - admitted;
@@ -269,8 +273,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const vars = copyVars(script.vars);
       const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(script.source) };
       // Top-level code has its own CPU budget, not the per-request one (which may be far smaller).
-      const startupCpuMs = Math.max(limits.cpuMs, options.startupCpuMs ?? DEFAULT_STARTUP_CPU_MS);
-      const startupLimits: ScriptLimits = { ...limits, cpuMs: startupCpuMs };
+      const startupLimits: ScriptLimits = { ...limits, cpuMs: Math.max(limits.cpuMs, startupCpuMs) };
       // Deploys queue for a slot like requests (their top-level code runs on the same clock), but
       // are never refused for overload: a busy node must not NACK a good version.
       const leave = await admission.enter({ key: script.name, alwaysQueue: true });
@@ -314,7 +317,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         if (isRunError(err) && err.code === "EDGE_CPU_LIMIT") {
           throw new RunError(
             "EDGE_STARTUP_LIMIT",
-            `The script's top-level code exceeded its start-up CPU limit of ${startupCpuMs} ms`,
+            `The script's top-level code exceeded its start-up CPU limit of ${startupLimits.cpuMs} ms`,
             { cause: err, cpuMs: err.cpuMs },
           );
         }

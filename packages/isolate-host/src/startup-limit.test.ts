@@ -16,13 +16,20 @@ describe("top-level code has its own start-up CPU limit", () => {
       ),
     );
     expect(prepared.limits.cpuMs).toBe(50);
-    // Requests build their isolates on demand here, re-running the top level on the request's own budget.
-    const ready = await runner.prepare(
-      workerScript(`export default { fetch: () => new Response("ready") }`, {
-        limits: { cpuMs: 1_000, memoryMb: 64, wallMs: 10_000 },
-      }),
+    // No isolate is built ahead here: each request runs the top level again, on the start-up budget.
+    expect(bodyText(await runner.run(prepared, hostRequest()))).toBe("ready");
+  });
+
+  it("a request's own CPU limit still applies after a heavy top level", async () => {
+    const prepared = await runner.prepare(
+      workerScript(
+        `let spins = 0; const end = Date.now() + 150; while (Date.now() < end) spins++;
+        export default { fetch() { while (true) {} } }`,
+        { limits: { cpuMs: 50, memoryMb: 64, wallMs: 10_000 } },
+      ),
     );
-    expect(bodyText(await runner.run(ready, hostRequest()))).toBe("ready");
+    const err = await rejectionOf(runner.run(prepared, hostRequest()));
+    expect(isRunError(err) && err.code).toBe("EDGE_CPU_LIMIT");
   });
 
   it("top-level code past the start-up limit is refused with EDGE_STARTUP_LIMIT", async () => {
