@@ -2,6 +2,7 @@ import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
+import { type HostBytes, UNBOUNDED_HOST_BYTES } from "./host-memory.js";
 import type { LogCollector } from "./log-collector.js";
 
 /** Calls into the isolate's runtime that the bridge needs (complete a fetch, fire a timer). */
@@ -32,7 +33,12 @@ export class HostBridge {
   readonly #subrequests = new Map<number, AbortController>();
   readonly #budget = { used: 0 };
   /** Messages of limit failures handed to the script, to recognise them if uncaught. */
-  readonly limitFailures = new Map<string, "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE">();
+  readonly limitFailures = new Map<
+    string,
+    "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE" | "EDGE_MEMORY_LIMIT"
+  >();
+  /** Subrequest bodies the host holds for this request until they are handed in. */
+  memory: HostBytes = UNBOUNDED_HOST_BYTES;
   readonly #opContext: HostOpContext;
   #closed = false;
   /** Edge runs the request had been through before this one (see fetch/subrequest.ts HOP_HEADER). */
@@ -93,6 +99,7 @@ export class HostBridge {
 
   close(): void {
     this.#closed = true;
+    this.memory.releaseAll();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const controller of this.#subrequests.values()) controller.abort();
@@ -127,10 +134,12 @@ export class HostBridge {
     if (!Number.isSafeInteger(key) || this.#subrequests.has(key)) return;
     const controller = new AbortController();
     this.#subrequests.set(key, controller);
-    performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops).then(
+    performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops, this.memory).then(
       (result) => {
         this.#subrequests.delete(key);
         if (!this.#closed) this.#calls.complete(key, true, result);
+        // Handed to the isolate (copied in on delivery), where its heap limit counts it.
+        this.memory.release(result.body.byteLength);
       },
       (err: unknown) => {
         this.#subrequests.delete(key);

@@ -3,6 +3,7 @@ import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { isRunError, RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
+import { DEFAULT_MAX_HOST_BYTES, HostMemory } from "./host-memory.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
 import { type CompiledScript, IsolateSupply } from "./isolate-supply.js";
@@ -65,6 +66,11 @@ export interface IsolateRunnerOptions {
    * Default 1000.
    */
   startupCpuMs?: number;
+  /**
+   * Bytes the host may hold for all scripts' subrequest bodies at once (each request: at most its
+   * memory limit). Past it subrequests fail. Default 512 MiB (split between threads).
+   */
+  maxHostBytes?: number;
 }
 
 export const DEFAULT_STARTUP_CPU_MS = 1_000;
@@ -105,6 +111,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const fetch: FetchPolicy = fetchPolicy(options.fetch);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const startupCpuMs = options.startupCpuMs ?? DEFAULT_STARTUP_CPU_MS;
+  const hostMemory = new HostMemory(options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES);
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
   const { concurrency, maxQueue, perScript } = admissionOf(options);
@@ -181,6 +188,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       throw err;
     }
     session.bridge.hops = request.hops ?? 0;
+    session.bridge.memory = hostMemory.account(script.limits.memoryMb * 1024 * 1024);
     // A client gone before the response ends the run and its subrequests now.
     const onAbort = (): void => session.kill("aborted");
     signal?.addEventListener("abort", onAbort, { once: true });

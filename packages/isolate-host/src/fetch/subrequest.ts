@@ -4,6 +4,7 @@ import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { type HostBytes, UNBOUNDED_HOST_BYTES } from "../host-memory.js";
 import { addressRefused, hostAllowed, hostRefused } from "./egress.js";
 import type { FetchPolicy } from "./fetch-options.js";
 
@@ -32,7 +33,7 @@ export interface SubrequestResult {
  * uncaught one can end the run with that limit's code.
  */
 export class SubrequestError extends Error {
-  readonly limit: "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE" | null;
+  readonly limit: "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE" | "EDGE_MEMORY_LIMIT" | null;
   constructor(message: string, options: { name?: string; limit?: SubrequestError["limit"] } = {}) {
     super(message);
     this.name = options.name ?? "TypeError";
@@ -113,6 +114,7 @@ export async function performSubrequest(
   budget: SubrequestBudget,
   signal: AbortSignal,
   hops = 0,
+  memory: HostBytes = UNBOUNDED_HOST_BYTES,
 ): Promise<SubrequestResult> {
   const input = validInput(raw);
   const timeout = AbortSignal.timeout(Math.max(1, policy.timeoutMs));
@@ -145,7 +147,7 @@ export async function performSubrequest(
         location === undefined ||
         input.redirect === "manual"
       ) {
-        return await readResponse(response, url, hop > 0, policy.maxResponseBytes, method);
+        return await readResponse(response, url, hop > 0, policy.maxResponseBytes, method, memory);
       }
       response.resume();
       if (input.redirect === "error")
@@ -238,6 +240,7 @@ async function readResponse(
   redirected: boolean,
   maxBytes: number,
   method: string,
+  memory: HostBytes,
 ): Promise<SubrequestResult> {
   const encoding = (response.headers["content-encoding"] ?? "").toLowerCase().trim();
   const decoder =
@@ -253,16 +256,32 @@ async function readResponse(
   const chunks: Buffer[] = [];
   let size = 0;
   if (method !== "HEAD") {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        response.destroy();
-        throw new SubrequestError(`The subrequest's response is larger than the ${maxBytes}-byte limit`, {
-          name: "RangeError",
-          limit: "EDGE_RESPONSE_TOO_LARGE",
-        });
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        if (size + chunk.length > maxBytes) {
+          response.destroy();
+          throw new SubrequestError(`The subrequest's response is larger than the ${maxBytes}-byte limit`, {
+            name: "RangeError",
+            limit: "EDGE_RESPONSE_TOO_LARGE",
+          });
+        }
+        const refused = memory.take(chunk.length);
+        if (refused !== null) {
+          response.destroy();
+          throw refused === "request"
+            ? new SubrequestError("The subrequest's response does not fit in the script's memory limit", {
+                name: "RangeError",
+                limit: "EDGE_MEMORY_LIMIT",
+              })
+            : new SubrequestError("The node has no memory for this subrequest's response right now");
+        }
+        size += chunk.length;
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } catch (err) {
+      // What was read goes; the caller releases a delivered body's bytes itself.
+      memory.release(size);
+      throw err;
     }
   } else {
     response.resume();

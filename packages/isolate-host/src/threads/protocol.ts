@@ -12,6 +12,7 @@ export interface WorkerOptions {
   maxResponseBytes: number | undefined;
   admission: AdmissionOptions;
   startupCpuMs: number | undefined;
+  maxHostBytes: number;
   logLevel: string;
 }
 

@@ -36,6 +36,7 @@ const runner = createIsolateRunner({
   maxResponseBytes: options.maxResponseBytes,
   admission: options.admission,
   startupCpuMs: options.startupCpuMs,
+  maxHostBytes: options.maxHostBytes,
   logger: pino({ level: options.logLevel }, logStream),
   threads: 0,
 });

@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import { type Logger, pino } from "pino";
 import { admissionOf } from "../admission.js";
 import type { RunError } from "../errors.js";
+import { DEFAULT_MAX_HOST_BYTES } from "../host-memory.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "../isolate-pool.js";
 import type { IsolateRunner, IsolateRunnerOptions, PreparedScript } from "../runner.js";
 import type {
@@ -145,6 +146,7 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       perScript: Math.max(1, Math.ceil(admissionOf(options).perScript / threads)),
     },
     startupCpuMs: options.startupCpuMs,
+    maxHostBytes: Math.floor((options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES) / threads),
     logLevel: logger.level,
   };
   const pool = Array.from({ length: threads }, (_, i) => new RunnerThread(workerOptions, logger, i));
