@@ -54,6 +54,7 @@ const schema = z.object({
   EDGE_SCRIPT_CONCURRENCY: z.coerce.number().int().min(1).max(4096).optional(),
   EDGE_STARTUP_CPU_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
   EDGE_MAX_BODY_BYTES_IN_FLIGHT: int(256 * 1024 * 1024),
+  EDGE_MAX_HOST_BYTES: int(512 * 1024 * 1024),
   EDGE_MAX_CONNECTIONS: int(10_000),
   EDGE_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(20_000),
   EDGE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
@@ -131,6 +132,8 @@ export interface EdgeNodeConfig {
     denyInternal: boolean;
     allowTargets: string[];
   };
+  /** Subrequest-body bytes the host may hold for all scripts at once (`EDGE_MAX_HOST_BYTES`). */
+  maxHostBytes: number;
   /** CPU time a script's top-level code may take when a version is prepared (`EDGE_STARTUP_CPU_MS`, default 1000). */
   startupCpuMs: number;
   /** Bounds on the HTTP front (see http/front-limits.ts). */
@@ -229,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
         .filter((t) => t !== ""),
     },
     startupCpuMs: e.EDGE_STARTUP_CPU_MS,
+    maxHostBytes: e.EDGE_MAX_HOST_BYTES,
     front: {
       maxBodyBytesInFlight: e.EDGE_MAX_BODY_BYTES_IN_FLIGHT,
       maxConnections: e.EDGE_MAX_CONNECTIONS,

@@ -38,6 +38,7 @@ export function createEdgeNode(
       threads: config.isolateThreads,
       admission: config.admission,
       startupCpuMs: config.startupCpuMs,
+      maxHostBytes: config.maxHostBytes,
       warmIsolates: config.warmIsolates.perScript,
       warmIsolatesMaxBytes: config.warmIsolates.maxBytes,
       fetch: {
