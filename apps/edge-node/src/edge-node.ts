@@ -72,6 +72,7 @@ export function createEdgeNode(
     httpAddress: () => config.publicHttpAddress ?? `${config.httpHost}:${boundPort}`,
     inFlight: front.inFlight,
     failingChecks: () => (cache.failing ? ["config-cache"] : []),
+    retrying: () => registry.retrying(),
   });
 
   return {

@@ -18,6 +18,8 @@ export interface AgentDeps {
   inFlight: () => number;
   /** Names of the node's own health checks failing now (sent with every heartbeat). */
   failingChecks?: () => string[];
+  /** Script name -> why its version is being prepared again (sent with every heartbeat). */
+  retrying?: () => Record<string, string>;
 }
 
 const AGENT_VERSION = "0.1.0";
@@ -167,6 +169,10 @@ export class Agent {
             sentAtMs: Date.now(),
             inFlight: this.#deps.inFlight(),
             failingChecks: this.#deps.failingChecks?.() ?? [],
+            retrying: Object.entries(this.#deps.retrying?.() ?? {}).map(([name, reason]) => ({
+              name,
+              reason: reason.slice(0, 500),
+            })),
           },
         },
       });
