@@ -168,6 +168,20 @@ describe("WebAssembly memory counts against the memory limit", () => {
     });
   });
 
+  it("a script that catches the failed growth still ends with EDGE_MEMORY_LIMIT", async () => {
+    const prepared = await runner.prepare(
+      workerScript(
+        `export default { fetch() {
+          try { new WebAssembly.Memory({ initial: 2048 }); } catch (e) { return new Response("caught " + e.name); }
+          return new Response("allocated");
+        } }`,
+        { limits },
+      ),
+    );
+    const err = await rejectionOf(runner.run(prepared, hostRequest()));
+    expect(isRunError(err) && err.code).toBe("EDGE_MEMORY_LIMIT");
+  });
+
   it("a module's own memory cannot grow past the limit, and grows within it", async () => {
     const prepared = await runner.prepare(
       workerScript(

@@ -47,6 +47,8 @@ export class IsolateSession {
   #cpuBaseline: bigint;
   /** Set while the script's top-level code runs on the request path, with its own CPU budget. */
   #startupCpuMs: number | null = null;
+  /** The script asked for WebAssembly memory past its limit: the request ends with EDGE_MEMORY_LIMIT. */
+  #overMemory = false;
   readonly #lazyLoadMs: () => number;
   #lazyBaseline: number;
   #cpuAtEnd: bigint | null = null;
@@ -77,8 +79,11 @@ export class IsolateSession {
         this.#hostMs += ms;
       },
       memoryMb: limits.memoryMb,
-      // Not from inside the isolate's own call into the host: right after it.
-      overMemoryLimit: () => setImmediate(() => this.kill("memory")),
+      overMemoryLimit: () => {
+        this.#overMemory = true;
+        // Not from inside the isolate's own call into the host: right after it.
+        setImmediate(() => this.kill("memory"));
+      },
     });
     warm.attach(this.bridge);
     this.#killed$ = new Promise<never>((_resolve, reject) => {
@@ -230,8 +235,26 @@ export class IsolateSession {
     );
   }
 
+  /** Whether the script went over its memory limit (WebAssembly) and the request must end so. */
+  get overMemory(): boolean {
+    return this.#overMemory;
+  }
+
+  /** The error a request that went over its memory limit ends with, whatever the script did next. */
+  memoryLimitError(): RunError {
+    return new RunError(
+      "EDGE_MEMORY_LIMIT",
+      `The script exceeded its memory limit of ${this.#limits.memoryMb} MB`,
+      {
+        cpuMs: this.cpuMs(),
+        logs: this.#logs.lines,
+      },
+    );
+  }
+
   /** The run error an uncaught script failure stands for: a platform limit the script hit, or a script error. */
   scriptFailureCode(code: RunErrorCode, message: string | undefined): RunErrorCode {
+    if (this.#overMemory) return "EDGE_MEMORY_LIMIT";
     if (code !== "EDGE_SCRIPT_ERROR" || message === undefined) return code;
     return this.bridge.limitFailures.get(message) ?? code;
   }

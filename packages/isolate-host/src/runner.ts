@@ -207,6 +207,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
       const startMs = performance.now() - admitted;
       const outcome = await session.dispatch(namespace, input, script.vars, slot);
+      // Caught or not, asking for memory past the limit ends the request.
+      if (session.overMemory) throw session.memoryLimitError();
       const context = {
         cpuMs: session.cpuMs(),
         logs: logs.lines,

@@ -65,8 +65,6 @@ export function installWasmMemoryCap(): void {
   const NativeModule = wasm.Module;
   const NativeInstance = wasm.Instance;
   const nativeGrow = NativeMemory.prototype.grow;
-  const nativeCompile = wasm.compile;
-  const nativeInstantiate = wasm.instantiate;
   /** Pages each module compiled here reserves when instantiated. */
   const modulePages = new WeakMap<object, number>();
   /** Each memory made here: its maximum in pages. */
@@ -138,23 +136,21 @@ export function installWasmMemoryCap(): void {
     writable: true,
   });
 
+  // Compiled and instantiated synchronously inside the promise-returning API: V8's own asynchronous
+  // compilation would resume the script from a background task, which the host cannot see as
+  // pending work (see runtime/admission/run-state.ts), and its CPU would escape the request's clock.
   async function compile(bytes: unknown): Promise<object> {
-    const compiled = compileBytes(bytes);
-    const module = await reflectApply(nativeCompile, wasm, [compiled.bytes]);
-    reflectApply(weakSet, modulePages, [module, compiled.pages]);
-    return module;
+    return reflectConstruct(Module, [bytes]) as object;
   }
 
   async function instantiate(source: unknown, imports?: object): Promise<unknown> {
     const known = reflectApply(weakGet, modulePages, [source]) as number | undefined;
     // A module compiled here, or something that is not bytes (V8 rejects it): instantiated as is.
     if (known !== undefined || toBytes(source) === null) {
-      reserve(known ?? 0);
-      return reflectApply(nativeInstantiate, wasm, [source, imports]);
+      return reflectConstruct(Instance, [source, imports]) as object;
     }
-    const module = await compile(source);
-    reserve((reflectApply(weakGet, modulePages, [module]) as number | undefined) ?? 0);
-    const instance = await reflectApply(nativeInstantiate, wasm, [module, imports]);
+    const module = reflectConstruct(Module, [source]) as object;
+    const instance = reflectConstruct(Instance, [module, imports]) as object;
     return { module, instance };
   }
 
