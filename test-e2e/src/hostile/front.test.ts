@@ -85,31 +85,45 @@ describe("hostile clients and tenants at the edge front", () => {
   });
 
   it("refuses new bodies with 503 EDGE_OVERLOADED while stalled uploads hold the node's body budget", async () => {
-    const stalled = await Promise.all(
-      [1, 2, 3].map(
-        () =>
-          new Promise<ReturnType<typeof connect>>((resolve) => {
-            const socket = connect(port, "127.0.0.1", () => {
-              socket.write(
-                `POST / HTTP/1.1\r\nHost: sink.localhost\r\nContent-Length: 100000\r\n\r\n${"x".repeat(90_000)}`,
-              );
-              resolve(socket);
-            });
-            socket.on("error", () => {});
-          }),
-      ),
-    );
+    // Two uploads that declare 100 000 bytes, send 90 000 and stall: they hold 200 000 of the 250 000.
+    // Opened one after the other, before any probe, so a probe never takes their place.
+    const stalled: Array<ReturnType<typeof connect>> = [];
+    for (let i = 0; i < 2; i++) {
+      const socket = await new Promise<ReturnType<typeof connect>>((resolve) => {
+        const opened = connect(port, "127.0.0.1", () => {
+          opened.write(
+            `POST / HTTP/1.1\r\nHost: sink.localhost\r\nContent-Length: 100000\r\n\r\n${"x".repeat(90_000)}`,
+          );
+          resolve(opened);
+        });
+        opened.on("error", () => {});
+      });
+      stalled.push(socket);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     try {
       let status = 0;
-      await eventually(async () => {
-        status = (
-          await requestWithHost(cluster.node.base, "sink.localhost", "/", {
+      const seen: string[] = [];
+      await eventually(
+        async () => {
+          status = await requestWithHost(cluster.node.base, "sink.localhost", "/", {
             method: "POST",
             body: "y".repeat(90_000),
-          })
-        ).status;
-        return status === 503;
-      }, "the body budget is full");
+          }).then(
+            (res) => res.status,
+            (err: Error) => {
+              seen.push(err.message);
+              return 0;
+            },
+          );
+          seen.push(String(status));
+          return status === 503;
+        },
+        "the body budget is full",
+        30_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; the probe saw ${[...new Set(seen)].join(", ")}`);
+      });
       expect(status).toBe(503);
     } finally {
       for (const socket of stalled) socket.destroy();

@@ -23,6 +23,17 @@ export function readBody(
     req.resume();
     return Promise.reject(new BodyTooLargeError(limit));
   }
+  // A declared length is taken from the budget up front, so a node at its budget refuses at once.
+  let reserved = 0;
+  if (Number.isSafeInteger(declared) && declared > 0) {
+    try {
+      take(declared);
+      reserved = declared;
+    } catch (err) {
+      req.resume();
+      return Promise.reject(err);
+    }
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -38,7 +49,7 @@ export function readBody(
       size += chunk.length;
       if (size > limit) return fail(new BodyTooLargeError(limit));
       try {
-        take(chunk.length);
+        if (size > reserved) take(size - Math.max(reserved, size - chunk.length));
       } catch (err) {
         return fail(err as Error);
       }
