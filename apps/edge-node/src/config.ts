@@ -52,6 +52,7 @@ const schema = z.object({
   EDGE_FETCH_ALLOW: z.string().optional(),
   EDGE_FETCH_INTERNAL: z.enum(["deny", "allow"]).default("deny"),
   EDGE_SCRIPT_CONCURRENCY: z.coerce.number().int().min(1).max(4096).optional(),
+  EDGE_MAX_INFLIGHT_PER_SCRIPT: z.coerce.number().int().min(1).default(256),
   EDGE_STARTUP_CPU_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
   EDGE_MAX_BODY_BYTES_IN_FLIGHT: int(256 * 1024 * 1024),
   EDGE_MAX_HOST_BYTES: int(512 * 1024 * 1024),
@@ -115,7 +116,7 @@ export interface EdgeNodeConfig {
    * Requests starting in isolates at once (`EDGE_ISOLATE_CONCURRENCY`, default: two per core) and
    * requests waiting for that (`EDGE_MAX_QUEUED_REQUESTS`, default 1024) before EDGE_OVERLOADED.
    */
-  admission: { concurrency: number; maxQueue: number; perScript: number };
+  admission: { concurrency: number; maxQueue: number; perScript: number; maxInFlightPerScript: number };
   /**
    * Isolates built ahead of time per hot script (`EDGE_WARM_ISOLATES`, default 2; 0: none) and the
    * memory they may hold together (`EDGE_WARM_ISOLATES_MAX_MB`, default 256).
@@ -215,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
       perScript:
         e.EDGE_SCRIPT_CONCURRENCY ??
         Math.max(1, Math.ceil((e.EDGE_ISOLATE_CONCURRENCY ?? 2 * availableParallelism()) / 2)),
+      maxInFlightPerScript: e.EDGE_MAX_INFLIGHT_PER_SCRIPT,
     },
     fetch: {
       maxSubrequests: e.EDGE_MAX_SUBREQUESTS,

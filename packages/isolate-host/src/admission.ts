@@ -8,6 +8,8 @@ export interface AdmissionOptions {
   maxQueue: number;
   /** Slots one script may hold at once, so it cannot take a node's capacity. Default: half of `concurrency`. */
   perScript: number;
+  /** Requests of one script alive at once (each holds an isolate), past which EDGE_OVERLOADED. Default 256. */
+  maxInFlightPerScript: number;
 }
 
 /** The defaults filled in. */
@@ -18,6 +20,7 @@ export function admissionOf(options: { admission?: Partial<AdmissionOptions> }):
     concurrency,
     maxQueue: options.admission?.maxQueue ?? 1024,
     perScript: options.admission?.perScript ?? Math.max(1, Math.ceil(concurrency / 2)),
+    maxInFlightPerScript: options.admission?.maxInFlightPerScript ?? 256,
   };
 }
 

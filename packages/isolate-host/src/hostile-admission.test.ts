@@ -105,6 +105,31 @@ describe("requests that wait do not hold the node", () => {
     expect(order.slice(1)).toEqual(Array(2 * concurrency + 2).fill("EDGE_WALL_LIMIT"));
   });
 
+  it("refuses a script's requests past its in-flight bound with EDGE_OVERLOADED while a neighbour is served", async () => {
+    const runner = createIsolateRunner({ warmIsolates: 0, admission: { maxInFlightPerScript: 3 } });
+    runners.push(runner);
+    const sleeper = await runner.prepare(
+      workerScript(
+        `export default { async fetch() { await new Promise((r) => setTimeout(r, 60_000)); return new Response("late"); } }`,
+        { name: "sleeper", limits: { ...ROOMY, wallMs: 2_000 } },
+      ),
+    );
+    const neighbour = await runner.prepare(
+      workerScript(`export default { fetch: () => new Response("neighbour") }`, {
+        name: "neighbour",
+        limits: ROOMY,
+      }),
+    );
+    const sleeping = Array.from({ length: 4 }, () => runner.run(sleeper, hostRequest()).catch(codeOf));
+    expect(bodyText(await runner.run(neighbour, hostRequest()))).toBe("neighbour");
+    expect((await Promise.all(sleeping)).sort()).toEqual([
+      "EDGE_OVERLOADED",
+      "EDGE_WALL_LIMIT",
+      "EDGE_WALL_LIMIT",
+      "EDGE_WALL_LIMIT",
+    ]);
+  });
+
   it("a client that goes away ends the run with EDGE_CLIENT_CLOSED", async () => {
     const runner = createIsolateRunner({ warmIsolates: 0 });
     runners.push(runner);

@@ -1,4 +1,5 @@
 import type { Admission } from "./admission.js";
+import { RunError } from "./errors.js";
 
 /**
  * One request's admission slot while its fetch handler has not produced a
@@ -41,5 +42,39 @@ export class RunSlot {
   close(): void {
     this.#closed = true;
     this.release();
+  }
+}
+
+/**
+ * Requests of each script alive on this runner at once (waiting for a slot,
+ * running, or waiting on the host), bounded: every one holds an isolate, so
+ * one script's many waiting requests cannot fill the node's memory.
+ */
+export class ScriptInFlight {
+  readonly #max: number;
+  readonly #count = new Map<string, number>();
+
+  constructor(max: number) {
+    this.#max = Math.max(1, Math.floor(max));
+  }
+
+  /** Counts a request in, or throws EDGE_OVERLOADED; returns the (idempotent) function counting it out. */
+  begin(key: string): () => void {
+    const now = this.#count.get(key) ?? 0;
+    if (now >= this.#max) {
+      throw new RunError(
+        "EDGE_OVERLOADED",
+        `The script already has ${now} requests in flight on this node; retry shortly`,
+      );
+    }
+    this.#count.set(key, now + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (this.#count.get(key) ?? 1) - 1;
+      if (left > 0) this.#count.set(key, left);
+      else this.#count.delete(key);
+    };
   }
 }

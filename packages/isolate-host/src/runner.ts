@@ -11,7 +11,7 @@ import { clampLimits, DEFAULT_MAX_LIMITS } from "./limits.js";
 import { LogCollector } from "./log-collector.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
-import { RunSlot } from "./run-slot.js";
+import { RunSlot, ScriptInFlight } from "./run-slot.js";
 import { copyVars, isolateRequest, scriptFilename, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
@@ -114,6 +114,9 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const hostMemory = new HostMemory(options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES);
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
+  const inFlight = new ScriptInFlight(admissionOf(options).maxInFlightPerScript);
+  /** What to call when a request's isolate is gone (its in-flight count). */
+  const finished = new WeakMap<IsolateSession, () => void>();
   const { concurrency, maxQueue, perScript } = admissionOf(options);
   const admission = new Admission(concurrency, maxQueue, perScript);
   const supply = new IsolateSupply(
@@ -152,6 +155,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     session.stop();
     setImmediate(() => {
       live.delete(session);
+      finished.get(session)?.();
       session.dispose();
       if (script !== null) supply.refill(script);
     });
@@ -171,10 +175,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     const started = performance.now();
     const input = isolateRequest(request);
     const logs = new LogCollector();
+    const done = inFlight.begin(prepared.name);
     let leave: () => void;
     try {
       leave = await admission.enter({ key: prepared.name, signal });
     } catch (err) {
+      done();
       if (signal?.aborted === true) throw clientClosed();
       throw err;
     }
@@ -185,8 +191,10 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       session = await openSession(script.kind, script.limits, logs, script);
     } catch (err) {
       slot.close();
+      done();
       throw err;
     }
+    finished.set(session, done);
     session.bridge.hops = request.hops ?? 0;
     session.bridge.memory = hostMemory.account(script.limits.memoryMb * 1024 * 1024);
     // A client gone before the response ends the run and its subrequests now.

@@ -144,6 +144,7 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       concurrency: Math.max(1, Math.ceil(admissionOf(options).concurrency / threads)),
       maxQueue: Math.ceil(admissionOf(options).maxQueue / threads),
       perScript: Math.max(1, Math.ceil(admissionOf(options).perScript / threads)),
+      maxInFlightPerScript: Math.max(1, Math.ceil(admissionOf(options).maxInFlightPerScript / threads)),
     },
     startupCpuMs: options.startupCpuMs,
     maxHostBytes: Math.floor((options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES) / threads),
