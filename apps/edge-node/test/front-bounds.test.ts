@@ -91,6 +91,11 @@ describe("bounds on the edge front", () => {
           `export default { async fetch(r) { return new Response(String((await r.arrayBuffer()).byteLength)); } }`,
         ),
         script(
+          "sleeper",
+          1,
+          `export default { async fetch() { await new Promise((r) => setTimeout(r, 60000)); return new Response("late"); } }`,
+        ),
+        script(
           "hops",
           1,
           `export default { fetch: (r) => new Response(r.headers.get("x-edge-hops") ?? "none") }`,
@@ -178,5 +183,21 @@ describe("bounds on the edge front", () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 50));
     }
     expect(status).toBe(200);
+  });
+
+  it("counts a client that disconnects as EDGE_CLIENT_CLOSED, never EDGE_INTERNAL", async () => {
+    const socket = connect(port, "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    socket.write("GET / HTTP/1.1\r\nHost: sleeper.localhost\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 300));
+    socket.destroy();
+    const counted = /edge_request_errors_total\{script="sleeper",[^}]*code="EDGE_CLIENT_CLOSED"[^}]*\} 1/;
+    let text = "";
+    for (let i = 0; i < 100 && !counted.test(text); i++) {
+      text = (await requestWithHost(base, "node.internal", "/metrics")).text;
+      if (!counted.test(text)) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(text).toMatch(counted);
+    expect(text).not.toContain('code="EDGE_INTERNAL"');
   });
 });
