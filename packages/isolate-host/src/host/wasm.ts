@@ -8,9 +8,9 @@ const MIB_PAGES = 16; // 64 KiB WebAssembly pages per MiB
  * asked for more, which ends the request with EDGE_MEMORY_LIMIT.
  */
 export const wasmOps: Record<string, HostOp> = {
-  wasmPages: (ctx) => ctx.memoryMb * MIB_PAGES,
+  wasmPages: (ctx) => (ctx.memoryMb ?? 0) * MIB_PAGES,
   wasmOverLimit: (ctx) => {
-    ctx.overMemoryLimit();
+    ctx.overMemoryLimit?.();
     return true;
   },
 };
