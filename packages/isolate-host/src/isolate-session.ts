@@ -4,6 +4,7 @@ import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { HostBridge } from "./host-bridge.js";
 import type { LogCollector } from "./log-collector.js";
 import type { RunSlot } from "./run-slot.js";
+import { compileError, describeThrown, killError, messageOf } from "./session-errors.js";
 import type { ScriptLimits } from "./types.js";
 import type { WarmIsolate } from "./warm-isolate.js";
 
@@ -378,86 +379,17 @@ export class IsolateSession {
 
   #toRunError(err: unknown, otherError: (err: unknown) => RunError): Error {
     const options = { cause: err, cpuMs: this.cpuMs(), logs: this.#logs.lines };
-    switch (this.#killed) {
-      case "cpu":
-        if (this.#startupCpuMs !== null) {
-          return new RunError(
-            "EDGE_STARTUP_LIMIT",
-            `The script's top-level code exceeded its start-up CPU limit of ${this.#startupCpuMs} ms`,
-            options,
-          );
-        }
-        return new RunError(
-          "EDGE_CPU_LIMIT",
-          `The script exceeded its CPU time limit of ${this.#limits.cpuMs} ms`,
-          options,
-        );
-      case "wall":
-        return new RunError(
-          "EDGE_WALL_LIMIT",
-          `The script exceeded its wall-clock limit of ${this.#limits.wallMs} ms`,
-          options,
-        );
-      case "shutdown":
-        return new Error("The isolate runner was disposed while the script ran", { cause: err });
-      case "never":
-        return new RunError(
-          "EDGE_NO_RESPONSE",
-          "The script will never generate a response: its fetch handler waits on a promise that nothing can settle",
-          options,
-        );
-      case "memory":
-        return new RunError(
-          "EDGE_MEMORY_LIMIT",
-          `The script exceeded its memory limit of ${this.#limits.memoryMb} MB`,
-          options,
-        );
-      case "aborted":
-        return new RunError(
-          "EDGE_CLIENT_CLOSED",
-          "The client closed the connection before the response",
-          options,
-        );
-      default:
-        break;
-    }
+    const killed =
+      this.#killed === null ? null : killError(this.#killed, this.#limits, this.#startupCpuMs, options);
+    if (killed !== null) return killed;
     // Nobody here disposed the isolate: V8 hit the memory limit.
     if (this.isolate.isDisposed || /memory limit/i.test(messageOf(err))) {
-      return new RunError(
-        "EDGE_MEMORY_LIMIT",
-        `The script exceeded its memory limit of ${this.#limits.memoryMb} MB`,
-        options,
-      );
+      return killError("memory", this.#limits, null, options) as RunError;
     }
     // isolated-vm's own `timeout` backstop (wall-clock based).
     if (messageOf(err) === "Script execution timed out.") {
-      return new RunError(
-        "EDGE_WALL_LIMIT",
-        `The script exceeded its wall-clock limit of ${this.#limits.wallMs} ms`,
-        options,
-      );
+      return killError("wall", this.#limits, null, options) as RunError;
     }
     return otherError(err);
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : "";
-}
-
-/**
- * isolated-vm reports the position as a " [file:line:column]" suffix; the
- * message keeps "line:column" so a deployer can find the fault.
- */
-function compileError(err: unknown): RunError {
-  const text = describeThrown(err);
-  const position = /^(.*) \[.*:(\d+):(\d+)\]$/s.exec(text);
-  const message = position === null ? text : `${position[1]} at ${position[2]}:${position[3]}`;
-  return new RunError("EDGE_COMPILE_ERROR", message, { cause: err });
-}
-
-/** "Name: message" as the script would see it; isolated-vm copies errors out with name and message. */
-export function describeThrown(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return `Uncaught ${String(err)}`;
 }
