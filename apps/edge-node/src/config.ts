@@ -58,6 +58,26 @@ const schema = z.object({
   EDGE_WARM_ISOLATES_MAX_MB: z.coerce.number().int().min(0).default(256),
   EDGE_MAX_SUBREQUESTS: int(50),
   EDGE_FETCH_FORBIDDEN: z.string().optional(),
+  EDGE_FETCH_ALLOW: z.string().optional(),
+  EDGE_FETCH_INTERNAL: z.enum(["deny", "allow"]).default("deny"),
+  EDGE_SCRIPT_CONCURRENCY: z.coerce.number().int().min(1).max(4096).optional(),
+  EDGE_MAX_INFLIGHT_PER_SCRIPT: z.coerce.number().int().min(1).default(256),
+  EDGE_STARTUP_CPU_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
+  EDGE_MAX_BODY_BYTES_IN_FLIGHT: int(256 * 1024 * 1024),
+  EDGE_MAX_HOST_BYTES: int(512 * 1024 * 1024),
+  EDGE_MAX_CONNECTIONS: int(10_000),
+  EDGE_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(20_000),
+  EDGE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
+  EDGE_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  EDGE_MAX_RESPONSE_HEADER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(32 * 1024),
+  EDGE_NODE_CACHE_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits (a 256-bit key)")
+    .optional(),
 });
 
 /** Every environment variable the edge node reads (the compose file is checked against this). */
@@ -108,14 +128,41 @@ export interface EdgeNodeConfig {
    * Requests starting in isolates at once (`EDGE_ISOLATE_CONCURRENCY`, default: two per core) and
    * requests waiting for that (`EDGE_MAX_QUEUED_REQUESTS`, default 1024) before EDGE_OVERLOADED.
    */
-  admission: { concurrency: number; maxQueue: number };
+  admission: { concurrency: number; maxQueue: number; perScript: number; maxInFlightPerScript: number };
   /**
    * Isolates built ahead of time per hot script (`EDGE_WARM_ISOLATES`, default 2; 0: none) and the
    * memory they may hold together (`EDGE_WARM_ISOLATES_MAX_MB`, default 256).
    */
   warmIsolates: { perScript: number; maxBytes: number };
-  /** Outbound fetch() of scripts: subrequests per request, and targets they may never reach. */
-  fetch: { maxSubrequests: number; forbiddenTargets: string[] };
+  /**
+   * Outbound fetch() of scripts: subrequests per request, targets they may never reach
+   * (`EDGE_FETCH_FORBIDDEN`), whether internal addresses are refused (`EDGE_FETCH_INTERNAL`, default
+   * deny) and the operator's exceptions to that (`EDGE_FETCH_ALLOW`).
+   */
+  fetch: {
+    maxSubrequests: number;
+    forbiddenTargets: string[];
+    denyInternal: boolean;
+    allowTargets: string[];
+  };
+  /** Subrequest-body bytes the host may hold for all scripts at once (`EDGE_MAX_HOST_BYTES`). */
+  maxHostBytes: number;
+  /** CPU time a script's top-level code may take when a version is prepared (`EDGE_STARTUP_CPU_MS`, default 1000). */
+  startupCpuMs: number;
+  /** Bounds on the HTTP front (see http/front-limits.ts). */
+  front: {
+    /** Request-body bytes all requests may hold in memory at once (`EDGE_MAX_BODY_BYTES_IN_FLIGHT`). */
+    maxBodyBytesInFlight: number;
+    /** Open client connections (`EDGE_MAX_CONNECTIONS`). */
+    maxConnections: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** Largest response head (names and values) a script may return (`EDGE_MAX_RESPONSE_HEADER_BYTES`). */
+    maxResponseHeaderBytes: number;
+  };
+  /** Key that seals scripts' env (secrets) in the config cache (`EDGE_NODE_CACHE_KEY`); null: a key file beside the cache. */
+  cacheKey: Buffer | null;
 }
 
 export interface ControlPlaneTls {
@@ -188,6 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     admission: {
       concurrency: e.EDGE_ISOLATE_CONCURRENCY ?? 2 * availableParallelism(),
       maxQueue: e.EDGE_MAX_QUEUED_REQUESTS,
+      perScript:
+        e.EDGE_SCRIPT_CONCURRENCY ??
+        Math.max(1, Math.ceil((e.EDGE_ISOLATE_CONCURRENCY ?? 2 * availableParallelism()) / 2)),
+      maxInFlightPerScript: e.EDGE_MAX_INFLIGHT_PER_SCRIPT,
     },
     fetch: {
       maxSubrequests: e.EDGE_MAX_SUBREQUESTS,
@@ -198,7 +249,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
           : e.EDGE_FETCH_FORBIDDEN.split(",")
               .map((t) => t.trim())
               .filter((t) => t !== ""),
+      denyInternal: e.EDGE_FETCH_INTERNAL === "deny",
+      allowTargets: (e.EDGE_FETCH_ALLOW ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== ""),
     },
+    startupCpuMs: e.EDGE_STARTUP_CPU_MS,
+    maxHostBytes: e.EDGE_MAX_HOST_BYTES,
+    front: {
+      maxBodyBytesInFlight: e.EDGE_MAX_BODY_BYTES_IN_FLIGHT,
+      maxConnections: e.EDGE_MAX_CONNECTIONS,
+      headersTimeoutMs: e.EDGE_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.EDGE_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.EDGE_KEEP_ALIVE_TIMEOUT_MS,
+      maxResponseHeaderBytes: e.EDGE_MAX_RESPONSE_HEADER_BYTES,
+    },
+    cacheKey: e.EDGE_NODE_CACHE_KEY === undefined ? null : Buffer.from(e.EDGE_NODE_CACHE_KEY, "hex"),
   };
 }
 

@@ -49,14 +49,18 @@ export function createEdgeNode(
       threads: config.isolateThreads,
       kv,
       admission: config.admission,
+      startupCpuMs: config.startupCpuMs,
+      maxHostBytes: config.maxHostBytes,
       warmIsolates: config.warmIsolates.perScript,
       warmIsolatesMaxBytes: config.warmIsolates.maxBytes,
       fetch: {
         maxSubrequests: config.fetch.maxSubrequests,
         forbiddenTargets: [...config.fetch.forbiddenTargets, ...ownAddresses(config)],
+        denyInternal: config.fetch.denyInternal,
+        allowTargets: config.fetch.allowTargets,
       },
     });
-  const cache = new ConfigCache(config.cacheDir, logger);
+  const cache = new ConfigCache(config.cacheDir, logger, config.cacheKey);
   // Persisted after each applied push, in the background: the ACK does not wait for the disk.
   // A crash in between is harmless: the hello after restart says what the node really holds.
   const registry: ScriptRegistry = new ScriptRegistry(
@@ -80,6 +84,7 @@ export function createEdgeNode(
     inFlight: front.inFlight,
     failingChecks: () => (cache.failing ? ["config-cache"] : []),
     kv,
+    retrying: () => registry.retrying(),
   });
 
   return {

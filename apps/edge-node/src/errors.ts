@@ -7,6 +7,14 @@ export const FRONT_ERRORS = {
   EDGE_UNKNOWN_HOST: 404,
   EDGE_UNAUTHORIZED: 401,
   EDGE_BODY_TOO_LARGE: 413,
+  EDGE_BAD_HOST: 400,
+  // Cloudflare answers a request that went through too many Workers with 508 (error 1019/1042).
+  EDGE_LOOP_DETECTED: 508,
+  EDGE_OVERLOADED: 503,
+  EDGE_RESPONSE_HEADERS_TOO_LARGE: 502,
+  EDGE_BAD_RESPONSE: 502,
+  // The client went away before its response: recorded, never sent (nginx's 499).
+  EDGE_CLIENT_CLOSED: 499,
   EDGE_INTERNAL: 500,
 } as const;
 

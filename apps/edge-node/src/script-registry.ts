@@ -1,4 +1,4 @@
-import type { IsolateRunner, ModuleType, PreparedScript } from "@edge/isolate-host";
+import { type IsolateRunner, isRunError, type ModuleType, type PreparedScript } from "@edge/isolate-host";
 import { type ConfigPush, type ResourceError, releaseKey, type Script } from "@edge/protocol";
 import type { Logger } from "pino";
 import type { CachedConfig } from "./cache/config-cache.js";
@@ -10,6 +10,26 @@ export interface ActiveScript {
   version: number;
   sha256: string;
   prepared: PreparedScript;
+}
+
+/**
+ * Failures that can come from load rather than from the script (isolated-vm's
+ * CPU clock runs while a thread is descheduled; a busy node queues): a
+ * prepare that fails so is tried again with backoff before the version is
+ * rejected. A syntax error, a missing default export or a top-level throw
+ * is the script's own and is rejected at once.
+ */
+const TRANSIENT_CODES = new Set([
+  "EDGE_CPU_LIMIT",
+  "EDGE_WALL_LIMIT",
+  "EDGE_STARTUP_LIMIT",
+  "EDGE_OVERLOADED",
+]);
+/** Waits before each new attempt at a transient failure (then the version is rejected). */
+export const PREPARE_RETRY_DELAYS_MS: readonly number[] = [250, 1_000, 3_000];
+
+export function isTransientPrepareFailure(err: unknown): boolean {
+  return !isRunError(err) || TRANSIENT_CODES.has(err.code);
 }
 
 /** What the node runs for one script name: a version, and during a gradual rollout a canary. */
@@ -35,12 +55,26 @@ export class ScriptRegistry {
   readonly #runner: IsolateRunner;
   readonly #log: Logger;
   readonly #onChange: () => void;
+  readonly #retryDelays: readonly number[];
+  /** Script name -> why its latest version is being prepared again. */
+  readonly #retrying = new Map<string, string>();
   #configVersion = 0;
 
-  constructor(runner: IsolateRunner, logger: Logger, onChange: () => void = () => {}) {
+  constructor(
+    runner: IsolateRunner,
+    logger: Logger,
+    onChange: () => void = () => {},
+    retryDelaysMs: readonly number[] = PREPARE_RETRY_DELAYS_MS,
+  ) {
     this.#runner = runner;
     this.#log = logger.child({ component: "registry" });
     this.#onChange = onChange;
+    this.#retryDelays = retryDelaysMs;
+  }
+
+  /** Script name -> the transient failure its version is being retried after, while that lasts. */
+  retrying(): Record<string, string> {
+    return Object.fromEntries(this.#retrying);
   }
 
   /**
@@ -176,21 +210,51 @@ export class ScriptRegistry {
     for (const held of [current?.stable, current?.canary]) {
       if (held && held.version === script.version && held.sha256 === script.sha256) return held;
     }
-    const prepared = await this.#runner.prepare({
-      name: script.name,
-      version: script.version,
-      source: script.source,
-      ...(script.mainModule ? { mainModule: script.mainModule } : {}),
-      modules: (script.modules ?? []).map((m) => ({
-        name: m.name,
-        type: m.type as ModuleType,
-        content: m.content,
-      })),
-      vars: script.vars,
-      kvBindings: script.kvBindings ?? {},
-      limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
-    });
+    const prepared = await this.#prepareWithRetries(script);
     return { name: script.name, version: script.version, sha256: script.sha256, prepared };
+  }
+
+  /** runner.prepare(), tried again with backoff while it fails in a way load can explain. */
+  async #prepareWithRetries(script: Script): Promise<PreparedScript> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const prepared = await this.#runner.prepare({
+          name: script.name,
+          version: script.version,
+          source: script.source,
+          ...(script.mainModule ? { mainModule: script.mainModule } : {}),
+          modules: (script.modules ?? []).map((m) => ({
+            name: m.name,
+            type: m.type as ModuleType,
+            content: m.content,
+          })),
+          vars: script.vars,
+          kvBindings: script.kvBindings ?? {},
+          limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
+        });
+        this.#retrying.delete(script.name);
+        return prepared;
+      } catch (err) {
+        const delay = this.#retryDelays[attempt];
+        if (delay === undefined || !isTransientPrepareFailure(err)) {
+          this.#retrying.delete(script.name);
+          throw err;
+        }
+        const reason = asError(err).message;
+        this.#retrying.set(script.name, reason);
+        this.#log.warn(
+          {
+            script: script.name,
+            version: script.version,
+            attempt: attempt + 1,
+            err: reason,
+            retryInMs: delay,
+          },
+          "script failed to prepare in a way load can cause; retrying",
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 }
 

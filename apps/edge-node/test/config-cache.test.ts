@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Script } from "@edge/protocol";
@@ -117,5 +117,35 @@ describe("the on-disk config cache", () => {
     rmSync(blocked);
     await cache.save(config);
     expect(cache.failing).toBe(false);
+  });
+
+  it("keeps scripts' env sealed with the node key: no secret in plaintext, files 0600 and directories 0700", async () => {
+    const secret = "sk_live_do-not-leak-9f2c";
+    const withSecret: CachedConfig = {
+      configVersion: 1,
+      scripts: [{ ...script("pay", 1), vars: { API_KEY: secret } }],
+      rejected: {},
+    };
+    await new ConfigCache(dir, logger).save(withSecret);
+    const files = [
+      join(dir, "manifest.json"),
+      join(dir, "node.key"),
+      ...readdirSync(join(dir, "sources")).map((f) => join(dir, "sources", f)),
+    ];
+    for (const file of files) {
+      expect(readFileSync(file, "utf8")).not.toContain(secret);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    }
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, "sources")).mode & 0o777).toBe(0o700);
+    // The same node (same key file) reads it back after a restart.
+    expect((await new ConfigCache(dir, logger).load())?.scripts[0]?.vars).toEqual({ API_KEY: secret });
+  });
+
+  it("uses a configured node key, and a cache sealed under another key yields no script rather than wrong env", async () => {
+    const key = Buffer.alloc(32, 7);
+    await new ConfigCache(dir, logger, key).save(config);
+    expect(await new ConfigCache(dir, logger, key).load()).toEqual(config);
+    expect((await new ConfigCache(dir, logger, Buffer.alloc(32, 8)).load())?.scripts).toEqual([]);
   });
 });

@@ -121,7 +121,7 @@ describe("edge node against a real gRPC control plane", () => {
     });
     const res = await get("probe");
     expect(res.status).toBe(502);
-    expect(res.text).toContain("may not reach");
+    expect(res.text).toContain("Network connection to");
   });
 
   it("NACKs a script that does not compile and keeps serving its previous version", async () => {

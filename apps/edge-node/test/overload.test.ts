@@ -32,7 +32,12 @@ describe("an edge node with every isolate slot taken and no queue", () => {
       EDGE_ISOLATE_CONCURRENCY: "1",
       EDGE_MAX_QUEUED_REQUESTS: "0",
     });
-    expect(config.admission).toEqual({ concurrency: 1, maxQueue: 0 });
+    expect(config.admission).toEqual({
+      concurrency: 1,
+      maxQueue: 0,
+      perScript: 1,
+      maxInFlightPerScript: 256,
+    });
     node = createEdgeNode(config, { logger: pino({ level: "silent" }) });
     const { httpPort } = await node.start();
     base = `http://127.0.0.1:${httpPort}`;

@@ -8,6 +8,7 @@
  * that request lives in this module.
  */
 
+import { markResponded } from "./admission/run-state.js";
 import { bodySource } from "./body.js";
 import { logInternal } from "./console.js";
 import { describeError, stackOf } from "./describe-error.js";
@@ -107,6 +108,19 @@ export async function dispatch(
   kvBindings?: readonly string[],
 ): Promise<Outcome> {
   markIo();
+  try {
+    return await dispatchOnce(namespace, data, env, kvBindings);
+  } finally {
+    markResponded();
+  }
+}
+
+async function dispatchOnce(
+  namespace: Record<string, unknown>,
+  data: HostRequestData,
+  env: Record<string, string>,
+  kvBindings?: readonly string[],
+): Promise<Outcome> {
   let result: unknown;
   try {
     const handler = handlerOf(namespace);
@@ -170,7 +184,7 @@ export async function rehearse(): Promise<void> {
     ],
     body: new TextEncoder().encode('{"a":1}'),
   };
-  const outcome = await dispatch({ default: handler }, data, {});
+  const outcome = await dispatchOnce({ default: handler }, data, {});
   if (!outcome.ok) throw new Error(`runtime rehearsal failed: ${outcome.message}`);
 }
 

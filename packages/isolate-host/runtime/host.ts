@@ -54,6 +54,11 @@ export function hostStart(op: string, a?: unknown, b?: unknown): { id: number; p
   return { id, promise };
 }
 
+/** Host operations started and not yet completed or forgotten: each will call back into the isolate. */
+export function pendingHostOperations(): number {
+  return waiters.size;
+}
+
 /** Forgets an operation the script gave up on (e.g. an aborted fetch). */
 export function hostForget(id: number): void {
   reflectApply(mapDelete, waiters, [id]);

@@ -5,6 +5,7 @@
  * (it deletes itself) before the script can run.
  */
 
+import { runState } from "./admission/run-state.js";
 import { atob, btoa } from "./base64.js";
 import { bodyFamily } from "./body-family.js";
 import { CompressionStream, DecompressionStream } from "./compression/streams.js";
@@ -32,6 +33,7 @@ import { structuredClone } from "./structured-clone.js";
 import { TextDecoder, TextEncoder } from "./text-encoding.js";
 import { clearInterval, clearTimeout, fire, queueMicrotask, setInterval, setTimeout } from "./timers.js";
 import { URL, URLSearchParams } from "./url.js";
+import { installWasmMemoryCap } from "./wasm/memory-cap.js";
 
 function defineGlobal(name: string, value: unknown): void {
   // esbuild names a class with a static block `_Name` inside; interfaces keep their spec name.
@@ -94,6 +96,7 @@ const eager: Record<string, unknown> = {
   self: globalThis,
 };
 for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
+installWasmMemoryCap();
 
 for (const name of [
   "ReadableStream",
@@ -131,6 +134,7 @@ export interface RuntimeEntry {
   fire: typeof fire;
   moduleEvaluating: typeof moduleEvaluating;
   whenEvaluated: typeof whenEvaluated;
+  runState: typeof runState;
 }
 
 Object.defineProperty(globalThis, "__edgeInit", {
@@ -153,6 +157,7 @@ Object.defineProperty(globalThis, "__edgeInit", {
       fire,
       moduleEvaluating,
       whenEvaluated,
+      runState,
     };
   },
 });

@@ -62,6 +62,11 @@ export function clearInterval(id?: unknown): void {
   clear(id);
 }
 
+/** Timers the host will still fire. */
+export function pendingTimers(): number {
+  return timers.size;
+}
+
 /** Called by the host when timer `id` is due. */
 export function fire(id: number): void {
   markIo();

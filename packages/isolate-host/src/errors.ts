@@ -15,6 +15,11 @@ export const RUN_ERRORS = {
   EDGE_WALL_LIMIT: { status: 504, message: "The script exceeded its wall-clock time limit" },
   EDGE_SUBREQUEST_LIMIT: { status: 503, message: "The script made more subrequests than it may" },
   EDGE_RESPONSE_TOO_LARGE: { status: 502, message: "A response was larger than the size limit" },
+  // Cloudflare answers a handler that awaits nothing the host will ever complete the same way.
+  EDGE_NO_RESPONSE: { status: 500, message: "The script will never generate a response" },
+  EDGE_STARTUP_LIMIT: { status: 500, message: "The script's top-level code exceeded its start-up CPU limit" },
+  // The client closed its connection before the response; nobody sees this status (nginx's 499).
+  EDGE_CLIENT_CLOSED: { status: 499, message: "The client closed the connection" },
   // The one code that is not the script's doing: too many requests are waiting for an isolate.
   EDGE_OVERLOADED: { status: 503, message: "The node has too many requests waiting to run" },
 } as const;

@@ -5,6 +5,7 @@ import { CryptoHost } from "./host/crypto-subtle.js";
 import { type KvAccess, type KvReply, MAX_KV_OPERATIONS, runKvOp } from "./host/kv.js";
 import { type HostOpContext, hostError } from "./host/op.js";
 import { HOST_OPS } from "./host/table.js";
+import { type HostBytes, UNBOUNDED_HOST_BYTES } from "./host-memory.js";
 import type { LogCollector } from "./log-collector.js";
 
 /** Calls into the isolate's runtime that the bridge needs (complete a fetch, fire a timer). */
@@ -13,8 +14,10 @@ export interface IsolateCalls {
   fire(id: number): void;
   /** Host time spent on the script's behalf (hashing), charged to its CPU budget. */
   charge(ms: number): void;
-  /** The script started waiting on the host (a timer or a subrequest). */
-  waiting(): void;
+  /** The script's memory limit in MiB (WebAssembly memories get the same budget). */
+  readonly memoryMb: number;
+  /** The script asked for WebAssembly memory past its limit: end the request (EDGE_MEMORY_LIMIT). */
+  overMemoryLimit(): void;
 }
 
 const MAX_TIMERS = 10_000;
@@ -46,18 +49,29 @@ export class HostBridge {
   readonly #subrequests = new Map<number, AbortController>();
   readonly #budget = { used: 0 };
   /** Messages of limit failures handed to the script, to recognise them if uncaught. */
-  readonly limitFailures = new Map<string, "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE">();
+  readonly limitFailures = new Map<
+    string,
+    "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE" | "EDGE_MEMORY_LIMIT"
+  >();
+  /** Subrequest bodies the host holds for this request until they are handed in. */
+  memory: HostBytes = UNBOUNDED_HOST_BYTES;
   readonly #opContext: HostOpContext;
   readonly #crypto: CryptoHost;
   #closed = false;
   #kv: KvAccess | null = null;
   #kvOps = 0;
+  /** Edge runs the request had been through before this one (see fetch/subrequest.ts HOP_HEADER). */
+  hops = 0;
 
   constructor(logs: LogCollector, fetch: FetchPolicy, calls: IsolateCalls) {
     this.#logs = logs;
     this.#fetch = fetch;
     this.#calls = calls;
-    this.#opContext = { charge: (ms) => calls.charge(ms) };
+    this.#opContext = {
+      charge: (ms) => calls.charge(ms),
+      memoryMb: calls.memoryMb,
+      overMemoryLimit: () => calls.overMemoryLimit(),
+    };
     this.#crypto = new CryptoHost({ charge: (ms) => calls.charge(ms), complete: calls.complete });
   }
 
@@ -85,21 +99,18 @@ export class HostBridge {
     switch (op) {
       case "timer":
         this.#setTimer(a, b);
-        this.#calls.waiting();
         return;
       case "clearTimer":
         this.#clearTimer(a);
         return;
       case "fetch":
         this.#startFetch(a, b);
-        this.#calls.waiting();
         return;
       case "crypto":
         this.#crypto.start(a, b);
         return;
       case "kv":
         this.#startKv(a, b);
-        this.#calls.waiting();
         return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();
@@ -112,6 +123,7 @@ export class HostBridge {
   close(): void {
     this.#closed = true;
     this.#crypto.close();
+    this.memory.releaseAll();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const controller of this.#subrequests.values()) controller.abort();
@@ -164,10 +176,12 @@ export class HostBridge {
     if (!Number.isSafeInteger(key) || this.#subrequests.has(key)) return;
     const controller = new AbortController();
     this.#subrequests.set(key, controller);
-    performSubrequest(request, this.#fetch, this.#budget, controller.signal).then(
+    performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops, this.memory).then(
       (result) => {
         this.#subrequests.delete(key);
         if (!this.#closed) this.#calls.complete(key, true, result);
+        // Handed to the isolate (copied in on delivery), where its heap limit counts it.
+        this.memory.release(result.body.byteLength);
       },
       (err: unknown) => {
         this.#subrequests.delete(key);

@@ -44,9 +44,9 @@ describe("hostile scripts", () => {
     await expectNormalRequestWorks();
   });
 
-  it("an endless loop in top-level code is stopped while preparing", async () => {
+  it("an endless loop in top-level code is stopped while preparing, at the start-up CPU limit", async () => {
     const err = await rejectionOf(runner.prepare(workerScript(`while (true) {} export default {}`)));
-    expect(isRunError(err) && err.code).toBe("EDGE_CPU_LIMIT");
+    expect(isRunError(err) && err.code).toBe("EDGE_STARTUP_LIMIT");
     await expectNormalRequestWorks();
   });
 
@@ -69,8 +69,19 @@ describe("hostile scripts", () => {
     await expectNormalRequestWorks();
   });
 
-  it("a response that never comes is stopped with EDGE_WALL_LIMIT 504", async () => {
+  it("a response that can never come is ended at once with EDGE_NO_RESPONSE 500", async () => {
     const err = await runError(`export default { fetch: () => new Promise(() => {}) }`, {
+      cpuMs: 50,
+      memoryMb: 32,
+      wallMs: 30_000,
+    });
+    expect(err.code).toBe("EDGE_NO_RESPONSE");
+    expect(err.status).toBe(500);
+    await expectNormalRequestWorks();
+  });
+
+  it("a response awaiting a timer past the wall limit is stopped with EDGE_WALL_LIMIT 504", async () => {
+    const err = await runError(`export default { fetch: () => new Promise((r) => setTimeout(r, 60_000)) }`, {
       cpuMs: 50,
       memoryMb: 32,
       wallMs: 200,

@@ -5,6 +5,8 @@
 
 export { isRunError, RUN_ERRORS, RunError, type RunErrorCode } from "./errors.js";
 export { DEFAULT_FETCH_OPTIONS, type FetchOptions } from "./fetch/fetch-options.js";
+export { isInternalAddress } from "./fetch/special-addresses.js";
+export { HOP_HEADER, MAX_HOPS } from "./fetch/subrequest.js";
 export type { KvAccess, KvCaller, KvListPage, KvProvider, KvValue, KvWriteMutation } from "./host/kv.js";
 export { DEFAULT_MAX_LIMITS } from "./limits.js";
 export { LOG_CAPS } from "./log-collector.js";
@@ -12,6 +14,7 @@ export { MAX_MODULES } from "./modules/module-set.js";
 export {
   createIsolateRunner,
   DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_STARTUP_CPU_MS,
   type IsolateRunner,
   type IsolateRunnerOptions,
   type PreparedScript,
@@ -22,6 +25,7 @@ export type {
   LogLevel,
   LogLine,
   ModuleType,
+  RunOptions,
   RunResult,
   ScriptLimits,
   ScriptModule,

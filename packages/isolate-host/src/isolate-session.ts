@@ -5,13 +5,19 @@ import { HostBridge } from "./host-bridge.js";
 import type { LogCollector } from "./log-collector.js";
 import { finishEvaluation, moduleEvaluating } from "./module-evaluation.js";
 import { linkModules, type ModuleCaches } from "./modules/link.js";
-import type { LinkableModule, ModuleSet } from "./modules/module-set.js";
+import type { ModuleSet } from "./modules/module-set.js";
 import type { MappedStack } from "./modules/stack-map.js";
+import type { RunSlot } from "./run-slot.js";
+import { compileError, describeThrown, killError, messageOf, moduleCompileError } from "./session-errors.js";
 import type { ScriptLimits } from "./types.js";
 import type { WarmIsolate } from "./warm-isolate.js";
 
-/** Why the host ended an isolate early. */
-export type KillReason = "cpu" | "wall" | "shutdown";
+/**
+ * Why the host ended an isolate early: a limit, the runner's shutdown, a
+ * handler that can never respond, WebAssembly memory past the limit, or the
+ * client having gone away.
+ */
+export type KillReason = "cpu" | "wall" | "shutdown" | "never" | "memory" | "aborted";
 
 /** Data handed to the runtime's dispatch(); mirrors runtime/request.ts HostRequestData. */
 export interface IsolateRequest {
@@ -21,7 +27,7 @@ export interface IsolateRequest {
   body: Uint8Array | null;
 }
 
-type EntryName = "dispatch" | "validate" | "pull" | "cancel" | "settle" | "complete" | "fire";
+type EntryName = "dispatch" | "validate" | "pull" | "cancel" | "settle" | "complete" | "fire" | "runState";
 
 /**
  * One request's use of a fresh isolate, until disposal, with its limits
@@ -43,9 +49,13 @@ export class IsolateSession {
   readonly #logs: LogCollector;
   readonly #entry: ivm.Reference<Record<string, unknown>>;
   readonly #refs = new Map<EntryName, ivm.Reference>();
-  readonly #cpuBaseline: bigint;
+  #cpuBaseline: bigint;
+  /** Set while the script's top-level code runs on the request path, with its own CPU budget. */
+  #startupCpuMs: number | null = null;
+  /** The script asked for WebAssembly memory past its limit: the request ends with EDGE_MEMORY_LIMIT. */
+  #overMemory = false;
   readonly #lazyLoadMs: () => number;
-  readonly #lazyBaseline: number;
+  #lazyBaseline: number;
   #cpuAtEnd: bigint | null = null;
   #lazyAtEnd: number | null = null;
   #hostMs = 0;
@@ -53,7 +63,10 @@ export class IsolateSession {
   #rejectKilled!: (err: Error) => void;
   readonly #killed$: Promise<never>;
   #cpuTimer: NodeJS.Timeout | undefined;
-  #onWait: (() => void) | null = null;
+  /** Entries into the isolate for host results, one at a time and in order. */
+  #entries: Promise<void> = Promise.resolve();
+  /** Set while dispatch() waits for the fetch handler's outcome. */
+  #slot: RunSlot | null = null;
   #wallTimer: NodeJS.Timeout | undefined;
   /** While top-level code is awaited: where a failure of a host-to-isolate call goes (its rejection). */
   #lateFailure: ((err: unknown) => void) | null = null;
@@ -72,10 +85,11 @@ export class IsolateSession {
       charge: (ms) => {
         this.#hostMs += ms;
       },
-      waiting: () => {
-        const listener = this.#onWait;
-        this.#onWait = null;
-        listener?.();
+      memoryMb: limits.memoryMb,
+      overMemoryLimit: () => {
+        this.#overMemory = true;
+        // Not from inside the isolate's own call into the host: right after it.
+        setImmediate(() => this.kill("memory"));
       },
     });
     warm.attach(this.bridge);
@@ -98,11 +112,6 @@ export class IsolateSession {
     const nanos = end - this.#cpuBaseline;
     const lazyMs = (this.#lazyAtEnd ?? this.#lazyLoadMs()) - this.#lazyBaseline;
     return Math.max(0, Number(nanos / 1000n) / 1000 - lazyMs) + this.#hostMs;
-  }
-
-  /** Calls `listener` once, the first time the script waits on the host (a timer or a subrequest). */
-  onFirstWait(listener: () => void): void {
-    this.#onWait = listener;
   }
 
   get limits(): ScriptLimits {
@@ -152,25 +161,78 @@ export class IsolateSession {
     );
   }
 
-  /** Calls the script's fetch handler; resolves with the runtime's outcome object. */
+  /**
+   * Calls the script's fetch handler; resolves with the runtime's outcome
+   * object. `slot` is the request's admission slot, held now: it is given back
+   * whenever the isolate is idle waiting on the host and taken again for each
+   * host result (see #afterEntry). A handler that is idle with nothing to wait
+   * for will never respond and ends at once with EDGE_NO_RESPONSE.
+   */
   async dispatch(
     namespace: ivm.Reference<Record<string, unknown>>,
     request: IsolateRequest,
     env: Record<string, string>,
     kvBindings: readonly string[] = [],
+    slot: RunSlot | null = null,
   ): Promise<unknown> {
-    return this.guard(
-      this.#ref("dispatch").apply(
-        undefined,
-        [
-          namespace.derefInto(),
-          new ivm.ExternalCopy(request).copyInto({ release: true }),
-          new ivm.ExternalCopy(env).copyInto({ release: true }),
-          new ivm.ExternalCopy([...kvBindings]).copyInto({ release: true }),
-        ],
-        { result: { promise: true, copy: true }, timeout: this.#limits.wallMs },
-      ),
+    const call = this.#ref("dispatch").apply(
+      undefined,
+      [
+        namespace.derefInto(),
+        new ivm.ExternalCopy(request).copyInto({ release: true }),
+        new ivm.ExternalCopy(env).copyInto({ release: true }),
+        new ivm.ExternalCopy([...kvBindings]).copyInto({ release: true }),
+      ],
+      { result: { reference: true }, timeout: this.#limits.wallMs },
     );
+    this.#slot = slot;
+    try {
+      const started = this.#enqueue(async () => {
+        const promise = await this.guard(call);
+        return promise;
+      });
+      // The handler's synchronous part and the microtasks it queued have run.
+      const promise = await started;
+      const outcome = this.guard(
+        this.context.evalClosure("return $0", [promise.derefInto()], {
+          result: { promise: true, copy: true },
+          timeout: this.#limits.wallMs,
+        }),
+      );
+      void this.#enqueue(() => this.#afterEntry());
+      try {
+        return await outcome;
+      } finally {
+        promise.release();
+      }
+    } finally {
+      this.#slot = null;
+    }
+  }
+
+  /** Runs `task` after every earlier entry into the isolate has finished. */
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#entries.then(task);
+    this.#entries = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
+  }
+
+  /**
+   * After an entry while the handler has not responded: with host work
+   * pending (a timer, a subrequest) the request only waits, so its slot goes
+   * back; with none, nothing can ever resume it.
+   */
+  async #afterEntry(): Promise<void> {
+    if (this.#slot === null || this.isolate.isDisposed) return;
+    const state = (await this.#ref("runState")
+      .apply(undefined, [], { result: { copy: true }, timeout: this.#limits.wallMs })
+      .catch(() => null)) as { responded?: unknown; pending?: unknown } | null;
+    if (this.#slot === null || state === null || state.responded === true) return;
+    if (Number(state.pending) > 0) this.#slot.release();
+    else this.kill("never");
   }
 
   /** Reads the next chunk of a streamed response body (or all of it); see runtime/dispatch.ts pull(). */
@@ -198,8 +260,26 @@ export class IsolateSession {
     );
   }
 
+  /** Whether the script went over its memory limit (WebAssembly) and the request must end so. */
+  get overMemory(): boolean {
+    return this.#overMemory;
+  }
+
+  /** The error a request that went over its memory limit ends with, whatever the script did next. */
+  memoryLimitError(): RunError {
+    return new RunError(
+      "EDGE_MEMORY_LIMIT",
+      `The script exceeded its memory limit of ${this.#limits.memoryMb} MB`,
+      {
+        cpuMs: this.cpuMs(),
+        logs: this.#logs.lines,
+      },
+    );
+  }
+
   /** The run error an uncaught script failure stands for: a platform limit the script hit, or a script error. */
   scriptFailureCode(code: RunErrorCode, message: string | undefined): RunErrorCode {
+    if (this.#overMemory) return "EDGE_MEMORY_LIMIT";
     if (code !== "EDGE_SCRIPT_ERROR" || message === undefined) return code;
     return this.bridge.limitFailures.get(message) ?? code;
   }
@@ -235,12 +315,21 @@ export class IsolateSession {
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
-  /** Host-to-isolate call for a timer or a finished subrequest; failures surface through the main run. */
+  /**
+   * Host-to-isolate call for a timer or a finished subrequest, in order;
+   * failures surface through the main run. While the handler has not
+   * responded, the call waits for an admission slot first.
+   */
   #callIn(name: "complete" | "fire", args: unknown[]): void {
-    if (this.isolate.isDisposed) return;
-    this.#ref(name)
-      .apply(undefined, args, { arguments: { copy: true }, timeout: this.#limits.wallMs })
-      .catch((err: unknown) => this.#lateFailure?.(err));
+    void this.#enqueue(async () => {
+      if (this.isolate.isDisposed) return;
+      await this.#slot?.hold();
+      if (this.isolate.isDisposed) return;
+      await this.#ref(name)
+        .apply(undefined, args, { arguments: { copy: true }, timeout: this.#limits.wallMs })
+        .catch((err: unknown) => this.#lateFailure?.(err));
+      await this.#afterEntry();
+    });
   }
 
   #ref(name: EntryName): ivm.Reference {
@@ -252,8 +341,33 @@ export class IsolateSession {
     return ref;
   }
 
+  /**
+   * The script's top-level code is about to run in this session (no isolate
+   * was built ahead of time): it gets the start-up CPU budget instead of the
+   * request's, and endStartup() then starts the request's CPU clock afresh.
+   */
+  beginStartup(startupCpuMs: number): void {
+    this.#startupCpuMs = Math.max(this.#limits.cpuMs, startupCpuMs);
+    this.#armCpu();
+  }
+
+  endStartup(): void {
+    if (this.#startupCpuMs === null || this.isolate.isDisposed) return;
+    this.#startupCpuMs = null;
+    this.#cpuBaseline = this.isolate.cpuTime;
+    this.#lazyBaseline = this.#lazyLoadMs();
+    this.#hostMs = 0;
+    this.#armCpu();
+  }
+
   #startClocks(): void {
-    const { cpuMs, wallMs } = this.#limits;
+    this.#armCpu();
+    this.#wallTimer = setTimeout(() => this.kill("wall"), Math.ceil(this.#limits.wallMs));
+  }
+
+  #armCpu(): void {
+    clearTimeout(this.#cpuTimer);
+    const cpuMs = this.#startupCpuMs ?? this.#limits.cpuMs;
     // The isolate's CPU time cannot grow faster than the wall clock, so it
     // cannot reach the limit before the remaining budget has elapsed: check
     // then, and re-arm for whatever is left. Fast requests never see a check.
@@ -266,8 +380,7 @@ export class IsolateSession {
       }
       this.#cpuTimer = setTimeout(check, Math.max(1, Math.ceil(cpuMs - used)));
     };
-    this.#cpuTimer = setTimeout(check, Math.ceil(cpuMs));
-    this.#wallTimer = setTimeout(() => this.kill("wall"), Math.ceil(wallMs));
+    this.#cpuTimer = setTimeout(check, Math.max(1, Math.ceil(cpuMs - this.cpuMs())));
   }
 
   /** Stops the limit clocks, drops timers and subrequests, and fixes the CPU figure; the isolate stays until dispose(). */
@@ -296,67 +409,17 @@ export class IsolateSession {
 
   #toRunError(err: unknown, otherError: (err: unknown) => RunError): Error {
     const options = { cause: err, cpuMs: this.cpuMs(), logs: this.#logs.lines };
-    switch (this.#killed) {
-      case "cpu":
-        return new RunError(
-          "EDGE_CPU_LIMIT",
-          `The script exceeded its CPU time limit of ${this.#limits.cpuMs} ms`,
-          options,
-        );
-      case "wall":
-        return new RunError(
-          "EDGE_WALL_LIMIT",
-          `The script exceeded its wall-clock limit of ${this.#limits.wallMs} ms`,
-          options,
-        );
-      case "shutdown":
-        return new Error("The isolate runner was disposed while the script ran", { cause: err });
-      default:
-        break;
-    }
+    const killed =
+      this.#killed === null ? null : killError(this.#killed, this.#limits, this.#startupCpuMs, options);
+    if (killed !== null) return killed;
     // Nobody here disposed the isolate: V8 hit the memory limit.
     if (this.isolate.isDisposed || /memory limit/i.test(messageOf(err))) {
-      return new RunError(
-        "EDGE_MEMORY_LIMIT",
-        `The script exceeded its memory limit of ${this.#limits.memoryMb} MB`,
-        options,
-      );
+      return killError("memory", this.#limits, null, options) as RunError;
     }
     // isolated-vm's own `timeout` backstop (wall-clock based).
     if (messageOf(err) === "Script execution timed out.") {
-      return new RunError(
-        "EDGE_WALL_LIMIT",
-        `The script exceeded its wall-clock limit of ${this.#limits.wallMs} ms`,
-        options,
-      );
+      return killError("wall", this.#limits, null, options) as RunError;
     }
     return otherError(err);
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : "";
-}
-
-/**
- * isolated-vm reports the position as a " [file:line:column]" suffix; the
- * message keeps "line:column" so a deployer can find the fault.
- */
-function compileError(err: unknown, module?: string): RunError {
-  const text = describeThrown(err);
-  const position = /^(.*) \[.*:(\d+):(\d+)\]$/s.exec(text);
-  const where = module === undefined ? "" : `${module}:`;
-  const message = position === null ? text : `${position[1]} at ${where}${position[2]}:${position[3]}`;
-  return new RunError("EDGE_COMPILE_ERROR", message, { cause: err });
-}
-
-/** A module that does not compile: the main one by line:column, any other by module:line:column. */
-function moduleCompileError(err: unknown, module: LinkableModule, main: boolean): RunError {
-  return compileError(err, main ? undefined : module.name);
-}
-
-/** "Name: message" as the script would see it; isolated-vm copies errors out with name and message. */
-export function describeThrown(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return `Uncaught ${String(err)}`;
 }

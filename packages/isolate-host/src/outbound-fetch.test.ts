@@ -151,7 +151,7 @@ describe("fetch() from a script", () => {
         const port = new URL(env.ORIGIN).port;
         const errors = [];
         for (const target of [env.ORIGIN + "/echo", "http://localhost:" + port + "/echo", "http://10.1.2.3/", "http://[::ffff:127.0.0.1]:" + port + "/"]) {
-          try { await fetch(target); errors.push("fetched"); } catch (e) { errors.push(e.message.includes("may not reach") ? "forbidden" : e.message); }
+          try { await fetch(target); errors.push("fetched"); } catch (e) { errors.push(e.message.startsWith("Network connection to") ? "forbidden" : e.message); }
         }
         return Response.json(errors);
       } }`,

@@ -1,8 +1,9 @@
 import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
-import { RunError } from "./errors.js";
+import { isRunError, RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
 import type { KvProvider } from "./host/kv.js";
+import { DEFAULT_MAX_HOST_BYTES, HostMemory } from "./host-memory.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "./isolate-pool.js";
 import { IsolateSession } from "./isolate-session.js";
 import { type CompiledScript, IsolateSupply } from "./isolate-supply.js";
@@ -13,10 +14,12 @@ import { moduleSetOf } from "./modules/module-set.js";
 import { StackMapper } from "./modules/stack-map.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
+import { RunSlot, ScriptInFlight } from "./run-slot.js";
 import { copyKvBindings, copyVars, isolateRequest, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
   HostRequest,
+  RunOptions,
   RunResult,
   ScriptLimits,
   StreamingRunResult,
@@ -67,7 +70,20 @@ export interface IsolateRunnerOptions {
   admission?: Partial<AdmissionOptions>;
   /** Serves scripts' Workers KV bindings (see host/kv.ts); absent: a binding's operations fail. */
   kv?: KvProvider;
+  /**
+   * CPU time a script's top-level code may take when prepare() evaluates it, apart from the
+   * per-request CPU limit (Cloudflare allows 1 s of start-up CPU). Past it: EDGE_STARTUP_LIMIT.
+   * Default 1000.
+   */
+  startupCpuMs?: number;
+  /**
+   * Bytes the host may hold for all scripts' subrequest bodies at once (each request: at most its
+   * memory limit). Past it subrequests fail. Default 512 MiB (split between threads).
+   */
+  maxHostBytes?: number;
 }
+
+export const DEFAULT_STARTUP_CPU_MS = 1_000;
 
 export interface IsolateRunner {
   /** Compiles once (validates; keeps V8 code cache for later isolates). Throws RunError EDGE_COMPILE_ERROR
@@ -77,10 +93,14 @@ export interface IsolateRunner {
    *  (EDGE_SCRIPT_ERROR 500, EDGE_BAD_RESPONSE, EDGE_CPU_LIMIT 503, EDGE_MEMORY_LIMIT 503, EDGE_WALL_LIMIT 504,
    *  EDGE_SUBREQUEST_LIMIT 503, EDGE_RESPONSE_TOO_LARGE 502). ctx.waitUntil() work goes on after it resolves
    *  (see RunResult.waitUntil). Never lets a script take down the process. */
-  run(prepared: PreparedScript, request: HostRequest): Promise<RunResult>;
+  run(prepared: PreparedScript, request: HostRequest, options?: RunOptions): Promise<RunResult>;
   /** As run(), but resolves as soon as the response head is ready; the body is read from the isolate as
    *  the caller iterates it. The isolate lives until the body is done and ctx.waitUntil() work has ended. */
-  runStreaming(prepared: PreparedScript, request: HostRequest): Promise<StreamingRunResult>;
+  runStreaming(
+    prepared: PreparedScript,
+    request: HostRequest,
+    options?: RunOptions,
+  ): Promise<StreamingRunResult>;
   dispose(): void;
 }
 
@@ -101,10 +121,15 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const fetch: FetchPolicy = fetchPolicy(options.fetch);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const kv = options.kv ?? null;
+  const startupCpuMs = options.startupCpuMs ?? DEFAULT_STARTUP_CPU_MS;
+  const hostMemory = new HostMemory(options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES);
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
   const live = new Set<IsolateSession>();
-  const { concurrency, maxQueue } = admissionOf(options);
-  const admission = new Admission(concurrency, maxQueue);
+  const inFlight = new ScriptInFlight(admissionOf(options).maxInFlightPerScript);
+  /** What to call when a request's isolate is gone (its in-flight count). */
+  const finished = new WeakMap<IsolateSession, () => void>();
+  const { concurrency, maxQueue, perScript } = admissionOf(options);
+  const admission = new Admission(concurrency, maxQueue, perScript);
   const supply = new IsolateSupply(
     options.warmIsolates ?? 2,
     options.warmIsolatesMaxBytes ?? DEFAULT_MAX_IDLE_BYTES,
@@ -142,6 +167,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     session.stop();
     setImmediate(() => {
       live.delete(session);
+      finished.get(session)?.();
       session.dispose();
       if (script !== null) supply.refill(script);
     });
@@ -155,27 +181,46 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   }
 
   /** Starts a request: fresh isolate, module from its code cache, fetch handler called, response head validated. */
-  async function start(prepared: PreparedScript, request: HostRequest) {
+  async function start(prepared: PreparedScript, request: HostRequest, signal: AbortSignal | undefined) {
     assertOpen();
     const script = compiledOf(prepared);
     const started = performance.now();
     const input = isolateRequest(request);
     const logs = new LogCollector();
-    const leave = await admission.enter();
+    const done = inFlight.begin(prepared.name);
+    let leave: () => void;
+    try {
+      leave = await admission.enter({ key: prepared.name, signal });
+    } catch (err) {
+      done();
+      if (signal?.aborted === true) throw clientClosed();
+      throw err;
+    }
+    const slot = new RunSlot(admission, prepared.name, leave);
     const admitted = performance.now();
     let session: IsolateSession;
     try {
       session = await openSession(script.kind, script.limits, logs, script);
     } catch (err) {
-      leave();
+      slot.close();
+      done();
       throw err;
     }
-    session.onFirstWait(leave);
     session.mapStack = (stack) => script.mapper.map(stack);
+    finished.set(session, done);
+    session.bridge.hops = request.hops ?? 0;
+    session.bridge.memory = hostMemory.account(script.limits.memoryMb * 1024 * 1024);
+    // A client gone before the response ends the run and its subrequests now.
+    const onAbort = (): void => session.kill("aborted");
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      if (signal?.aborted === true) onAbort();
       let namespace = session.namespace;
       if (namespace === null) {
+        // Built on demand: top-level code runs on the start-up budget, not the request's.
+        session.beginStartup(startupCpuMs);
         namespace = await session.evaluate(await session.link(script.set, script.caches, false));
+        session.endStartup();
       }
       // From admission, not arrival: time spent waiting for a slot is not the isolate's start.
       const startMs = performance.now() - admitted;
@@ -189,7 +234,9 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
             }
           : null,
       );
-      const outcome = await session.dispatch(namespace, input, script.vars, bindings);
+      const outcome = await session.dispatch(namespace, input, script.vars, bindings, slot);
+      // Caught or not, asking for memory past the limit ends the request.
+      if (session.overMemory) throw session.memoryLimitError();
       const context = {
         cpuMs: session.cpuMs(),
         logs: logs.lines,
@@ -210,7 +257,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       closeSession(session, script);
       throw err;
     } finally {
-      leave();
+      signal?.removeEventListener("abort", onAbort);
+      slot.close();
     }
   }
 
@@ -265,13 +313,15 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       const mapper = new StackMapper(set);
       const vars = copyVars(script.vars);
       const kind: IsolateKind = { memoryMb: limits.memoryMb, preloadUrl: usesUrl(set) };
+      // Top-level code has its own CPU budget, not the per-request one (which may be far smaller).
+      const startupLimits: ScriptLimits = { ...limits, cpuMs: Math.max(limits.cpuMs, startupCpuMs) };
       // Deploys queue for a slot like requests (their top-level code runs on the same clock), but
       // are never refused for overload: a busy node must not NACK a good version.
-      const leave = await admission.enter({ alwaysQueue: true });
+      const leave = await admission.enter({ key: script.name, alwaysQueue: true });
       let session: IsolateSession;
       try {
         // Top-level console output during validation is not part of any request.
-        session = await openSession(kind, limits, new LogCollector());
+        session = await openSession(kind, startupLimits, new LogCollector());
       } catch (err) {
         leave();
         throw err;
@@ -300,6 +350,15 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
         compiled.set(prepared, entry);
         logger.debug({ script: script.name, version: script.version }, "script prepared");
         return prepared;
+      } catch (err) {
+        if (isRunError(err) && err.code === "EDGE_CPU_LIMIT") {
+          throw new RunError(
+            "EDGE_STARTUP_LIMIT",
+            `The script's top-level code exceeded its start-up CPU limit of ${startupLimits.cpuMs} ms`,
+            { cause: err, cpuMs: err.cpuMs },
+          );
+        }
+        throw err;
       } finally {
         leave();
         // Once this isolate is gone, the first ones for the new version are built.
@@ -307,8 +366,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       }
     },
 
-    async run(prepared, request) {
-      const { script, session, logs, head, started, startMs, heapBytes } = await start(prepared, request);
+    async run(prepared, request, options) {
+      const { script, session, logs, head, started, startMs, heapBytes } = await start(
+        prepared,
+        request,
+        options?.signal,
+      );
       let body = head.body;
       if (body === null) {
         try {
@@ -340,8 +403,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       };
     },
 
-    async runStreaming(prepared, request) {
-      const { script, session, logs, head, started, startMs, heapBytes } = await start(prepared, request);
+    async runStreaming(prepared, request, options) {
+      const { script, session, logs, head, started, startMs, heapBytes } = await start(
+        prepared,
+        request,
+        options?.signal,
+      );
       const cpuMs = session.cpuMs();
       const logsSent = logs.lines.length;
       const length = head.body?.byteLength ?? null;
@@ -387,4 +454,8 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       error: null,
     });
   }
+}
+
+function clientClosed(): RunError {
+  return new RunError("EDGE_CLIENT_CLOSED", "The client closed the connection before the response");
 }

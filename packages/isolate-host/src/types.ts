@@ -45,6 +45,14 @@ export interface HostRequest {
   url: string;
   headers: Array<[string, string]>;
   body: Uint8Array | null;
+  /** Edge runs this request has already been through (from the hop header); its subrequests carry one more. */
+  hops?: number;
+}
+
+/** How one run may be steered from outside. */
+export interface RunOptions {
+  /** Aborted when the client goes away: the run ends (EDGE_CLIENT_CLOSED) with its subrequests. */
+  signal?: AbortSignal;
 }
 
 export interface HostResponse {

@@ -72,6 +72,12 @@ const message: fc.Arbitrary<NonNullable<NodeMessage["msg"]>> = fc.oneof(
       sentAtMs: fc.integer(),
       inFlight: fc.nat(),
       failingChecks: fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }),
+      retrying: fc.array(
+        fc.record({ name: fc.string({ maxLength: 20 }), reason: fc.string({ maxLength: 40 }) }),
+        {
+          maxLength: 3,
+        },
+      ),
     })
     .map((value) => ({ $case: "heartbeat" as const, value })),
   fc

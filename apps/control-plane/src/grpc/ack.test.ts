@@ -170,6 +170,24 @@ describe("ACKs, NACKs and heartbeats", () => {
     await eventually(() => node("fra-1")?.status === "healthy", "the check to pass");
   });
 
+  it("shows the scripts a node is preparing again after transient failures, and drops them once done", async () => {
+    const fra = cp.node();
+    fra.hello("fra-1");
+    fra.ack(await fra.push(1));
+    fra.heartbeat(
+      0,
+      [],
+      [{ name: "app", reason: "The script's top-level code exceeded its start-up CPU limit" }],
+    );
+    await eventually(() => node("fra-1")?.retrying?.app !== undefined, "the retrying report");
+    expect(node("fra-1")).toMatchObject({
+      status: "healthy",
+      retrying: { app: "The script's top-level code exceeded its start-up CPU limit" },
+    });
+    fra.heartbeat(0, [], []);
+    await eventually(() => node("fra-1")?.retrying === undefined, "the retry to end");
+  });
+
   it("updates inFlight and lastSeen from heartbeats", async () => {
     const fra = cp.node();
     fra.hello("fra-1");

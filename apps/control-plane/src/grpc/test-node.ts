@@ -109,8 +109,12 @@ export class TestNode {
     this.send({ $case: "ack", value: { nonce: push.nonce, configVersion: push.configVersion, errors } });
   }
 
-  heartbeat(inFlight: number, failingChecks: string[] = []): void {
-    this.send({ $case: "heartbeat", value: { sentAtMs: Date.now(), inFlight, failingChecks } });
+  heartbeat(
+    inFlight: number,
+    failingChecks: string[] = [],
+    retrying: Array<{ name: string; reason: string }> = [],
+  ): void {
+    this.send({ $case: "heartbeat", value: { sentAtMs: Date.now(), inFlight, failingChecks, retrying } });
   }
 
   /** Resolves with the push numbered `n` (1-based) once it has arrived. */

@@ -160,6 +160,13 @@ export class NodeSession {
             this.log.warn({ failingChecks: checks }, "node reports failing health checks");
           this.host.changed(record);
         }
+        const retrying = retryingOf(msg.value.retrying);
+        if (JSON.stringify(retrying) !== JSON.stringify(record.retrying ?? {})) {
+          record.retrying = retrying;
+          if (Object.keys(retrying).length > 0)
+            this.log.warn({ retrying }, "node is preparing scripts again after transient failures");
+          this.host.changed(record);
+        }
         break;
       }
       case "ack":
@@ -280,4 +287,13 @@ export class NodeSession {
     // E.g. the node half-closed: answer with OK so the call completes on both sides.
     if (endCall && !this.call.destroyed && !this.call.writableEnded) this.call.end();
   }
+}
+
+/** The heartbeat's retrying list as name -> reason, bounded (a node reports at most its scripts). */
+function retryingOf(list: ReadonlyArray<{ name: string; reason: string }>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { name, reason } of list.slice(0, 1_000)) {
+    if (/^[a-z0-9-]{1,63}$/.test(name)) out[name] = reason.slice(0, 500);
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

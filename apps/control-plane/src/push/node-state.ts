@@ -47,6 +47,9 @@ export function toView(state: NodeState, status: NodeStatus): NodeView {
     nackCount: state.nackCount,
     parked: { ...state.parked },
     failingChecks: [...state.failingChecks],
+    ...(state.retrying !== undefined && Object.keys(state.retrying).length > 0
+      ? { retrying: { ...state.retrying } }
+      : {}),
     controlPlaneId: state.controlPlaneId,
   };
 }

@@ -38,6 +38,8 @@ export interface NodeView {
   parked: Record<string, string>;
   /** The node's own health checks that fail (a node with any is `unhealthy`). */
   failingChecks: string[];
+  /** Present while the node prepares a script's version again after a failure load can cause: name -> reason. */
+  retrying?: Record<string, string>;
   /** The control-plane replica holding (or last holding) the node's stream. */
   controlPlaneId: string;
 }

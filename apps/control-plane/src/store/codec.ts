@@ -210,6 +210,7 @@ const nodeStateSchema = z.object({
     .object({ script: z.string(), version: z.number(), error: z.string(), at: z.number() })
     .nullable(),
   failingChecks: z.array(z.string()),
+  retrying: z.record(z.string(), z.string()).optional(),
   lastAckHadErrors: z.boolean(),
   inFlight: z.number(),
 });

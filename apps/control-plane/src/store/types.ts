@@ -160,6 +160,8 @@ export interface NodeState {
   nackCount: number;
   lastNack: { script: string; version: number; error: string; at: number } | null;
   failingChecks: string[];
+  /** Script name -> why the node is preparing its version again (absent: nothing retrying). */
+  retrying?: Record<string, string>;
   lastAckHadErrors: boolean;
   inFlight: number;
 }

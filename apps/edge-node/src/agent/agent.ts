@@ -22,6 +22,8 @@ export interface AgentDeps {
   failingChecks?: () => string[];
   /** Workers KV: subscribes on each stream, applies syncs, carries scripts' writes. */
   kv?: KvNode;
+  /** Script name -> why its version is being prepared again (sent with every heartbeat). */
+  retrying?: () => Record<string, string>;
 }
 
 const AGENT_VERSION = "0.1.0";
@@ -196,6 +198,10 @@ export class Agent {
             sentAtMs: Date.now(),
             inFlight: this.#deps.inFlight(),
             failingChecks: this.#deps.failingChecks?.() ?? [],
+            retrying: Object.entries(this.#deps.retrying?.() ?? {}).map(([name, reason]) => ({
+              name,
+              reason: reason.slice(0, 500),
+            })),
           },
         },
       });

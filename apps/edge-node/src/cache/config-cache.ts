@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Script, ScriptModule } from "@edge/protocol";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { writeFileAtomic } from "./atomic-file.js";
+import { VarsSealer } from "./sealed-vars.js";
 
 /** What a node persists: the config it last applied, and the releases it refuses. */
 export interface CachedConfig {
@@ -15,7 +16,8 @@ export interface CachedConfig {
   rejected: Record<string, string>;
 }
 
-const FORMAT = 1;
+/** 2: env sealed with the node key (1, plaintext env, is still read and rewritten sealed). */
+const FORMAT = 2;
 const MANIFEST = "manifest.json";
 const BLOBS = "sources";
 
@@ -27,7 +29,10 @@ const versionEntry = z.object({
   sha256: z.string(),
   /** The sha256 of the source as this cache stored it: its file name under `sources/`. */
   blob: z.string().regex(HEX64),
-  vars: z.record(z.string(), z.string()),
+  /** Format 1 only: the env in plaintext. */
+  vars: z.record(z.string(), z.string()).optional(),
+  /** The env (vars and secrets), sealed by VarsSealer for `name@version`. */
+  sealedVars: z.string().optional(),
   limits,
   createdAtMs: z.number(),
   /** Multi-module versions: the main module's name and the other modules, each stored as a blob. */
@@ -39,7 +44,7 @@ const versionEntry = z.object({
   kvBindings: z.record(z.string(), z.string()).optional(),
 });
 const manifestSchema = z.object({
-  format: z.literal(FORMAT),
+  format: z.union([z.literal(1), z.literal(FORMAT)]),
   savedAtMs: z.number(),
   configVersion: z.number().int().nonnegative(),
   scripts: z.array(
@@ -64,6 +69,10 @@ type Manifest = z.infer<typeof manifestSchema>;
  * at any point leaves the previous complete config or the new one. Loading
  * checks the manifest's checksum and every source's sha256: a damaged entry
  * is dropped, the rest is served.
+ *
+ * Secrets at rest: each script's env (its vars and decrypted secrets) is
+ * sealed with the node key (sealed-vars.ts), so the manifest holds no
+ * plaintext secret; the directories are 0700 and every file 0600.
  */
 export class ConfigCache {
   readonly #dir: string;
@@ -73,10 +82,22 @@ export class ConfigCache {
   #lastError: unknown = null;
   /** Sources hashed already (a version is immutable): name@version:sha256 -> blob name. */
   readonly #blobs = new Map<string, string>();
+  readonly #configuredKey: Buffer | null;
+  #sealer: Promise<VarsSealer> | null = null;
 
-  constructor(dir: string, logger: Logger) {
+  /** `key`: the node key (EDGE_NODE_CACHE_KEY); null keeps a random one in `node.key` beside the cache. */
+  constructor(dir: string, logger: Logger, key: Buffer | null = null) {
     this.#dir = dir;
     this.#log = logger.child({ component: "config-cache", dir });
+    this.#configuredKey = key;
+  }
+
+  #openSealer(): Promise<VarsSealer> {
+    this.#sealer ??= VarsSealer.open(this.#dir, this.#configuredKey).catch((error: unknown) => {
+      this.#sealer = null;
+      throw error;
+    });
+    return this.#sealer;
   }
 
   /** Whether the last save failed (a failing health check). */
@@ -96,14 +117,27 @@ export class ConfigCache {
       }
       return null;
     }
+    let sealer: VarsSealer;
+    try {
+      sealer = await this.#openSealer();
+    } catch (error) {
+      this.#log.error(
+        { err: error },
+        "the config cache's node key is unreadable; starting without the cache",
+      );
+      return null;
+    }
     const scripts: Script[] = [];
     for (const entry of manifest.scripts) {
       try {
         const canary =
           entry.canary === null
             ? undefined
-            : { script: await this.#readScript(entry.name, entry.canary), percent: entry.canary.percent };
-        scripts.push({ ...(await this.#readScript(entry.name, entry)), canary });
+            : {
+                script: await this.#readScript(entry.name, entry.canary, sealer),
+                percent: entry.canary.percent,
+              };
+        scripts.push({ ...(await this.#readScript(entry.name, entry, sealer)), canary });
       } catch (error) {
         this.#log.error({ err: error, script: entry.name }, "a cached script is damaged; dropped");
       }
@@ -142,8 +176,11 @@ export class ConfigCache {
   }
 
   async #write(config: CachedConfig): Promise<void> {
+    const sealer = await this.#openSealer();
     const blobs = join(this.#dir, BLOBS);
-    await mkdir(blobs, { recursive: true });
+    await mkdir(blobs, { recursive: true, mode: 0o700 });
+    await chmod(this.#dir, 0o700);
+    await chmod(blobs, 0o700);
     const present = new Set(await readdir(blobs));
     const wanted = new Set<string>();
     const writeBlob = async (blob: string, data: string | Uint8Array): Promise<void> => {
@@ -165,12 +202,12 @@ export class ConfigCache {
       savedAtMs: Date.now(),
       configVersion: config.configVersion,
       scripts: config.scripts.map((script) => ({
-        ...this.#entryOf(script),
+        ...this.#entryOf(script, sealer),
         name: script.name,
         canary:
           script.canary?.script === undefined
             ? null
-            : { ...this.#entryOf(script.canary.script), percent: script.canary.percent },
+            : { ...this.#entryOf(script.canary.script, sealer), percent: script.canary.percent },
       })),
       rejected: config.rejected,
     };
@@ -193,12 +230,12 @@ export class ConfigCache {
     return blob;
   }
 
-  #entryOf(script: Script): z.infer<typeof versionEntry> {
+  #entryOf(script: Script, sealer: VarsSealer): z.infer<typeof versionEntry> {
     return {
       version: script.version,
       sha256: script.sha256,
       blob: this.#blobOf(script),
-      vars: { ...script.vars },
+      sealedVars: sealer.seal({ ...script.vars }, ownerOf(script.name, script.version)),
       limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
       createdAtMs: script.createdAtMs,
       ...((script.modules?.length ?? 0) > 0 || (script.mainModule ?? "") !== ""
@@ -211,7 +248,7 @@ export class ConfigCache {
     };
   }
 
-  async #readScript(name: string, entry: z.infer<typeof versionEntry>): Promise<Script> {
+  async #readScript(name: string, entry: z.infer<typeof versionEntry>, sealer: VarsSealer): Promise<Script> {
     const modules: ScriptModule[] = [];
     for (const module of entry.modules ?? []) {
       const content = await readFile(join(this.#dir, BLOBS, module.blob));
@@ -219,7 +256,7 @@ export class ConfigCache {
         throw new Error(`module ${module.blob} does not match its hash`);
       modules.push({ name: module.name, type: module.type, content });
     }
-    return toScript(name, entry, await this.#readSource(entry.blob), modules);
+    return toScript(name, entry, await this.#readSource(entry.blob), envOf(sealer, name, entry), modules);
   }
 
   async #readSource(blob: string): Promise<string> {
@@ -235,10 +272,26 @@ function parseManifest(text: string): Manifest {
   return manifestSchema.parse(JSON.parse(outer.body));
 }
 
+function ownerOf(name: string, version: number): string {
+  return `${name}@${version}`;
+}
+
+/** A cached entry's env: sealed (format 2), or plaintext from a format-1 cache. */
+function envOf(
+  sealer: VarsSealer,
+  name: string,
+  entry: z.infer<typeof versionEntry>,
+): Record<string, string> {
+  if (entry.sealedVars !== undefined) return sealer.open(entry.sealedVars, ownerOf(name, entry.version));
+  if (entry.vars !== undefined) return entry.vars;
+  throw new Error("the cached entry has no env");
+}
+
 function toScript(
   name: string,
   entry: z.infer<typeof versionEntry>,
   source: string,
+  vars: Record<string, string>,
   modules: ScriptModule[],
 ): Script {
   return {
@@ -246,7 +299,7 @@ function toScript(
     version: entry.version,
     sha256: entry.sha256,
     source,
-    vars: entry.vars,
+    vars,
     limits: entry.limits,
     createdAtMs: entry.createdAtMs,
     canary: undefined,

@@ -16,7 +16,15 @@ import type { ScriptRegistry } from "../script-registry.js";
 import type { EdgeTail } from "../tail/edge-tail.js";
 import { clientKey } from "../traffic-split.js";
 import { BodyTooLargeError, readBody } from "./body.js";
+import {
+  applyServerLimits,
+  BodyBudget,
+  BodyBudgetExceededError,
+  headerBytes,
+  NODE_HEADERS,
+} from "./front-limits.js";
 import { scriptNameFromHost } from "./host.js";
+import { checkRequestHead, scriptHeaders } from "./request-head.js";
 
 export interface FrontDeps {
   config: EdgeNodeConfig;
@@ -49,10 +57,16 @@ export function createFront(deps: FrontDeps): Front {
   const { config, registry, runner, metrics, tail } = deps;
   const log = deps.logger.child({ component: "front" });
   const scrapeAllowed = scrapeAuthorizer(config.metricsToken);
+  const bodies = new BodyBudget(config.front.maxBodyBytesInFlight);
   let inFlight = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
+    const head = checkRequestHead(req);
+    if ("code" in head) {
+      sendError(res, head.code, head.message, config.pop);
+      return;
+    }
     const name = scriptNameFromHost(req.headers.host, config.zone);
     if (name === null) {
       if (req.url === "/metrics" && req.method === "GET") {
@@ -100,30 +114,54 @@ export function createFront(deps: FrontDeps): Front {
     let isolateStartMs: number | null = null;
     let memoryBytes: number | null = null;
     let background: Promise<WaitUntilResult> | null = null;
+    // The client going away before its response ends the run (and its subrequests).
+    const gone = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) gone.abort();
+    };
+    res.once("close", onClose);
+    const account = bodies.account();
     try {
-      const body = await readBody(req, config.maxRequestBytes);
+      const body = await readBody(req, config.maxRequestBytes, account.take);
       const request: HostRequest = {
         method: req.method ?? "GET",
         url,
-        headers: headerPairs(req.rawHeaders),
+        headers: scriptHeaders(req.rawHeaders),
         body,
+        hops: head.hops,
       };
       ranIsolate = true;
-      const result = await runner.runStreaming(script.prepared, request);
+      const result = await runner.runStreaming(script.prepared, request, { signal: gone.signal });
       cpuMs = result.cpuMs;
       logs = result.logs;
       isolateStartMs = result.startMs;
       memoryBytes = result.heapBytes;
       status = result.response.status;
       background = result.waitUntil;
+      if (headerBytes(result.response.headers) > config.front.maxResponseHeaderBytes) {
+        await result.response.body.return?.();
+        throw new ScriptResponseError(
+          "EDGE_RESPONSE_HEADERS_TOO_LARGE",
+          `the script's response headers are larger than ${config.front.maxResponseHeaderBytes} bytes`,
+        );
+      }
       const headers: string[] = [];
       for (const [k, v] of result.response.headers) {
-        if (!HOP_BY_HOP.has(k.toLowerCase())) headers.push(k, v);
+        const lower = k.toLowerCase();
+        if (!HOP_BY_HOP.has(lower) && !NODE_HEADERS.has(lower)) headers.push(k, v);
       }
       // A body known up front gets a content-length; a stream goes out chunked as the script writes it.
       if (result.response.length !== null) headers.push("content-length", String(result.response.length));
       headers.push("x-edge-pop", config.pop, "x-edge-script-version", versionHeader);
-      res.writeHead(result.response.status, headers);
+      try {
+        res.writeHead(result.response.status, headers);
+      } catch (err) {
+        await result.response.body.return?.();
+        throw new ScriptResponseError(
+          "EDGE_BAD_RESPONSE",
+          `the script's response head cannot be sent: ${(err as Error).message}`,
+        );
+      }
       if (req.method === "HEAD") {
         await result.response.body.return?.();
         res.end();
@@ -132,7 +170,27 @@ export function createFront(deps: FrontDeps): Front {
         if (failure) ({ code: errorCode, message: errorMessage } = failure);
       }
     } catch (err) {
-      if (isRunError(err)) {
+      // An upload cut off by its client fails with ECONNRESET ("aborted").
+      const clientGone = gone.signal.aborted || (err as NodeJS.ErrnoException | null)?.code === "ECONNRESET";
+      if (clientGone || (isRunError(err) && err.code === "EDGE_CLIENT_CLOSED")) {
+        // Nobody is left to answer; not the node's failure either.
+        status = FRONT_ERRORS.EDGE_CLIENT_CLOSED;
+        errorCode = "EDGE_CLIENT_CLOSED";
+        errorMessage = "the client closed the connection before the response";
+        if (isRunError(err)) ({ cpuMs, logs } = err);
+        res.destroy();
+      } else if (err instanceof ScriptResponseError) {
+        status = FRONT_ERRORS[err.code];
+        errorCode = err.code;
+        errorMessage = err.message;
+        sendError(res, err.code, err.message, config.pop, versionHeader);
+      } else if (err instanceof BodyBudgetExceededError) {
+        status = FRONT_ERRORS.EDGE_OVERLOADED;
+        errorCode = "EDGE_OVERLOADED";
+        errorMessage = err.message;
+        res.setHeader("retry-after", "1");
+        sendError(res, "EDGE_OVERLOADED", err.message, config.pop, versionHeader);
+      } else if (isRunError(err)) {
         ({ cpuMs, logs, status, code: errorCode } = err);
         errorMessage = describeFailure(err);
         // Not the script's fault: the client may simply come back.
@@ -151,6 +209,8 @@ export function createFront(deps: FrontDeps): Front {
         sendError(res, "EDGE_INTERNAL", "internal error", config.pop, versionHeader);
       }
     } finally {
+      account.release();
+      res.off("close", onClose);
       // One object per request feeds both the metrics and the tail.
       const outcome: RequestOutcome = {
         script: name,
@@ -181,7 +241,7 @@ export function createFront(deps: FrontDeps): Front {
     tail.observe(outcome);
   }
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
     inFlight += 1;
     res.once("close", () => {
       inFlight -= 1;
@@ -192,7 +252,18 @@ export function createFront(deps: FrontDeps): Front {
       else res.destroy();
     });
   });
+  applyServerLimits(server, config.front);
   return { server, inFlight: () => inFlight };
+}
+
+/** A response head the node cannot send as the script made it. */
+class ScriptResponseError extends Error {
+  constructor(
+    readonly code: "EDGE_RESPONSE_HEADERS_TOO_LARGE" | "EDGE_BAD_RESPONSE",
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -253,13 +324,6 @@ async function sendPrometheus(
     "x-edge-pop": pop,
   });
   res.end(body);
-}
-
-function headerPairs(raw: string[]): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2)
-    pairs.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
-  return pairs;
 }
 
 function sendError(

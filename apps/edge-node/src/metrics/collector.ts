@@ -80,7 +80,8 @@ function entry(map: Map<string, ScriptMetrics>, script: string, version: number)
 
 function add(m: ScriptMetrics, o: RequestOutcome): void {
   m.requests += 1;
-  if (o.status >= 500 || o.errorCode !== null) m.errors += 1;
+  // A client that went away is the client's doing: counted by its code, not as an error of the script.
+  if ((o.status >= 500 || o.errorCode !== null) && o.errorCode !== "EDGE_CLIENT_CLOSED") m.errors += 1;
   m.cpuMsTotal += o.cpuMs;
   m.latencyMsTotal += o.latencyMs;
   increment(m.latencyBuckets, bucketIndex(LATENCY_BOUNDS_MS, o.latencyMs));

@@ -10,6 +10,14 @@ export interface FetchOptions {
   maxResponseBytes?: number;
   /** Targets scripts may not reach (see ForbiddenTargets): typically the node's own control addresses. Default none. */
   forbiddenTargets?: readonly string[];
+  /**
+   * Refuse internal addresses (loopback, unspecified, link-local, private, CGNAT, multicast... in every
+   * IPv4 and IPv6 form, after DNS, on every redirect hop) unless listed in `allowTargets`. Default false
+   * here for embedders; the edge node turns it on by default.
+   */
+  denyInternal?: boolean;
+  /** Internal targets the operator lets scripts reach anyway (same syntax as forbiddenTargets). Default none. */
+  allowTargets?: readonly string[];
 }
 
 /** FetchOptions with every field set, parsed once per runner. */
@@ -18,6 +26,8 @@ export interface FetchPolicy {
   timeoutMs: number;
   maxResponseBytes: number;
   forbidden: ForbiddenTargets;
+  denyInternal: boolean;
+  allowed: ForbiddenTargets;
 }
 
 export const DEFAULT_FETCH_OPTIONS = Object.freeze({
@@ -43,5 +53,7 @@ export function fetchPolicy(options: FetchOptions = {}): FetchPolicy {
       "maxResponseBytes",
     ),
     forbidden: new ForbiddenTargets(options.forbiddenTargets ?? []),
+    denyInternal: options.denyInternal ?? false,
+    allowed: new ForbiddenTargets(options.allowTargets ?? []),
   };
 }

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { embeddedIPv4 } from "./special-addresses.js";
 
 /**
  * Where scripts' subrequests may not go: host names, IP addresses or CIDR
@@ -13,6 +14,12 @@ export class ForbiddenTargets {
 
   constructor(entries: readonly string[]) {
     for (const entry of entries) this.#add(entry);
+  }
+
+  /** Whether the entry list names this host (by name, before DNS) on this port. */
+  hostListed(host: string, port: number): boolean {
+    const name = normaliseHost(host);
+    return this.#hosts.some((entry) => entry.host === name && (entry.port === null || entry.port === port));
   }
 
   get empty(): boolean {
@@ -31,8 +38,8 @@ export class ForbiddenTargets {
     const family = isIP(address);
     if (family === 0) return false;
     const type = family === 6 ? "ipv6" : "ipv4";
-    // An IPv4-mapped IPv6 address reaches the IPv4 host.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+    // An IPv4-mapped (or compatible, NAT64, 6to4) IPv6 address reaches the IPv4 host.
+    const mapped = family === 6 ? (embeddedIPv4(address) ?? undefined) : undefined;
     return this.#nets.some(
       (entry) =>
         (entry.port === null || entry.port === port) &&

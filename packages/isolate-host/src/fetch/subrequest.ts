@@ -4,6 +4,8 @@ import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { type HostBytes, UNBOUNDED_HOST_BYTES } from "../host-memory.js";
+import { addressRefused, hostAllowed, hostRefused } from "./egress.js";
 import type { FetchPolicy } from "./fetch-options.js";
 
 /** A subrequest as the isolate describes it; every field is re-validated here. */
@@ -31,7 +33,7 @@ export interface SubrequestResult {
  * uncaught one can end the run with that limit's code.
  */
 export class SubrequestError extends Error {
-  readonly limit: "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE" | null;
+  readonly limit: "EDGE_SUBREQUEST_LIMIT" | "EDGE_RESPONSE_TOO_LARGE" | "EDGE_MEMORY_LIMIT" | null;
   constructor(message: string, options: { name?: string; limit?: SubrequestError["limit"] } = {}) {
     super(message);
     this.name = options.name ?? "TypeError";
@@ -43,6 +45,14 @@ export class SubrequestError extends Error {
 export interface SubrequestBudget {
   used: number;
 }
+
+/**
+ * The hop header: how many edge runs a request has been through. Every
+ * subrequest carries the count of the run that made it plus one (a script
+ * cannot set it); an edge node refuses a request at MAX_HOPS (loop detection).
+ */
+export const HOP_HEADER = "x-edge-hops";
+export const MAX_HOPS = 16;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0\r\n]/;
@@ -57,8 +67,14 @@ const HOP_BY_HOP = new Set([
   "trailer",
   "host",
   "content-length",
+  HOP_HEADER,
 ]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** One message for every way a connection can fail, so errors do not map ports or networks. */
+function unreachable(url: URL): SubrequestError {
+  return new SubrequestError(`Network connection to ${url.origin} failed`);
+}
 
 function validInput(value: unknown): SubrequestInput {
   const input = value as Partial<SubrequestInput> | null;
@@ -97,6 +113,8 @@ export async function performSubrequest(
   policy: FetchPolicy,
   budget: SubrequestBudget,
   signal: AbortSignal,
+  hops = 0,
+  memory: HostBytes = UNBOUNDED_HOST_BYTES,
 ): Promise<SubrequestResult> {
   const input = validInput(raw);
   const timeout = AbortSignal.timeout(Math.max(1, policy.timeoutMs));
@@ -110,6 +128,7 @@ export async function performSubrequest(
     if (!HOP_BY_HOP.has(key)) headers.set(key, [...(headers.get(key) ?? []), value]);
   }
   if (!headers.has("accept-encoding")) headers.set("accept-encoding", ["gzip, deflate, br"]);
+  headers.set(HOP_HEADER, [String(Math.max(0, Math.floor(hops)) + 1)]);
   try {
     for (let hop = 0; ; hop++) {
       if (++budget.used > policy.maxSubrequests) {
@@ -128,7 +147,7 @@ export async function performSubrequest(
         location === undefined ||
         input.redirect === "manual"
       ) {
-        return await readResponse(response, url, hop > 0, policy.maxResponseBytes, method);
+        return await readResponse(response, url, hop > 0, policy.maxResponseBytes, method, memory);
       }
       response.resume();
       if (input.redirect === "error")
@@ -152,9 +171,7 @@ export async function performSubrequest(
         name: "TimeoutError",
       });
     if (signal.aborted) throw new SubrequestError("The subrequest was aborted", { name: "AbortError" });
-    throw new SubrequestError(
-      `Network connection to ${url.origin} failed: ${(err as Error).message ?? String(err)}`,
-    );
+    throw unreachable(url);
   }
 
   function parseTarget(text: string): URL {
@@ -167,9 +184,7 @@ export async function performSubrequest(
     if (target.protocol !== "http:" && target.protocol !== "https:") {
       throw new SubrequestError(`fetch() cannot load ${target.protocol} URLs`);
     }
-    if (policy.forbidden.hostForbidden(target.hostname, portOf(target))) {
-      throw new SubrequestError(`fetch() may not reach ${target.host}`);
-    }
+    if (hostRefused(policy, target.hostname, portOf(target))) throw unreachable(target);
     return target;
   }
 }
@@ -190,12 +205,14 @@ function send(
   const outgoing: OutgoingHttpHeaders = {};
   for (const [name, values] of headers) outgoing[name] = values.length === 1 ? values[0] : values;
   if (body !== null) outgoing["content-length"] = String(body.byteLength);
+  const listed = hostAllowed(policy, url.hostname, port);
+  // The connection goes to the addresses checked here (the lookup's answer is used as is).
   const guardedLookup: LookupFunction = (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err !== null) return callback(err, "", 0);
-      const allowed = addresses.filter((entry) => !policy.forbidden.addressForbidden(entry.address, port));
+      const allowed = addresses.filter((entry) => !addressRefused(policy, entry.address, port, listed));
       if (allowed.length < addresses.length || allowed.length === 0) {
-        return callback(new SubrequestError(`fetch() may not reach ${url.host}`), "", 0);
+        return callback(unreachable(url), "", 0);
       }
       if ((options as { all?: boolean }).all === true)
         return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
@@ -223,6 +240,7 @@ async function readResponse(
   redirected: boolean,
   maxBytes: number,
   method: string,
+  memory: HostBytes,
 ): Promise<SubrequestResult> {
   const encoding = (response.headers["content-encoding"] ?? "").toLowerCase().trim();
   const decoder =
@@ -238,16 +256,32 @@ async function readResponse(
   const chunks: Buffer[] = [];
   let size = 0;
   if (method !== "HEAD") {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        response.destroy();
-        throw new SubrequestError(`The subrequest's response is larger than the ${maxBytes}-byte limit`, {
-          name: "RangeError",
-          limit: "EDGE_RESPONSE_TOO_LARGE",
-        });
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        if (size + chunk.length > maxBytes) {
+          response.destroy();
+          throw new SubrequestError(`The subrequest's response is larger than the ${maxBytes}-byte limit`, {
+            name: "RangeError",
+            limit: "EDGE_RESPONSE_TOO_LARGE",
+          });
+        }
+        const refused = memory.take(chunk.length);
+        if (refused !== null) {
+          response.destroy();
+          throw refused === "request"
+            ? new SubrequestError("The subrequest's response does not fit in the script's memory limit", {
+                name: "RangeError",
+                limit: "EDGE_MEMORY_LIMIT",
+              })
+            : new SubrequestError("The node has no memory for this subrequest's response right now");
+        }
+        size += chunk.length;
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } catch (err) {
+      // What was read goes; the caller releases a delivered body's bytes itself.
+      memory.release(size);
+      throw err;
     }
   } else {
     response.resume();

@@ -24,10 +24,12 @@ function chargeHashing(ctx: HostOpContext, bytes: number): void {
   ctx.charge(HASH_BASE_MS + bytes * HASH_MS_PER_BYTE);
 }
 
-const random: HostOp = (_ctx, a) => {
+const random: HostOp = (ctx, a) => {
   const length = Number(a);
   if (!Number.isInteger(length) || length < 0 || length > MAX_RANDOM_BYTES)
     throw new RangeError("Bad length");
+  // Host work like hashing: charged by size (about 1 ms per MB of randomness).
+  ctx.charge(HASH_BASE_MS + length / (1024 * 1024));
   return randomFillSync(new Uint8Array(length));
 };
 

@@ -7,6 +7,10 @@
 export interface HostOpContext {
   /** Charges host time spent on the script's behalf to its CPU budget (estimated, not timed). */
   charge(ms: number): void;
+  /** The script's memory limit in MiB (heap and, separately, WebAssembly memories); the bridge always sets it. */
+  readonly memoryMb?: number;
+  /** Ends the request with EDGE_MEMORY_LIMIT once the current call returns; the bridge always sets it. */
+  overMemoryLimit?(): void;
 }
 
 export type HostOp = (ctx: HostOpContext, a: unknown, b: unknown, c: unknown) => unknown;

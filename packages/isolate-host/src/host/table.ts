@@ -2,6 +2,7 @@ import { compressionOps } from "./compression.js";
 import { cryptoOps } from "./crypto.js";
 import type { HostOp } from "./op.js";
 import { urlOps } from "./url.js";
+import { wasmOps } from "./wasm.js";
 
 /**
  * The host bridge's synchronous operations, one spread per spec family: every
@@ -13,6 +14,7 @@ export const HOST_OPS: ReadonlyMap<string, HostOp> = new Map(
     ...cryptoOps,
     ...urlOps,
     ...compressionOps,
+    ...wasmOps,
   }),
 );
 

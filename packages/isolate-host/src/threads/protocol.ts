@@ -13,6 +13,8 @@ export interface WorkerOptions {
   fetch: FetchOptions | undefined;
   maxResponseBytes: number | undefined;
   admission: AdmissionOptions;
+  startupCpuMs: number | undefined;
+  maxHostBytes: number;
   logLevel: string;
   /** The main thread has a KV provider (calls go there, see kv-proxy.ts). */
   kv: boolean;
@@ -45,6 +47,7 @@ export type ToWorker =
   | { t: "pull"; id: number }
   | { t: "cancel"; id: number }
   | { t: "kvReply"; id: number; reply: KvCallReply }
+  | { t: "abort"; id: number }
   | { t: "dispose" };
 
 export type FromWorker =

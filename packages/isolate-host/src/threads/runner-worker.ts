@@ -40,11 +40,15 @@ const runner = createIsolateRunner({
   fetch: options.fetch,
   maxResponseBytes: options.maxResponseBytes,
   admission: options.admission,
+  startupCpuMs: options.startupCpuMs,
+  maxHostBytes: options.maxHostBytes,
   logger: pino({ level: options.logLevel }, logStream),
   threads: 0,
 });
 const scripts = new Map<number, PreparedScript>();
 const bodies = new Map<number, StreamingResponse["body"]>();
+/** Runs whose response head is not out yet, to abort when their client goes away. */
+const aborts = new Map<number, AbortController>();
 let nextScriptId = 1;
 
 /** A body the main thread can take over without a copy (never a view into a shared pool). */
@@ -85,11 +89,14 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case "run": {
       const prepared = scripts.get(message.scriptId);
+      const controller = new AbortController();
+      const options = { signal: controller.signal };
+      aborts.set(message.id, controller);
       try {
         if (prepared === undefined)
           throw new TypeError("run() needs a PreparedScript returned by this runner's prepare()");
         if (message.streaming) {
-          const result = await runner.runStreaming(prepared, message.request);
+          const result = await runner.runStreaming(prepared, message.request, options);
           const { status, headers, length } = result.response;
           // A body known up front is complete already (taking it runs nothing in the isolate):
           // it travels with the head, saving the main thread two round trips to this one.
@@ -118,7 +125,7 @@ async function handle(message: ToWorker): Promise<void> {
           );
           reportWaitUntil(message.id, result.waitUntil);
         } else {
-          const result = await runner.run(prepared, message.request);
+          const result = await runner.run(prepared, message.request, options);
           const { bytes, transfer } = owned(result.response.body);
           const { status, headers } = result.response;
           send(
@@ -140,9 +147,14 @@ async function handle(message: ToWorker): Promise<void> {
         }
       } catch (err) {
         send({ t: "failed", id: message.id, error: toWire(err) });
+      } finally {
+        aborts.delete(message.id);
       }
       return;
     }
+    case "abort":
+      aborts.get(message.id)?.abort();
+      return;
     case "pull": {
       const body = bodies.get(message.id);
       if (body === undefined) {

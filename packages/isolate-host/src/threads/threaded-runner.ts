@@ -3,9 +3,17 @@ import { type Logger, pino } from "pino";
 import { admissionOf } from "../admission.js";
 import type { RunError } from "../errors.js";
 import type { KvProvider } from "../host/kv.js";
+import { DEFAULT_MAX_HOST_BYTES } from "../host-memory.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "../isolate-pool.js";
 import type { IsolateRunner, IsolateRunnerOptions, PreparedScript } from "../runner.js";
-import type { HostRequest, RunResult, StreamingRunResult, WaitUntilResult, WorkerScript } from "../types.js";
+import type {
+  HostRequest,
+  RunOptions,
+  RunResult,
+  StreamingRunResult,
+  WaitUntilResult,
+  WorkerScript,
+} from "../types.js";
 import { answerKvCall } from "./kv-proxy.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
 import { fromWire } from "./wire-error.js";
@@ -145,7 +153,11 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     admission: {
       concurrency: Math.max(1, Math.ceil(admissionOf(options).concurrency / threads)),
       maxQueue: Math.ceil(admissionOf(options).maxQueue / threads),
+      perScript: Math.max(1, Math.ceil(admissionOf(options).perScript / threads)),
+      maxInFlightPerScript: Math.max(1, Math.ceil(admissionOf(options).maxInFlightPerScript / threads)),
     },
+    startupCpuMs: options.startupCpuMs,
+    maxHostBytes: Math.floor((options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES) / threads),
     logLevel: logger.level,
     kv: options.kv !== undefined,
   };
@@ -191,7 +203,12 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     return new Error(`Unexpected reply from a runner worker thread: ${message.t}`);
   }
 
-  async function start(prepared: PreparedScript, request: HostRequest, streaming: boolean) {
+  async function start(
+    prepared: PreparedScript,
+    request: HostRequest,
+    streaming: boolean,
+    signal: AbortSignal | undefined,
+  ) {
     assertOpen();
     const ids = scriptIds.get(prepared);
     if (ids === undefined)
@@ -199,12 +216,16 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     const { thread, index } = pick();
     const id = nextId++;
     thread.inFlight += 1;
-    const reply = await thread
-      .request({ t: "run", id, scriptId: ids[index]!, request, streaming })
+    const onAbort = (): void => thread.post({ t: "abort", id });
+    const pending = thread.request({ t: "run", id, scriptId: ids[index]!, request, streaming });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted === true) onAbort();
+    const reply = await pending
       .catch((err: Error) => {
         thread.inFlight -= 1;
         throw err;
-      });
+      })
+      .finally(() => signal?.removeEventListener("abort", onAbort));
     if (reply.t !== "head") {
       thread.inFlight -= 1;
       throw failure(reply);
@@ -233,8 +254,8 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       return prepared;
     },
 
-    async run(prepared, request): Promise<RunResult> {
-      const { head, waitUntil } = await start(prepared, request, false);
+    async run(prepared, request, options?: RunOptions): Promise<RunResult> {
+      const { head, waitUntil } = await start(prepared, request, false, options?.signal);
       if (head.t !== "head" || head.body === null) throw new Error("A runner worker thread sent no body");
       return {
         response: { status: head.status, headers: head.headers, body: head.body },
@@ -247,8 +268,8 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       };
     },
 
-    async runStreaming(prepared, request): Promise<StreamingRunResult> {
-      const { thread, id, head, waitUntil } = await start(prepared, request, true);
+    async runStreaming(prepared, request, options?: RunOptions): Promise<StreamingRunResult> {
+      const { thread, id, head, waitUntil } = await start(prepared, request, true, options?.signal);
       if (head.t !== "head") throw new Error("A runner worker thread sent no response head");
       // A body known up front came whole with the head (see runner-worker.ts).
       let inline = head.body;

@@ -175,6 +175,16 @@ export interface Heartbeat {
   inFlight: number;
   /** Names of the node's own health checks that fail right now (empty: healthy). */
   failingChecks: string[];
+  /**
+   * Scripts whose latest version the node is preparing again after a failure load can cause
+   * (CPU or wall limit, overload), with the reason; not a rejection (yet).
+   */
+  retrying: ScriptRetry[];
+}
+
+export interface ScriptRetry {
+  name: string;
+  reason: string;
 }
 
 export interface Limits {
@@ -2387,7 +2397,7 @@ export const Welcome: MessageFns<Welcome> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { sentAtMs: 0, inFlight: 0, failingChecks: [] };
+  return { sentAtMs: 0, inFlight: 0, failingChecks: [], retrying: [] };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -2400,6 +2410,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     for (const v of message.failingChecks) {
       writer.uint32(26).string(v!);
+    }
+    for (const v of message.retrying) {
+      ScriptRetry.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2441,6 +2454,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.failingChecks.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.retrying.push(ScriptRetry.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2470,6 +2491,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         : globalThis.Array.isArray(object?.failing_checks)
         ? object.failing_checks.map((e: any) => globalThis.String(e))
         : [],
+      retrying: globalThis.Array.isArray(object?.retrying)
+        ? object.retrying.map((e: any) => ScriptRetry.fromJSON(e))
+        : [],
     };
   },
 
@@ -2484,6 +2508,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.failingChecks?.length) {
       obj.failingChecks = message.failingChecks;
     }
+    if (message.retrying?.length) {
+      obj.retrying = message.retrying.map((e) => ScriptRetry.toJSON(e));
+    }
     return obj;
   },
 
@@ -2495,6 +2522,92 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.sentAtMs = object.sentAtMs ?? 0;
     message.inFlight = object.inFlight ?? 0;
     message.failingChecks = object.failingChecks?.map((e) => e) || [];
+    message.retrying = object.retrying?.map((e) => ScriptRetry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseScriptRetry(): ScriptRetry {
+  return { name: "", reason: "" };
+}
+
+export const ScriptRetry: MessageFns<ScriptRetry> = {
+  encode(message: ScriptRetry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScriptRetry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScriptRetry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScriptRetry {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ScriptRetry): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScriptRetry>, I>>(base?: I): ScriptRetry {
+    return ScriptRetry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScriptRetry>, I>>(object: I): ScriptRetry {
+    const message = createBaseScriptRetry();
+    message.name = object.name ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };
