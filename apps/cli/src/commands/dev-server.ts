@@ -55,6 +55,9 @@ export async function runDevServer(options: {
       EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
       EDGE_TAIL_FLUSH_MS: "20",
       EDGE_MAX_CPU_MS: String(cpConfig.maxLimits.cpuMs),
+      // Local development, as `wrangler dev`: a script may call an origin on this machine.
+      // Deployed edge nodes refuse internal addresses by default (EDGE_FETCH_INTERNAL=deny).
+      EDGE_FETCH_INTERNAL: "allow",
     }),
     { logger },
   );
