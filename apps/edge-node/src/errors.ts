@@ -8,6 +8,8 @@ export const FRONT_ERRORS = {
   EDGE_UNAUTHORIZED: 401,
   EDGE_BODY_TOO_LARGE: 413,
   EDGE_BAD_HOST: 400,
+  // CONNECT, TRACE and TRACK (forbidden methods in the Fetch standard).
+  EDGE_METHOD_NOT_ALLOWED: 405,
   // Cloudflare answers a request that went through too many Workers with 508 (error 1019/1042).
   EDGE_LOOP_DETECTED: 508,
   EDGE_OVERLOADED: 503,

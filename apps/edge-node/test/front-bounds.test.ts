@@ -135,6 +135,14 @@ describe("bounds on the edge front", () => {
     expect(reply).toContain('"code":"EDGE_BAD_HOST"');
   });
 
+  it("answers the methods no Request can carry (TRACE, TRACK, CONNECT) with 405 before any script runs", async () => {
+    for (const method of ["TRACE", "TRACK"]) {
+      const reply = await raw(port, `${method} / HTTP/1.1\r\nHost: hello.localhost\r\n\r\n`);
+      expect(reply).toMatch(/^HTTP\/1.1 405/);
+      expect(reply).toContain('"code":"EDGE_METHOD_NOT_ALLOWED"');
+    }
+  });
+
   it("overwrites x-edge-pop and x-edge-script-version a script sets itself", async () => {
     const res = await requestWithHost(base, "spoof.localhost");
     expect(res.headers["x-edge-pop"]).toBe("fra");

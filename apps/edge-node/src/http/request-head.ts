@@ -4,11 +4,15 @@ import { HOP_HEADER, MAX_HOPS } from "@edge/isolate-host";
 /** Why a request head is refused before any script is looked up. */
 export type HeadProblem =
   | { code: "EDGE_BAD_HOST"; message: string }
+  | { code: "EDGE_METHOD_NOT_ALLOWED"; message: string }
   | { code: "EDGE_LOOP_DETECTED"; message: string };
+
+/** Methods the Fetch standard forbids: no `Request` can carry them, so no script could answer. */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 /**
  * Checks what the front needs from a request head: exactly one Host header
- * whose port (if any) is a real port, and the hop count (see the isolate
+ * whose port (if any) is a real port, a method a script can receive, and the hop count (see the isolate
  * host's HOP_HEADER) below MAX_HOPS. Returns the hop count, or the problem.
  */
 export function checkRequestHead(req: IncomingMessage): { hops: number } | HeadProblem {
@@ -24,6 +28,9 @@ export function checkRequestHead(req: IncomingMessage): { hops: number } | HeadP
     }
   }
   if (hosts > 1) return { code: "EDGE_BAD_HOST", message: "the request has more than one Host header" };
+  if (FORBIDDEN_METHODS.has((req.method ?? "").toUpperCase())) {
+    return { code: "EDGE_METHOD_NOT_ALLOWED", message: `the method ${req.method} is not allowed` };
+  }
   const port = /:(\d+)$/.exec(req.headers.host ?? "")?.[1];
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) {
     return { code: "EDGE_BAD_HOST", message: `the Host header's port ${port} is not a valid port` };
