@@ -96,7 +96,6 @@ const eager: Record<string, unknown> = {
   self: globalThis,
 };
 for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);
-installWasmMemoryCap();
 
 for (const name of [
   "ReadableStream",
@@ -146,6 +145,9 @@ Object.defineProperty(globalThis, "__edgeInit", {
     setLogSink(log);
     setHost(call, post);
     setLazyLoader(load);
+    // Here, not when the runtime loads: V8 installs a fresh WebAssembly namespace in every
+    // context, also one restored from the runtime's startup snapshot, after the snapshot's code.
+    installWasmMemoryCap();
     return {
       dispatch,
       rehearse,
