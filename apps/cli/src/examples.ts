@@ -22,4 +22,9 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   whoami: ["edgectl whoami", "EDGE_API_URL=http://127.0.0.1:8080 edgectl whoami --json"],
   completion: ["source <(edgectl completion bash)", "edgectl completion zsh > ~/.zfunc/_edgectl"],
+  kv: [
+    "edgectl kv namespace create sessions",
+    'edgectl kv key put sessions user:1 \'{"plan":"pro"}\' --ttl 3600',
+    "edgectl kv key list sessions --prefix user:",
+  ],
 };
