@@ -21,7 +21,8 @@ const SLACK_MS = 4_000;
 
 const HANG = `export default {
   async fetch(request) {
-    if (new URL(request.url).pathname === "/hang") await new Promise(() => {});
+    // A long timer, not a promise nothing settles (that one the node ends at once: EDGE_NO_RESPONSE).
+    if (new URL(request.url).pathname === "/hang") await new Promise((resolve) => setTimeout(resolve, 600_000));
     return new Response("ok");
   },
 };
