@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The `edge-router` command npm links (a tracked file, so a fresh clone's `npm install` can link it).
+import { launch } from "../../../scripts/app-launcher.mjs";
+
+await launch(new URL("../", import.meta.url), { name: "edge-router" });
