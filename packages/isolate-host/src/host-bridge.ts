@@ -1,5 +1,6 @@
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import { type CacheAccess, type CacheReply, MAX_CACHE_OPERATIONS, runCacheOp } from "./host/cache.js";
 import { closeCompressionStreams } from "./host/compression.js";
 import { CryptoHost } from "./host/crypto-subtle.js";
 import { type KvAccess, type KvReply, MAX_KV_OPERATIONS, runKvOp } from "./host/kv.js";
@@ -60,6 +61,8 @@ export class HostBridge {
   #closed = false;
   #kv: KvAccess | null = null;
   #kvOps = 0;
+  #cache: CacheAccess | null = null;
+  #cacheOps = 0;
   /** Edge runs the request had been through before this one (see fetch/subrequest.ts HOP_HEADER). */
   hops = 0;
 
@@ -78,6 +81,11 @@ export class HostBridge {
   /** Gives the request's script its KV bindings (before it runs). */
   bindKv(access: KvAccess | null): void {
     this.#kv = access;
+  }
+
+  /** Gives the request's script the Cache API (before it runs); null: its operations fail. */
+  bindCache(access: CacheAccess | null): void {
+    this.#cache = access;
   }
 
   get subrequests(): number {
@@ -112,6 +120,9 @@ export class HostBridge {
       case "kv":
         this.#startKv(a, b);
         return;
+      case "cache":
+        this.#startCache(a, b);
+        return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();
         return;
@@ -143,6 +154,20 @@ export class HostBridge {
             error: { name: "Error", message: "Too many API requests by single worker invocation." },
           })
         : runKvOp(this.#opContext, this.#kv, request);
+    void reply.then((reply) => {
+      if (!this.#closed) this.#calls.complete(key, true, reply);
+    });
+  }
+
+  /** A Cache API operation (./host/cache.ts); its reply completes the isolate's promise. */
+  #startCache(id: unknown, request: unknown): void {
+    const key = Number(id);
+    if (!Number.isSafeInteger(key)) return;
+    this.#cacheOps += 1;
+    const reply: Promise<CacheReply> =
+      this.#cacheOps > MAX_CACHE_OPERATIONS
+        ? Promise.resolve({ error: { name: "Error", message: "Too many cache operations in one request." } })
+        : runCacheOp(this.#opContext, this.#cache, request);
     void reply.then((reply) => {
       if (!this.#closed) this.#calls.complete(key, true, reply);
     });
