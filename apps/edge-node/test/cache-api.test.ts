@@ -143,13 +143,13 @@ describe("Cache API: hits and misses", () => {
     expect(originHits.get("/threaded")).toBe(1);
   });
 
-  it("does not store responses with no-store, private, Set-Cookie or no freshness information", async () => {
+  it("does not store responses with no-store, no-cache, private, Set-Cookie or max-age=0", async () => {
     const runner = runnerOver(storeIn().store);
     for (const [path, headers] of [
       ["/no-store", { "cache-control": "no-store, max-age=60" }],
       ["/private", { "cache-control": "private, max-age=60" }],
       ["/cookie", { "cache-control": "max-age=60", "set-cookie": "a=1" }],
-      ["/no-freshness", {}],
+      ["/no-cache", { "cache-control": "no-cache" }],
       ["/max-age-zero", { "cache-control": "max-age=0" }],
     ] as const) {
       await request(runner, CACHE_FIRST, `https://site.test${path}${q(headers)}`);
@@ -169,6 +169,18 @@ describe("Cache API: hits and misses", () => {
     now += 121_000;
     expect((await request(runner, CACHE_FIRST, url)).headers["cf-cache-status"]).toBeUndefined();
     expect(originHits.get("/expires")).toBe(2);
+  });
+
+  it("keeps a 200 without Cache-Control or Expires for Cloudflare's default Edge TTL (2 hours)", async () => {
+    let now = Date.now();
+    const runner = runnerOver(storeIn(undefined, { now: () => now }).store);
+    const url = "https://site.test/default-ttl";
+    await request(runner, CACHE_FIRST, url);
+    now += 7_100_000;
+    expect((await request(runner, CACHE_FIRST, url)).headers["cf-cache-status"]).toBe("HIT");
+    now += 200_000;
+    expect((await request(runner, CACHE_FIRST, url)).headers["cf-cache-status"]).toBeUndefined();
+    expect(originHits.get("/default-ttl")).toBe(2);
   });
 
   it("stops serving an entry once its max-age has passed", async () => {

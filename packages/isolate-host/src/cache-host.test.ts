@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { freshSeconds } from "./cache/policy.js";
+import { freshSeconds, storable } from "./cache/policy.js";
 import { type CacheAccess, type CacheEntry, type CacheProvider, cacheKey, runCacheOp } from "./host/cache.js";
 
 /**
@@ -89,6 +89,33 @@ describe("Cache API host operation", () => {
     ).toBe(60);
     expect(freshSeconds([["expires", "garbage"]], now)).toBeNull();
     expect(freshSeconds([["cache-control", "no-cache, max-age=10"]], now)).toBeNull();
-    expect(freshSeconds([], now)).toBeNull();
+    expect(freshSeconds([["cache-control", "max-age=0"]], now)).toBeNull();
+  });
+
+  it("falls back to Cloudflare's default Edge TTL by status, and stores private=Set-Cookie responses without the cookie", () => {
+    const now = Date.now();
+    expect(storable(200, [], now)?.ttl).toBe(7200);
+    expect(storable(302, [], now)?.ttl).toBe(1200);
+    expect(storable(404, [], now)?.ttl).toBe(180);
+    expect(storable(500, [], now)).toBeNull();
+    expect(storable(200, [["set-cookie", "a=1"]], now)).toBeNull();
+    expect(storable(200, [["cache-control", "private"]], now)).toBeNull();
+    expect(
+      storable(
+        200,
+        [
+          ["cache-control", 'max-age=60, private="Set-Cookie"'],
+          ["set-cookie", "a=1"],
+          ["etag", '"x"'],
+        ],
+        now,
+      ),
+    ).toEqual({
+      ttl: 60,
+      headers: [
+        ["cache-control", 'max-age=60, private="Set-Cookie"'],
+        ["etag", '"x"'],
+      ],
+    });
   });
 });

@@ -44,16 +44,54 @@ export function putRefusal(status: number, headers: HeaderList): string | null {
 }
 
 /**
- * How many seconds a response stays fresh, or null when it is not stored
- * (`no-store`, `private`, `no-cache`, `Set-Cookie`, no freshness information, or none left):
- * `s-maxage`, then `max-age`, then `Expires` (against `Date`, or now).
+ * Cloudflare's default Edge TTL (seconds) by status, for responses with neither
+ * Cache-Control freshness nor Expires; other statuses are not cached.
  */
-export function freshSeconds(headers: HeaderList, nowMs: number): number | null {
+const DEFAULT_EDGE_TTL: Readonly<Record<number, number>> = {
+  200: 7200,
+  206: 7200,
+  301: 7200,
+  302: 1200,
+  303: 1200,
+  404: 180,
+  410: 180,
+};
+
+/**
+ * What `put()` stores: the freshness lifetime in seconds and the headers kept,
+ * or null when it stores nothing (`no-store`, `no-cache`, bare `private`, a
+ * `Set-Cookie` not named by `private=`, or no lifetime left). The lifetime is
+ * `s-maxage`, then `max-age`, then `Expires` (against `Date`, or now), then
+ * Cloudflare's default Edge TTL for the status. `private=Set-Cookie` stores
+ * the response without those headers, as Cloudflare documents.
+ */
+export function storable(
+  status: number,
+  headers: HeaderList,
+  nowMs: number,
+): { ttl: number; headers: HeaderList } | null {
   const cc = cacheControl(headers);
-  if (cc.has("no-store") || cc.has("private") || cc.has("no-cache")) return null;
-  if (header(headers, "set-cookie") !== null) return null;
-  const ttl = seconds(cc.get("s-maxage")) ?? seconds(cc.get("max-age")) ?? expiresIn(headers, nowMs);
-  return ttl !== null && ttl > 0 ? ttl : null;
+  if (cc.has("no-store") || cc.has("no-cache") || cc.get("private") === "") return null;
+  const stripped = new Set(
+    (cc.get("private") ?? "")
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => name !== ""),
+  );
+  const kept = headers.filter(([name]) => !stripped.has(name.toLowerCase()));
+  if (header(kept, "set-cookie") !== null) return null;
+  const ttl =
+    seconds(cc.get("s-maxage")) ??
+    seconds(cc.get("max-age")) ??
+    expiresIn(headers, nowMs) ??
+    DEFAULT_EDGE_TTL[status] ??
+    0;
+  return ttl > 0 ? { ttl, headers: kept } : null;
+}
+
+/** The freshness lifetime `storable` gives a 200 response, or null when it is not stored. */
+export function freshSeconds(headers: HeaderList, nowMs: number): number | null {
+  return storable(200, headers, nowMs)?.ttl ?? null;
 }
 
 function expiresIn(headers: HeaderList, nowMs: number): number | null {

@@ -1,10 +1,10 @@
 import {
   byteRange,
-  freshSeconds,
   type HeaderList,
   notModified,
   notModifiedHeaders,
   putRefusal,
+  storable,
 } from "../cache/policy.js";
 import type { HostOpContext } from "./op.js";
 
@@ -152,10 +152,14 @@ export async function runCacheOp(
         if (refusal !== null) throw new TypeError(refusal);
         ctx.charge(OP_BASE_MS + body.byteLength * MS_PER_BYTE);
         const at = now();
-        const ttl = freshSeconds(headers, at);
+        const stored = storable(status, headers, at);
         // Like Cloudflare's cache: a response that may not be stored is dropped, and put() succeeds.
-        if (ttl === null) return { ok: false };
-        await provider.put(key, { status, headers, body, expiresAt: at + ttl * 1000 }, caller);
+        if (stored === null) return { ok: false };
+        await provider.put(
+          key,
+          { status, headers: stored.headers, body, expiresAt: at + stored.ttl * 1000 },
+          caller,
+        );
         return { ok: true };
       }
       case "delete": {
