@@ -309,6 +309,21 @@ describe("Cache API: put, match and delete", () => {
     ]);
   });
 
+  it("answers many concurrent operations of one request, each with its own result", async () => {
+    const runner = runnerOver(storeIn().store);
+    const result = await evaluate(
+      runner,
+      `const cache = caches.default;
+      const fresh = { "cache-control": "max-age=60" };
+      const keys = Array.from({ length: 20 }, (_, i) => "https://x.test/c" + i);
+      await Promise.all(keys.map((k, i) => cache.put(k, new Response("v" + i, { headers: fresh }))));
+      const found = await Promise.all(keys.map(async (k) => (await cache.match(k)).text()));
+      const deleted = await Promise.all(keys.map((k, i) => (i % 2 ? cache.delete(k) : Promise.resolve(null))));
+      return { found, deleted: deleted.filter((d) => d === true).length };`,
+    );
+    expect(result).toEqual({ found: Array.from({ length: 20 }, (_, i) => `v${i}`), deleted: 10 });
+  });
+
   it("rejects a put whose body is past the per-entry bound", async () => {
     const runner = runnerOver(storeIn(undefined, { maxEntryBytes: 1024 }).store);
     const result = await evaluate(

@@ -63,6 +63,7 @@ export class HostBridge {
   #kvOps = 0;
   #cache: CacheAccess | null = null;
   #cacheOps = 0;
+  #cacheQueue: Promise<void> = Promise.resolve();
   /** Edge runs the request had been through before this one (see fetch/subrequest.ts HOP_HEADER). */
   hops = 0;
 
@@ -159,18 +160,44 @@ export class HostBridge {
     });
   }
 
-  /** A Cache API operation (./host/cache.ts); its reply completes the isolate's promise. */
+  /**
+   * A Cache API operation (./host/cache.ts); its reply completes the isolate's promise. A request's
+   * operations run one after another, and the bodies the host holds for them (a put's, a match's
+   * until handed in) count against the request's host memory, so a script cannot make the host
+   * load many large entries at once.
+   */
   #startCache(id: unknown, request: unknown): void {
     const key = Number(id);
     if (!Number.isSafeInteger(key)) return;
     this.#cacheOps += 1;
-    const reply: Promise<CacheReply> =
-      this.#cacheOps > MAX_CACHE_OPERATIONS
-        ? Promise.resolve({ error: { name: "Error", message: "Too many cache operations in one request." } })
-        : runCacheOp(this.#opContext, this.#cache, request);
-    void reply.then((reply) => {
+    const body = (request as { body?: unknown } | null)?.body;
+    const putBytes = body instanceof Uint8Array ? body.byteLength : 0;
+    const refused = this.#cacheOps > MAX_CACHE_OPERATIONS ? "ops" : this.memory.take(putBytes);
+    if (refused !== null) {
+      const message =
+        refused === "ops"
+          ? "Too many cache operations in one request."
+          : "The response does not fit in the host's memory for this request.";
+      queueMicrotask(() => {
+        if (!this.#closed) this.#calls.complete(key, true, { error: { name: "Error", message } });
+      });
+      return;
+    }
+    const run = this.#cacheQueue.then(async () => {
+      const reply: CacheReply = await runCacheOp(this.#opContext, this.#cache, request);
+      this.memory.release(putBytes);
+      const matched = "ok" in reply ? (reply.ok as { body?: unknown } | null)?.body : undefined;
+      const matchBytes = matched instanceof Uint8Array ? matched.byteLength : 0;
+      if (this.memory.take(matchBytes) !== null) {
+        const message = "The cached response does not fit in the host's memory for this request.";
+        if (!this.#closed) this.#calls.complete(key, true, { error: { name: "Error", message } });
+        return;
+      }
       if (!this.#closed) this.#calls.complete(key, true, reply);
+      // Copied into the isolate on delivery, where its heap limit counts it.
+      this.memory.release(matchBytes);
     });
+    this.#cacheQueue = run.catch(() => {});
   }
 
   #setTimer(id: unknown, delay: unknown): void {
