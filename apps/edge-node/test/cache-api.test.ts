@@ -338,6 +338,40 @@ describe("Cache API: put, match and delete", () => {
   });
 });
 
+describe("fetch() with cf caching options", () => {
+  const FETCH_CF = (cf: string) => `export default { async fetch(request) {
+    const url = new URL(request.url);
+    const response = await fetch(ORIGIN + url.pathname + url.search, { cf: ${cf} });
+    return new Response(await response.text(), { status: response.status, headers: response.headers });
+  } };`;
+
+  it("caches subrequests for cacheTtl whatever the origin says, HIT the second time", async () => {
+    const runner = runnerOver(storeIn().store);
+    const url = `https://site.test/cf-ttl${q({ "cache-control": "no-store" })}`;
+    const first = await request(runner, FETCH_CF("{ cacheTtl: 60 }"), url);
+    const second = await request(runner, FETCH_CF("{ cacheTtl: 60 }"), url);
+    expect(first.headers["cf-cache-status"]).toBe("MISS");
+    expect(second).toMatchObject({ text: "body of /cf-ttl #1" });
+    expect(second.headers["cf-cache-status"]).toBe("HIT");
+    expect(originHits.get("/cf-ttl")).toBe(1);
+  });
+
+  it("with cacheEverything follows the origin's headers, and cacheKey replaces the URL as key", async () => {
+    const runner = runnerOver(storeIn().store);
+    const noStore = `https://site.test/cf-all${q({ "cache-control": "no-store" })}`;
+    await request(runner, FETCH_CF("{ cacheEverything: true }"), noStore);
+    await request(runner, FETCH_CF("{ cacheEverything: true }"), noStore);
+    expect(originHits.get("/cf-all")).toBe(2);
+    const keyed = FETCH_CF('{ cacheEverything: true, cacheKey: "shared-key" }');
+    await request(runner, keyed, `https://site.test/cf-key-a${q({ "cache-control": "max-age=60" })}`);
+    const other = await request(runner, keyed, "https://site.test/cf-key-b");
+    expect(other).toMatchObject({ text: "body of /cf-key-a #1" });
+    expect(originHits.get("/cf-key-b")).toBeUndefined();
+    const plain = await request(runner, FETCH_CF("undefined"), "https://site.test/cf-key-b");
+    expect(plain.headers["cf-cache-status"]).toBeUndefined();
+  });
+});
+
 describe("Cache API: the node's store", () => {
   it("evicts the least recently used entries once the size bound is passed", async () => {
     const { store } = storeIn(undefined, { maxBytes: 3500 });

@@ -1,3 +1,4 @@
+import { cachedSubrequest, cfCacheOptions } from "./fetch/cached-subrequest.js";
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
 import { type CacheAccess, type CacheReply, MAX_CACHE_OPERATIONS, runCacheOp } from "./host/cache.js";
@@ -228,7 +229,23 @@ export class HostBridge {
     if (!Number.isSafeInteger(key) || this.#subrequests.has(key)) return;
     const controller = new AbortController();
     this.#subrequests.set(key, controller);
-    performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops, this.memory).then(
+    const perform = () =>
+      performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops, this.memory);
+    const cf = this.#cache === null ? null : cfCacheOptions(request);
+    const cache = this.#cache;
+    const started =
+      cf === null || cache === null
+        ? perform()
+        : cachedSubrequest(
+            request as { url?: unknown },
+            cf,
+            cache,
+            this.#budget,
+            this.#fetch.maxSubrequests,
+            this.memory,
+            perform,
+          );
+    started.then(
       (result) => {
         this.#subrequests.delete(key);
         if (!this.#closed) this.#calls.complete(key, true, result);
