@@ -36,6 +36,8 @@ const schema = z.object({
   EDGE_LOG_FORMAT: processEnvShape.EDGE_LOG_FORMAT,
   EDGE_SHUTDOWN_GRACE_MS: processEnvShape.EDGE_SHUTDOWN_GRACE_MS,
   EDGE_CACHE_DIR: z.string().min(1).optional(),
+  EDGE_CACHE_MAX_MB: z.coerce.number().int().min(1).default(512),
+  EDGE_CACHE_MAX_ENTRY_MB: z.coerce.number().int().min(1).default(32),
   EDGE_NODE_TOKEN: z
     .string()
     .min(1, "empty: set the token issued for this node (POST /v1/nodes/enrolments on the control plane)")
@@ -114,6 +116,12 @@ export interface EdgeNodeConfig {
   controlPlaneAddresses: string[];
   /** Where the last applied config is kept (`EDGE_CACHE_DIR`). */
   cacheDir: string;
+  /**
+   * The Cache API store (`<cacheDir>/http-cache`): bytes it may hold before least recently used
+   * entries go (`EDGE_CACHE_MAX_MB`, default 512) and the largest body it stores
+   * (`EDGE_CACHE_MAX_ENTRY_MB`, default 32).
+   */
+  httpCache: { maxBytes: number; maxEntryBytes: number };
   /** Enrolment token sent on Connect; null: none. */
   nodeToken: string | null;
   /** Bearer token `GET /metrics` requires (`EDGE_METRICS_TOKEN`); null: open, for a private network. */
@@ -225,6 +233,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     shutdownGraceMs: e.EDGE_SHUTDOWN_GRACE_MS,
     controlPlaneAddresses,
     cacheDir: e.EDGE_CACHE_DIR ?? join(".data", "edge-cache", nodeId),
+    httpCache: {
+      maxBytes: e.EDGE_CACHE_MAX_MB * 1024 * 1024,
+      maxEntryBytes: e.EDGE_CACHE_MAX_ENTRY_MB * 1024 * 1024,
+    },
     nodeToken: e.EDGE_NODE_TOKEN ?? null,
     metricsToken: e.EDGE_METRICS_TOKEN ?? null,
     controlPlaneTls: loadTls(e),

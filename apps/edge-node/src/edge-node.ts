@@ -6,6 +6,7 @@ import { Agent } from "./agent/agent.js";
 import { ConfigCache } from "./cache/config-cache.js";
 import type { EdgeNodeConfig } from "./config.js";
 import { createFront } from "./http/front.js";
+import { CacheStore } from "./http-cache/cache-store.js";
 import { KvNode } from "./kv/kv-node.js";
 import { KvReplica } from "./kv/replica.js";
 import { MetricsCollector } from "./metrics/collector.js";
@@ -27,6 +28,8 @@ export interface EdgeNode {
   readonly cache: ConfigCache;
   /** Workers KV: the local replica and the provider scripts' bindings use. */
   readonly kv: KvNode;
+  /** The Cache API's on-disk store (`caches.default`, `caches.open()`). */
+  readonly httpCache: CacheStore;
 }
 
 /** Wires one edge node: isolate runner, script registry, HTTP front and agent. */
@@ -41,6 +44,10 @@ export function createEdgeNode(
     record: (caller, namespaceId, op, count) =>
       metrics.recordKv(caller.script, caller.version, namespaceId, op, count),
   });
+  const httpCache = new CacheStore(join(config.cacheDir, "http-cache"), {
+    ...config.httpCache,
+    record: (script, event, count) => metrics.recordCache(script, event, count),
+  });
   const runner =
     deps.runner ??
     createIsolateRunner({
@@ -48,6 +55,7 @@ export function createEdgeNode(
       logger,
       threads: config.isolateThreads,
       kv,
+      cache: httpCache,
       admission: config.admission,
       startupCpuMs: config.startupCpuMs,
       maxHostBytes: config.maxHostBytes,
@@ -71,7 +79,14 @@ export function createEdgeNode(
   const stats = new NodeStatsSampler();
   const tail = new EdgeTail({ pop: config.pop, nodeId: config.nodeId, ...config.tail });
   const inFlight = () => front.inFlight();
-  const prometheus = createEdgeRegistry({ pop: config.pop, collector: metrics, stats, inFlight, tail });
+  const prometheus = createEdgeRegistry({
+    pop: config.pop,
+    collector: metrics,
+    stats,
+    inFlight,
+    tail,
+    cacheBytes: () => httpCache.bytes,
+  });
   const front = createFront({ config, registry, runner, metrics, tail, prometheus, logger });
   let boundPort = config.httpPort;
   const agent = new Agent({
@@ -92,6 +107,7 @@ export function createEdgeNode(
     registry,
     cache,
     kv,
+    httpCache,
     async start() {
       const cached = await cache.load();
       if (cached !== null) await registry.restore(cached);
@@ -117,6 +133,7 @@ export function createEdgeNode(
       });
       if (!deps.runner) runner.dispose();
       kv.close();
+      httpCache.close();
     },
   };
 }

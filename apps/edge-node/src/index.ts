@@ -12,6 +12,12 @@ export {
 export { createEdgeNode, type EdgeNode } from "./edge-node.js";
 export { FRONT_ERRORS, type FrontErrorCode } from "./errors.js";
 export { scriptNameFromHost } from "./http/host.js";
+export {
+  type CacheEvent,
+  type CacheRecorder,
+  CacheStore,
+  type CacheStoreOptions,
+} from "./http-cache/cache-store.js";
 export { bucketIndex, MetricsCollector, type MetricsWindow } from "./metrics/collector.js";
 export { NodeStatsSampler } from "./metrics/node-stats.js";
 export { createEdgeRegistry, type EdgePrometheusDeps } from "./metrics/prometheus.js";

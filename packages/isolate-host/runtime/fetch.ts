@@ -28,6 +28,18 @@ function abortReason(reason: unknown): unknown {
   return reason === undefined ? new DOMException("The operation was aborted.", "AbortError") : reason;
 }
 
+/** Cloudflare's `cf` caching options (`cacheTtl`, `cacheEverything`, `cacheKey`), as plain data. */
+function cfOptions(init: RequestInit | undefined): Record<string, unknown> | null {
+  const cf = (init as { cf?: unknown } | undefined)?.cf;
+  if (typeof cf !== "object" || cf === null) return null;
+  const { cacheTtl, cacheEverything, cacheKey } = cf as Record<string, unknown>;
+  return {
+    cacheTtl: typeof cacheTtl === "number" ? cacheTtl : null,
+    cacheEverything: cacheEverything === true,
+    cacheKey: typeof cacheKey === "string" ? cacheKey : null,
+  };
+}
+
 export async function fetch(input: unknown, init?: RequestInit): Promise<Response> {
   const request = new Request(input as string, init ?? {});
   const signal = init?.signal ?? null;
@@ -40,6 +52,7 @@ export async function fetch(input: unknown, init?: RequestInit): Promise<Respons
     headers: headerList(request.headers).map(([name, value]) => [name, value]),
     body,
     redirect: request.redirect,
+    cf: cfOptions(init),
   });
   let aborted: Promise<never> | null = null;
   if (signal !== null) {

@@ -8,6 +8,7 @@
 import { runState } from "./admission/run-state.js";
 import { atob, btoa } from "./base64.js";
 import { bodyFamily } from "./body-family.js";
+import { Cache, CacheStorage, caches } from "./cache/cache.js";
 import { CompressionStream, DecompressionStream } from "./compression/streams.js";
 import { console, type LogSink, setLogSink } from "./console.js";
 import { Crypto, crypto, cryptoPart } from "./crypto/index.js";
@@ -93,6 +94,9 @@ const eager: Record<string, unknown> = {
   SubtleCrypto,
   QuotaExceededError,
   fetch,
+  caches,
+  Cache,
+  CacheStorage,
   self: globalThis,
 };
 for (const [name, value] of Object.entries(eager)) defineGlobal(name, value);

@@ -1,5 +1,7 @@
+import { cachedSubrequest, cfCacheOptions } from "./fetch/cached-subrequest.js";
 import type { FetchPolicy } from "./fetch/fetch-options.js";
 import { performSubrequest, SubrequestError } from "./fetch/subrequest.js";
+import { type CacheAccess, type CacheReply, MAX_CACHE_OPERATIONS, runCacheOp } from "./host/cache.js";
 import { closeCompressionStreams } from "./host/compression.js";
 import { CryptoHost } from "./host/crypto-subtle.js";
 import { type KvAccess, type KvReply, MAX_KV_OPERATIONS, runKvOp } from "./host/kv.js";
@@ -60,6 +62,9 @@ export class HostBridge {
   #closed = false;
   #kv: KvAccess | null = null;
   #kvOps = 0;
+  #cache: CacheAccess | null = null;
+  #cacheOps = 0;
+  #cacheQueue: Promise<void> = Promise.resolve();
   /** Edge runs the request had been through before this one (see fetch/subrequest.ts HOP_HEADER). */
   hops = 0;
 
@@ -78,6 +83,11 @@ export class HostBridge {
   /** Gives the request's script its KV bindings (before it runs). */
   bindKv(access: KvAccess | null): void {
     this.#kv = access;
+  }
+
+  /** Gives the request's script the Cache API (before it runs); null: its operations fail. */
+  bindCache(access: CacheAccess | null): void {
+    this.#cache = access;
   }
 
   get subrequests(): number {
@@ -111,6 +121,9 @@ export class HostBridge {
         return;
       case "kv":
         this.#startKv(a, b);
+        return;
+      case "cache":
+        this.#startCache(a, b);
         return;
       case "fetchAbort":
         this.#subrequests.get(Number(a))?.abort();
@@ -148,6 +161,46 @@ export class HostBridge {
     });
   }
 
+  /**
+   * A Cache API operation (./host/cache.ts); its reply completes the isolate's promise. A request's
+   * operations run one after another, and the bodies the host holds for them (a put's, a match's
+   * until handed in) count against the request's host memory, so a script cannot make the host
+   * load many large entries at once.
+   */
+  #startCache(id: unknown, request: unknown): void {
+    const key = Number(id);
+    if (!Number.isSafeInteger(key)) return;
+    this.#cacheOps += 1;
+    const body = (request as { body?: unknown } | null)?.body;
+    const putBytes = body instanceof Uint8Array ? body.byteLength : 0;
+    const refused = this.#cacheOps > MAX_CACHE_OPERATIONS ? "ops" : this.memory.take(putBytes);
+    if (refused !== null) {
+      const message =
+        refused === "ops"
+          ? "Too many cache operations in one request."
+          : "The response does not fit in the host's memory for this request.";
+      queueMicrotask(() => {
+        if (!this.#closed) this.#calls.complete(key, true, { error: { name: "Error", message } });
+      });
+      return;
+    }
+    const run = this.#cacheQueue.then(async () => {
+      const reply: CacheReply = await runCacheOp(this.#opContext, this.#cache, request);
+      this.memory.release(putBytes);
+      const matched = "ok" in reply ? (reply.ok as { body?: unknown } | null)?.body : undefined;
+      const matchBytes = matched instanceof Uint8Array ? matched.byteLength : 0;
+      if (this.memory.take(matchBytes) !== null) {
+        const message = "The cached response does not fit in the host's memory for this request.";
+        if (!this.#closed) this.#calls.complete(key, true, { error: { name: "Error", message } });
+        return;
+      }
+      if (!this.#closed) this.#calls.complete(key, true, reply);
+      // Copied into the isolate on delivery, where its heap limit counts it.
+      this.memory.release(matchBytes);
+    });
+    this.#cacheQueue = run.catch(() => {});
+  }
+
   #setTimer(id: unknown, delay: unknown): void {
     const key = Number(id);
     const ms = Number(delay);
@@ -176,7 +229,23 @@ export class HostBridge {
     if (!Number.isSafeInteger(key) || this.#subrequests.has(key)) return;
     const controller = new AbortController();
     this.#subrequests.set(key, controller);
-    performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops, this.memory).then(
+    const perform = () =>
+      performSubrequest(request, this.#fetch, this.#budget, controller.signal, this.hops, this.memory);
+    const cf = this.#cache === null ? null : cfCacheOptions(request);
+    const cache = this.#cache;
+    const started =
+      cf === null || cache === null
+        ? perform()
+        : cachedSubrequest(
+            request as { url?: unknown },
+            cf,
+            cache,
+            this.#budget,
+            this.#fetch.maxSubrequests,
+            this.memory,
+            perform,
+          );
+    started.then(
       (result) => {
         this.#subrequests.delete(key);
         if (!this.#closed) this.#calls.complete(key, true, result);

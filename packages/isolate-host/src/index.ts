@@ -7,6 +7,7 @@ export { isRunError, RUN_ERRORS, RunError, type RunErrorCode } from "./errors.js
 export { DEFAULT_FETCH_OPTIONS, type FetchOptions } from "./fetch/fetch-options.js";
 export { isInternalAddress } from "./fetch/special-addresses.js";
 export { HOP_HEADER, MAX_HOPS } from "./fetch/subrequest.js";
+export type { CacheAccess, CacheCaller, CacheEntry, CacheProvider } from "./host/cache.js";
 export type { KvAccess, KvCaller, KvListPage, KvProvider, KvValue, KvWriteMutation } from "./host/kv.js";
 export { DEFAULT_MAX_LIMITS } from "./limits.js";
 export { LOG_CAPS } from "./log-collector.js";

@@ -2,6 +2,7 @@ import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { isRunError, RunError } from "./errors.js";
 import { type FetchOptions, type FetchPolicy, fetchPolicy } from "./fetch/fetch-options.js";
+import type { CacheProvider } from "./host/cache.js";
 import type { KvProvider } from "./host/kv.js";
 import { DEFAULT_MAX_HOST_BYTES, HostMemory } from "./host-memory.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "./isolate-pool.js";
@@ -70,6 +71,8 @@ export interface IsolateRunnerOptions {
   admission?: Partial<AdmissionOptions>;
   /** Serves scripts' Workers KV bindings (see host/kv.ts); absent: a binding's operations fail. */
   kv?: KvProvider;
+  /** Serves the Cache API (`caches`, see host/cache.ts); absent: its operations fail. */
+  cache?: CacheProvider;
   /**
    * CPU time a script's top-level code may take when prepare() evaluates it, apart from the
    * per-request CPU limit (Cloudflare allows 1 s of start-up CPU). Past it: EDGE_STARTUP_LIMIT.
@@ -121,6 +124,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
   const fetch: FetchPolicy = fetchPolicy(options.fetch);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const kv = options.kv ?? null;
+  const cacheProvider = options.cache ?? null;
   const startupCpuMs = options.startupCpuMs ?? DEFAULT_STARTUP_CPU_MS;
   const hostMemory = new HostMemory(options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES);
   const compiled = new WeakMap<PreparedScript, CompiledScript>();
@@ -233,6 +237,9 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
               caller: { script: prepared.name, version: prepared.version },
             }
           : null,
+      );
+      session.bridge.bindCache(
+        cacheProvider === null ? null : { provider: cacheProvider, caller: { script: prepared.name } },
       );
       const outcome = await session.dispatch(namespace, input, script.vars, bindings, slot);
       // Caught or not, asking for memory past the limit ends the request.

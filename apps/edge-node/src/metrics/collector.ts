@@ -21,6 +21,7 @@ export class MetricsCollector {
   #windowStart: number;
   #isolatesInWindow = 0;
   #isolatesTotal = 0;
+  readonly #cacheEvents = new Map<string, Map<string, number>>();
 
   constructor(now = Date.now()) {
     this.#windowStart = now;
@@ -33,6 +34,23 @@ export class MetricsCollector {
       this.#isolatesInWindow += 1;
       this.#isolatesTotal += 1;
     }
+  }
+
+  /** Counts Cache API events of a script (hits, misses, puts, hitBytes, putBytes, evictions), node lifetime. */
+  recordCache(script: string, event: string, count: number): void {
+    let events = this.#cacheEvents.get(script);
+    if (events === undefined) {
+      events = new Map();
+      this.#cacheEvents.set(script, events);
+    }
+    events.set(event, (events.get(event) ?? 0) + count);
+  }
+
+  /** Cache API counters since the node started, one row per script and event. */
+  cacheEvents(): Array<{ script: string; event: string; value: number }> {
+    return [...this.#cacheEvents].flatMap(([script, events]) =>
+      [...events].map(([event, value]) => ({ script, event, value })),
+    );
   }
 
   /** Counts Workers KV operations of a script version (`kvOps`, "<namespace id>:<op>"). */

@@ -10,6 +10,8 @@ export interface EdgePrometheusDeps {
   stats: NodeStatsSampler;
   inFlight: () => number;
   tail: { readonly sessionCount: number; readonly droppedTotal: number };
+  /** Bytes in the Cache API store; absent: no cache gauge. */
+  cacheBytes?: () => number;
 }
 
 /**
@@ -42,6 +44,16 @@ export function createEdgeRegistry(deps: EdgePrometheusDeps): Registry {
         }),
       ),
   );
+  snapshotCounter(
+    registry,
+    "edge_cache_events_total",
+    "Cache API events of a script on this node (hits, misses, puts, hitBytes, putBytes, evictions)",
+    () =>
+      deps.collector.cacheEvents().map(({ script, event, value }) => ({ labels: { script, event }, value })),
+  );
+  const cacheBytes = deps.cacheBytes;
+  if (cacheBytes !== undefined)
+    nodeGauge("edge_cache_bytes", "Bytes held by this node's Cache API store", cacheBytes);
   snapshotCounter(registry, "edge_isolates_created_total", "Isolates created for requests", () => [
     { labels: {}, value: deps.collector.isolatesCreatedTotal },
   ]);

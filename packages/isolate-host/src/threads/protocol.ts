@@ -2,6 +2,7 @@ import type { AdmissionOptions } from "../admission.js";
 import type { RunErrorCode } from "../errors.js";
 import type { FetchOptions } from "../fetch/fetch-options.js";
 import type { HostRequest, LogLine, ScriptLimits, WorkerScript } from "../types.js";
+import type { CacheCall, CacheCallReply } from "./cache-proxy.js";
 import type { KvCall, KvCallReply } from "./kv-proxy.js";
 
 /** What a worker thread's runner is built with (the serialisable part of IsolateRunnerOptions). */
@@ -18,6 +19,8 @@ export interface WorkerOptions {
   logLevel: string;
   /** The main thread has a KV provider (calls go there, see kv-proxy.ts). */
   kv: boolean;
+  /** The main thread has a Cache API provider (see cache-proxy.ts). */
+  cache: boolean;
 }
 
 /** An error crossing threads: a RunError by its data, anything else by name and message. */
@@ -47,6 +50,7 @@ export type ToWorker =
   | { t: "pull"; id: number }
   | { t: "cancel"; id: number }
   | { t: "kvReply"; id: number; reply: KvCallReply }
+  | { t: "cacheReply"; id: number; reply: CacheCallReply }
   | { t: "abort"; id: number }
   | { t: "dispose" };
 
@@ -73,4 +77,5 @@ export type FromWorker =
   | { t: "chunkFailed"; id: number; error: WireError }
   | { t: "waitUntil"; id: number; result: WireWaitUntil }
   | { t: "log"; line: string }
-  | { t: "kv"; id: number; call: KvCall };
+  | { t: "kv"; id: number; call: KvCall }
+  | { t: "cache"; id: number; call: CacheCall };

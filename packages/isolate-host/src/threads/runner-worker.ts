@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { pino } from "pino";
 import { createIsolateRunner, type PreparedScript } from "../runner.js";
 import type { StreamingResponse, WaitUntilResult } from "../types.js";
+import { cacheProxy } from "./cache-proxy.js";
 import { kvProxy } from "./kv-proxy.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
 import { toWire } from "./wire-error.js";
@@ -30,9 +31,11 @@ const logStream = new Writable({
 });
 
 const kv = kvProxy((id, call) => send({ t: "kv", id, call }));
+const cache = cacheProxy((id, call) => send({ t: "cache", id, call }));
 
 const runner = createIsolateRunner({
   ...(options.kv ? { kv: kv.provider } : {}),
+  ...(options.cache ? { cache: cache.provider } : {}),
   maxLimits: options.maxLimits,
   warmIsolates: options.warmIsolates,
   warmIsolatesMaxBytes: options.warmIsolatesMaxBytes,
@@ -83,6 +86,9 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case "kvReply":
       kv.settle(message.id, message.reply);
+      return;
+    case "cacheReply":
+      cache.settle(message.id, message.reply);
       return;
     case "forget":
       scripts.delete(message.scriptId);

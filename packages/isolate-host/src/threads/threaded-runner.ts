@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import { type Logger, pino } from "pino";
 import { admissionOf } from "../admission.js";
 import type { RunError } from "../errors.js";
+import type { CacheProvider } from "../host/cache.js";
 import type { KvProvider } from "../host/kv.js";
 import { DEFAULT_MAX_HOST_BYTES } from "../host-memory.js";
 import { DEFAULT_MAX_IDLE_BYTES } from "../isolate-pool.js";
@@ -14,6 +15,7 @@ import type {
   WaitUntilResult,
   WorkerScript,
 } from "../types.js";
+import { answerCacheCall } from "./cache-proxy.js";
 import { answerKvCall } from "./kv-proxy.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./protocol.js";
 import { fromWire } from "./wire-error.js";
@@ -42,7 +44,13 @@ class RunnerThread {
   lastPicked = 0;
   #failure: Error | null = null;
 
-  constructor(options: WorkerOptions, logger: Logger, index: number, kv: KvProvider | undefined) {
+  constructor(
+    options: WorkerOptions,
+    logger: Logger,
+    index: number,
+    kv: KvProvider | undefined,
+    cache: CacheProvider | undefined,
+  ) {
     // Process-wide flags such as --no-node-snapshot already apply to worker threads.
     this.worker = new Worker(WORKER_URL, { workerData: options });
     let markReady!: () => void;
@@ -61,6 +69,13 @@ class RunnerThread {
         case "kv": {
           const { id } = message;
           void answerKvCall(kv, message.call).then((reply) => this.post({ t: "kvReply", id, reply }));
+          return;
+        }
+        case "cache": {
+          const { id } = message;
+          void answerCacheCall(cache, message.call).then((reply) =>
+            this.post({ t: "cacheReply", id, reply }),
+          );
           return;
         }
         case "waitUntil": {
@@ -160,10 +175,11 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
     maxHostBytes: Math.floor((options.maxHostBytes ?? DEFAULT_MAX_HOST_BYTES) / threads),
     logLevel: logger.level,
     kv: options.kv !== undefined,
+    cache: options.cache !== undefined,
   };
   const pool = Array.from(
     { length: threads },
-    (_, i) => new RunnerThread(workerOptions, logger, i, options.kv),
+    (_, i) => new RunnerThread(workerOptions, logger, i, options.kv, options.cache),
   );
   const scriptIds = new WeakMap<PreparedScript, number[]>();
   const forget = new FinalizationRegistry<number[]>((ids) => {
