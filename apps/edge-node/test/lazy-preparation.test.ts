@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Script } from "@edge/protocol";
+import { createIsolateRunner } from "@edge/isolate-host";
+import type { ConfigPush, Script } from "@edge/protocol";
 import { pino } from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigCache } from "../src/cache/config-cache.js";
 import { loadConfig } from "../src/config.js";
 import { createEdgeNode, type EdgeNode } from "../src/edge-node.js";
+import { ScriptRegistry } from "../src/script-registry.js";
 import { requestWithHost } from "../src/testing/index.js";
 
 const logger = pino({ level: "silent" });
@@ -125,4 +127,34 @@ describe("lazy preparation on the edge node", () => {
     }
     expect((await node.get("fine")).text).toBe("hello from fine");
   }, 60_000);
+});
+
+describe("prepared versions across pushes", () => {
+  const runner = createIsolateRunner({ warmIsolates: 0 });
+  afterAll(() => runner.dispose());
+  const push = (configVersion: number, upserts: Script[], removals: string[] = []): ConfigPush =>
+    ({ configVersion, full: false, upserts, removals, nonce: `n${configVersion}` }) as ConfigPush;
+
+  it("keeps a pushed version prepared, and lets go of the versions a push replaces or removes", async () => {
+    const registry = new ScriptRegistry(runner, logger);
+    expect(await registry.apply(push(1, [cachedScript("a"), cachedScript("b")]))).toEqual([]);
+    expect(registry.get("a")?.isPrepared).toBe(true);
+    expect(registry.preparedCount).toBe(2);
+
+    const next = { ...cachedScript("a", helloSource("a, again")), version: 2 };
+    expect(await registry.apply(push(2, [next], ["b"]))).toEqual([]);
+    expect(registry.get("a")?.version).toBe(2);
+    expect(registry.get("b")).toBeUndefined();
+    expect(registry.preparedCount).toBe(1);
+  });
+
+  it("still NACKs a pushed version that does not compile, and keeps serving the one before", async () => {
+    const registry = new ScriptRegistry(runner, logger);
+    await registry.apply(push(1, [cachedScript("a")]));
+    const broken = { ...cachedScript("a", "export default {"), version: 2 };
+    const errors = await registry.apply(push(2, [broken]));
+    expect(errors.map((e) => [e.name, e.version])).toEqual([["a", 2]]);
+    expect(registry.get("a")?.version).toBe(1);
+    expect(registry.rejectedReleases()).toEqual({ a: "2" });
+  });
 });
