@@ -197,7 +197,19 @@ export class ScriptRegistry {
   }
 
   #lazy(script: Script): LazyScript {
-    return new LazyScript(script, (wire) => this.#prepareWithRetries(wire), this.#lru);
+    const prepare = async (wire: Script): Promise<PreparedScript> => {
+      try {
+        return await this.#prepareWithRetries(wire);
+      } catch (err) {
+        const level = isTransientPrepareFailure(err) ? "warn" : "error";
+        this.#log[level](
+          { script: wire.name, version: wire.version, err: asError(err).message },
+          "script failed to prepare",
+        );
+        throw err;
+      }
+    };
+    return new LazyScript(script, prepare, this.#lru);
   }
 
   async #prepare(script: Script, errors: ResourceError[]): Promise<Release | null> {
