@@ -20,6 +20,7 @@ export class LazyScript {
   #prepared: PreparedScript | null = null;
   #pending: Promise<PreparedScript> | null = null;
   #failure: unknown = null;
+  #retired = false;
 
   constructor(wire: Script, prepareNow: (script: Script) => Promise<PreparedScript>, lru: PreparedLru) {
     this.name = wire.name;
@@ -49,6 +50,8 @@ export class LazyScript {
     this.#pending ??= this.#prepareNow(this.wire).then(
       (prepared) => {
         this.#pending = null;
+        // A version no release holds any more serves the requests that asked, and is not kept.
+        if (this.#retired) return prepared;
         this.#prepared = prepared;
         this.#lru.touch(this);
         return prepared;
@@ -66,6 +69,12 @@ export class LazyScript {
   drop(): void {
     this.#prepared = null;
     this.#lru.remove(this);
+  }
+
+  /** No release holds this version any more: dropped, and a preparation still running is not kept. */
+  retire(): void {
+    this.#retired = true;
+    this.drop();
   }
 }
 

@@ -142,7 +142,7 @@ export class ScriptRegistry {
       this.#rejected.delete(name);
     }
     for (const version of this.#held()) before.delete(version);
-    for (const gone of before) gone.drop();
+    for (const gone of before) gone.retire();
     for (const error of errors) {
       const rejected = push.upserts.find((s) => s.name === error.name);
       if (rejected) this.#rejected.set(error.name, releaseKey(rejected));
