@@ -58,6 +58,7 @@ const schema = z.object({
   EDGE_MAX_QUEUED_REQUESTS: z.coerce.number().int().min(0).default(1024),
   EDGE_WARM_ISOLATES: z.coerce.number().int().min(0).max(64).default(2),
   EDGE_WARM_ISOLATES_MAX_MB: z.coerce.number().int().min(0).default(256),
+  EDGE_PREPARED_SCRIPTS_MAX: z.coerce.number().int().min(1).default(1_000),
   EDGE_MAX_SUBREQUESTS: int(50),
   EDGE_FETCH_FORBIDDEN: z.string().optional(),
   EDGE_FETCH_ALLOW: z.string().optional(),
@@ -142,6 +143,12 @@ export interface EdgeNodeConfig {
    * memory they may hold together (`EDGE_WARM_ISOLATES_MAX_MB`, default 256).
    */
   warmIsolates: { perScript: number; maxBytes: number };
+  /**
+   * Script versions kept prepared (compiled, code caches, ready isolates) at once
+   * (`EDGE_PREPARED_SCRIPTS_MAX`, default 1000); past it the least recently used is dropped and
+   * prepared again on its next request. Versions held but not prepared cost only their source.
+   */
+  maxPreparedScripts: number;
   /**
    * Outbound fetch() of scripts: subrequests per request, targets they may never reach
    * (`EDGE_FETCH_FORBIDDEN`), whether internal addresses are refused (`EDGE_FETCH_INTERNAL`, default
@@ -244,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     reconnectMaxMs: e.EDGE_RECONNECT_MAX_MS,
     isolateThreads: e.EDGE_ISOLATE_THREADS ?? availableParallelism(),
     warmIsolates: { perScript: e.EDGE_WARM_ISOLATES, maxBytes: e.EDGE_WARM_ISOLATES_MAX_MB * 1024 * 1024 },
+    maxPreparedScripts: e.EDGE_PREPARED_SCRIPTS_MAX,
     admission: {
       concurrency: e.EDGE_ISOLATE_CONCURRENCY ?? 2 * availableParallelism(),
       maxQueue: e.EDGE_MAX_QUEUED_REQUESTS,

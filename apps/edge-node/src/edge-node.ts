@@ -75,6 +75,8 @@ export function createEdgeNode(
     runner,
     logger,
     () => void cache.save(registry.snapshot()),
+    undefined,
+    config.maxPreparedScripts,
   );
   const stats = new NodeStatsSampler();
   const tail = new EdgeTail({ pop: config.pop, nodeId: config.nodeId, ...config.tail });
@@ -110,7 +112,7 @@ export function createEdgeNode(
     httpCache,
     async start() {
       const cached = await cache.load();
-      if (cached !== null) await registry.restore(cached);
+      if (cached !== null) registry.restore(cached);
       await new Promise<void>((resolve, reject) => {
         front.server.once("error", reject);
         front.server.listen(config.httpPort, config.httpHost, () => {

@@ -18,12 +18,13 @@ export {
   CacheStore,
   type CacheStoreOptions,
 } from "./http-cache/cache-store.js";
+export { isTransientPrepareFailure, LazyScript, PreparedLru } from "./lazy-script.js";
 export { bucketIndex, MetricsCollector, type MetricsWindow } from "./metrics/collector.js";
 export { NodeStatsSampler } from "./metrics/node-stats.js";
 export { createEdgeRegistry, type EdgePrometheusDeps } from "./metrics/prometheus.js";
 export { MetricsShipper, type MetricsShipperOptions } from "./metrics/shipper.js";
 export { type RequestOutcome, statusClass } from "./request-outcome.js";
-export { type ActiveScript, ScriptRegistry } from "./script-registry.js";
+export { type ActiveScript, DEFAULT_MAX_PREPARED, ScriptRegistry } from "./script-registry.js";
 export { EdgeTail, type EdgeTailOptions } from "./tail/edge-tail.js";
 export { compileFilter, type Filterable, type RequestPredicate, sampler } from "./tail/filter.js";
 export { LogHistory, type LogHistoryOptions } from "./tail/history.js";

@@ -1,53 +1,42 @@
-import { type IsolateRunner, isRunError, type ModuleType, type PreparedScript } from "@edge/isolate-host";
+import type { IsolateRunner, ModuleType, PreparedScript } from "@edge/isolate-host";
 import { type ConfigPush, type ResourceError, releaseKey, type Script } from "@edge/protocol";
 import type { Logger } from "pino";
 import type { CachedConfig } from "./cache/config-cache.js";
+import { isTransientPrepareFailure, LazyScript, PreparedLru } from "./lazy-script.js";
 import { canaryBucket } from "./traffic-split.js";
 
-/** A script version this node can serve right now. */
-export interface ActiveScript {
-  name: string;
-  version: number;
-  sha256: string;
-  prepared: PreparedScript;
-}
+/** A script version this node can serve: held always, prepared on first use (see LazyScript). */
+export type ActiveScript = LazyScript;
 
-/**
- * Failures that can come from load rather than from the script (isolated-vm's
- * CPU clock runs while a thread is descheduled; a busy node queues): a
- * prepare that fails so is tried again with backoff before the version is
- * rejected. A syntax error, a missing default export or a top-level throw
- * is the script's own and is rejected at once.
- */
-const TRANSIENT_CODES = new Set([
-  "EDGE_CPU_LIMIT",
-  "EDGE_WALL_LIMIT",
-  "EDGE_STARTUP_LIMIT",
-  "EDGE_OVERLOADED",
-]);
+export { isTransientPrepareFailure };
+
 /** Waits before each new attempt at a transient failure (then the version is rejected). */
 export const PREPARE_RETRY_DELAYS_MS: readonly number[] = [250, 1_000, 3_000];
 
-export function isTransientPrepareFailure(err: unknown): boolean {
-  return !isRunError(err) || TRANSIENT_CODES.has(err.code);
-}
+/** Prepared versions kept by default before the least recently used is dropped. */
+export const DEFAULT_MAX_PREPARED = 1_000;
 
 /** What the node runs for one script name: a version, and during a gradual rollout a canary. */
 interface Release {
   key: string;
-  stable: ActiveScript;
-  canary: (ActiveScript & { percent: number }) | null;
+  stable: LazyScript;
+  canary: { script: LazyScript; percent: number } | null;
   /** As received (the canary inside), for the cache. */
   wire: Script;
 }
 
 /**
  * The scripts this node serves, keyed by name. Pushes are applied per
- * resource and make-before-break: every upserted version is prepared first,
- * then the releases are switched in one step, then removals go; a version
- * that fails to prepare is reported back (NACK) and the script keeps its
- * previous release. A rejected release is remembered (and persisted) so the
- * node tells every control plane it connects to not to send it again.
+ * resource and make-before-break: every upserted version is prepared first
+ * (that is what an ACK promises: it compiled, its top-level code ran, it has
+ * a fetch handler), then the releases are switched in one step, then
+ * removals go; a version that fails to prepare is reported back (NACK) and
+ * the script keeps its previous release. Versions restored from the cache
+ * at start are only stored (they were prepared when first ACKed) and are
+ * prepared on their first request; prepared versions past `maxPrepared` are
+ * dropped least recently used first, and prepared again when asked for.
+ * A rejected release is remembered (and persisted) so the node tells every
+ * control plane it connects to not to send it again.
  */
 export class ScriptRegistry {
   readonly #releases = new Map<string, Release>();
@@ -58,6 +47,7 @@ export class ScriptRegistry {
   readonly #retryDelays: readonly number[];
   /** Script name -> why its latest version is being prepared again. */
   readonly #retrying = new Map<string, string>();
+  readonly #lru: PreparedLru;
   #configVersion = 0;
 
   constructor(
@@ -65,7 +55,9 @@ export class ScriptRegistry {
     logger: Logger,
     onChange: () => void = () => {},
     retryDelaysMs: readonly number[] = PREPARE_RETRY_DELAYS_MS,
+    maxPrepared: number = DEFAULT_MAX_PREPARED,
   ) {
+    this.#lru = new PreparedLru(maxPrepared);
     this.#runner = runner;
     this.#log = logger.child({ component: "registry" });
     this.#onChange = onChange;
@@ -87,9 +79,14 @@ export class ScriptRegistry {
     if (!release) return undefined;
     const canary = release.canary;
     if (canary !== null && clientKey !== undefined && canaryBucket(name, clientKey) < canary.percent) {
-      return canary;
+      return canary.script;
     }
     return release.stable;
+  }
+
+  /** How many versions the runner holds prepared now (the rest are only stored). */
+  get preparedCount(): number {
+    return this.#lru.size;
   }
 
   get configVersion(): number {
@@ -129,7 +126,8 @@ export class ScriptRegistry {
     const errors: ResourceError[] = [];
     // Make: prepare everything new before anything changes, so a request never meets a half-applied push.
     const prepared = await Promise.all(push.upserts.map((script) => this.#prepare(script, errors)));
-    // Break: switch, then drop what is gone.
+    // Break: switch, then drop what is gone (and let the runner free the versions no release holds).
+    const before = new Set(this.#held());
     if (push.full) {
       const wanted = new Set(push.upserts.map((s) => s.name));
       for (const name of this.#releases.keys()) if (!wanted.has(name)) this.#releases.delete(name);
@@ -143,6 +141,8 @@ export class ScriptRegistry {
       this.#releases.delete(name);
       this.#rejected.delete(name);
     }
+    for (const version of this.#held()) before.delete(version);
+    for (const gone of before) gone.retire();
     for (const error of errors) {
       const rejected = push.upserts.find((s) => s.name === error.name);
       if (rejected) this.#rejected.set(error.name, releaseKey(rejected));
@@ -164,20 +164,52 @@ export class ScriptRegistry {
 
   /**
    * Loads a cached config at start-up, before any control plane is reached.
-   * A script that no longer prepares (a stricter runtime, say) is left out.
+   * Only stores: every cached version was prepared when this node ACKed it,
+   * and is prepared again on its first request. One that no longer prepares
+   * (a stricter runtime, say) fails that request with its error.
    */
-  async restore(cached: CachedConfig): Promise<{ restored: number; failed: number }> {
-    const errors: ResourceError[] = [];
-    const prepared = await Promise.all(cached.scripts.map((script) => this.#prepare(script, errors)));
-    for (const release of prepared) if (release) this.#releases.set(release.stable.name, release);
+  restore(cached: CachedConfig): { restored: number } {
+    for (const script of cached.scripts) {
+      const canaryWire = script.canary?.script;
+      this.#releases.set(script.name, {
+        key: releaseKey(script),
+        stable: this.#lazy(script),
+        canary:
+          canaryWire === undefined
+            ? null
+            : { script: this.#lazy(canaryWire), percent: script.canary?.percent ?? 0 },
+        wire: script,
+      });
+    }
     for (const [name, key] of Object.entries(cached.rejected)) this.#rejected.set(name, key);
     this.#configVersion = cached.configVersion;
-    const restored = prepared.filter(Boolean).length;
-    this.#log.info(
-      { configVersion: cached.configVersion, restored, failed: errors.length },
-      "cached config restored",
-    );
-    return { restored, failed: errors.length };
+    const restored = cached.scripts.length;
+    this.#log.info({ configVersion: cached.configVersion, restored }, "cached config restored");
+    return { restored };
+  }
+
+  /** Every version the releases hold. */
+  *#held(): Iterable<LazyScript> {
+    for (const release of this.#releases.values()) {
+      yield release.stable;
+      if (release.canary !== null) yield release.canary.script;
+    }
+  }
+
+  #lazy(script: Script): LazyScript {
+    const prepare = async (wire: Script): Promise<PreparedScript> => {
+      try {
+        return await this.#prepareWithRetries(wire);
+      } catch (err) {
+        const level = isTransientPrepareFailure(err) ? "warn" : "error";
+        this.#log[level](
+          { script: wire.name, version: wire.version, err: asError(err).message },
+          "script failed to prepare",
+        );
+        throw err;
+      }
+    };
+    return new LazyScript(script, prepare, this.#lru);
   }
 
   async #prepare(script: Script, errors: ResourceError[]): Promise<Release | null> {
@@ -190,7 +222,7 @@ export class ScriptRegistry {
       let canary: Release["canary"] = null;
       if (canaryWire !== undefined) {
         try {
-          canary = { ...(await this.#version(canaryWire, current)), percent: script.canary?.percent ?? 0 };
+          canary = { script: await this.#version(canaryWire, current), percent: script.canary?.percent ?? 0 };
         } catch (err) {
           throw Object.assign(asError(err), { version: canaryWire.version });
         }
@@ -205,13 +237,17 @@ export class ScriptRegistry {
     }
   }
 
-  /** A prepared version, reusing what the current release already has prepared for it. */
-  async #version(script: Script, current: Release | undefined): Promise<ActiveScript> {
-    for (const held of [current?.stable, current?.canary]) {
+  /**
+   * A version checked by preparing it (and kept prepared, as a new version's
+   * requests are likely to come), or the one the current release already holds.
+   */
+  async #version(script: Script, current: Release | undefined): Promise<LazyScript> {
+    for (const held of [current?.stable, current?.canary?.script]) {
       if (held && held.version === script.version && held.sha256 === script.sha256) return held;
     }
-    const prepared = await this.#prepareWithRetries(script);
-    return { name: script.name, version: script.version, sha256: script.sha256, prepared };
+    const version = this.#lazy(script);
+    await version.prepare();
+    return version;
   }
 
   /** runner.prepare(), tried again with backoff while it fails in a way load can explain. */

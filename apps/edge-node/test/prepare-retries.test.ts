@@ -50,4 +50,49 @@ describe("transient and deterministic prepare failures", () => {
     expect(registry.retrying()).toEqual({});
     expect(registry.get("busy")?.version).toBe(1);
   });
+
+  it("retries a restored version that fails to prepare under load on its first request, then serves it", async () => {
+    const busyUntil = Date.now() + 700;
+    const source = `const until = ${busyUntil}; while (Date.now() < until) {}
+      export default { fetch: () => new Response("restored") }`;
+    registry.restore({ configVersion: 3, scripts: [script("late", 1, source)], rejected: {} });
+    const late = registry.get("late");
+    expect(late?.isPrepared).toBe(false);
+    const seen: Array<Record<string, string>> = [];
+    const watch = setInterval(() => seen.push(registry.retrying()), 20);
+    const prepared = await late?.prepare();
+    clearInterval(watch);
+    expect(prepared?.version).toBe(1);
+    expect(late?.isPrepared).toBe(true);
+    expect(seen.some((entry) => /start-up CPU limit/.test(entry.late ?? ""))).toBe(true);
+    expect(registry.retrying()).toEqual({});
+  });
+
+  it("keeps a restored version whose preparation failed under load for good, and prepares it when asked again", async () => {
+    const impatient = new ScriptRegistry(runner, pino({ level: "silent" }), () => {}, []);
+    const busyUntil = Date.now() + 700;
+    const source = `const until = ${busyUntil}; while (Date.now() < until) {}
+      export default { fetch: () => new Response("second try") }`;
+    impatient.restore({ configVersion: 1, scripts: [script("slow", 1, source)], rejected: {} });
+    const err = await impatient
+      .get("slow")
+      ?.prepare()
+      .then(
+        () => null,
+        (e: unknown) => e as { code?: string },
+      );
+    expect(err?.code).toBe("EDGE_STARTUP_LIMIT");
+    // Bounded: the script is fast once the moment has passed.
+    for (let i = 0; i < 50 && Date.now() < busyUntil; i++) await new Promise((r) => setTimeout(r, 50));
+    const prepared = await impatient.get("slow")?.prepare();
+    expect(prepared?.version).toBe(1);
+    if (prepared === undefined) throw new Error("no prepared version");
+    const answer = await runner.run(prepared, {
+      method: "GET",
+      url: "http://slow.localhost/",
+      headers: [],
+      body: null,
+    });
+    expect(Buffer.from(answer.response.body).toString()).toBe("second try");
+  });
 });

@@ -20,6 +20,8 @@ export interface CachedConfig {
 const FORMAT = 2;
 const MANIFEST = "manifest.json";
 const BLOBS = "sources";
+/** Cached scripts read from disk at once while loading. */
+const LOAD_CONCURRENCY = 64;
 
 const limits = z.object({ cpuMs: z.number(), memoryMb: z.number(), wallMs: z.number() });
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -127,8 +129,8 @@ export class ConfigCache {
       );
       return null;
     }
-    const scripts: Script[] = [];
-    for (const entry of manifest.scripts) {
+    // Read several at once (a node may hold thousands), kept in manifest order.
+    const read = async (entry: (typeof manifest.scripts)[number]): Promise<Script | null> => {
       try {
         const canary =
           entry.canary === null
@@ -137,10 +139,16 @@ export class ConfigCache {
                 script: await this.#readScript(entry.name, entry.canary, sealer),
                 percent: entry.canary.percent,
               };
-        scripts.push({ ...(await this.#readScript(entry.name, entry, sealer)), canary });
+        return { ...(await this.#readScript(entry.name, entry, sealer)), canary };
       } catch (error) {
         this.#log.error({ err: error, script: entry.name }, "a cached script is damaged; dropped");
+        return null;
       }
+    };
+    const scripts: Script[] = [];
+    for (let start = 0; start < manifest.scripts.length; start += LOAD_CONCURRENCY) {
+      const batch = manifest.scripts.slice(start, start + LOAD_CONCURRENCY);
+      for (const script of await Promise.all(batch.map(read))) if (script !== null) scripts.push(script);
     }
     return { configVersion: manifest.configVersion, scripts, rejected: manifest.rejected };
   }

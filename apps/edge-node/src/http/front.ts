@@ -131,7 +131,9 @@ export function createFront(deps: FrontDeps): Front {
         hops: head.hops,
       };
       ranIsolate = true;
-      const result = await runner.runStreaming(script.prepared, request, { signal: gone.signal });
+      // A version not prepared yet (restored from the cache, or dropped as idle) is prepared now, once.
+      const prepared = await script.prepare();
+      const result = await runner.runStreaming(prepared, request, { signal: gone.signal });
       cpuMs = result.cpuMs;
       logs = result.logs;
       isolateStartMs = result.startMs;

@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+// npm run bench:scale
+//
+// Scale figures with real processes (edge node and control plane dist/main.js):
+//   1. node start -> first request served, with BENCH_SCRIPTS (10,000) small scripts in its config
+//      cache (control plane down: the node serves from its cache alone);
+//   2. node RSS holding them all idle, then with BENCH_HOT (100) of them prepared and served;
+//   3. a cold script's first request (prepare + run), next to a warm script's request;
+//   4. deploys/s accepted by the API (PUT /v1/scripts/<name>, BENCH_CONCURRENCY at once) on SQLite
+//      and on Redis (a real redis-server), with one real edge node connected and ACKing.
+// A figure, not a test: nothing here passes or fails.
+//
+// Knobs: BENCH_SCRIPTS=10000  BENCH_HOT=100  BENCH_DEPLOYS=1000  BENCH_CONCURRENCY=32
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { startRedisServer } from "@edge/control-plane/testing";
+import { ConfigCache } from "@edge/edge-node";
+import { pino } from "pino";
+
+const root = new URL("../../../", import.meta.url).pathname;
+const TOKEN = "bench-admin-token";
+const SCRIPTS = Number(process.env.BENCH_SCRIPTS ?? 10_000);
+const HOT = Math.min(SCRIPTS, Number(process.env.BENCH_HOT ?? 100));
+const DEPLOYS = Number(process.env.BENCH_DEPLOYS ?? 1_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+const source = (i) =>
+  `const greeting = ${JSON.stringify(`hello from app-${i}`)};
+export default { fetch: (request) => new Response(greeting + " " + new URL(request.url).pathname) };`;
+
+function percentile(sorted, p) {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+const ms = (n) => `${n.toFixed(1)} ms`;
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function deadAddress() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return `127.0.0.1:${port}`;
+}
+
+function startProcess(name, main, env, readyMsg) {
+  const child = spawn(process.execPath, ["--no-node-snapshot", join(root, main)], {
+    env: { PATH: process.env.PATH ?? "", EDGE_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      try {
+        const record = JSON.parse(line);
+        if (record.msg === readyMsg) resolve({ child, record });
+      } catch {
+        // not a log record
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${name} exited (${code})`)));
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", resolve);
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+  });
+}
+
+function hit(base, host, path = "/") {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { headers: { host } }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function timedHit(base, name) {
+  const started = performance.now();
+  const res = await hit(base, `${name}.localhost`);
+  if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.text}`);
+  return performance.now() - started;
+}
+
+async function nodeFigures(dir) {
+  const cacheDir = join(dir, "node-cache");
+  const scripts = Array.from({ length: SCRIPTS }, (_, i) => {
+    const text = source(i);
+    return {
+      name: `app-${i}`,
+      version: 1,
+      sha256: createHash("sha256").update(text).digest("hex"),
+      source: text,
+      vars: {},
+      limits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
+      createdAtMs: Date.now(),
+      canary: undefined,
+      mainModule: "",
+      modules: [],
+      kvBindings: {},
+    };
+  });
+  const cache = new ConfigCache(cacheDir, pino({ level: "silent" }));
+  await cache.save({ configVersion: 1, scripts, rejected: {} });
+  await cache.flush();
+  process.stderr.write(`${SCRIPTS} scripts written to a config cache; starting the node\n`);
+
+  const started = performance.now();
+  const node = await startProcess(
+    "edge node",
+    "apps/edge-node/dist/main.js",
+    {
+      EDGE_POP: "bench",
+      EDGE_NODE_ID: "bench-1",
+      EDGE_HTTP_HOST: "127.0.0.1",
+      EDGE_HTTP_PORT: "0",
+      EDGE_CONTROL_PLANE: await deadAddress(),
+      EDGE_CACHE_DIR: cacheDir,
+      EDGE_ISOLATE_THREADS: "2",
+    },
+    "edge node listening",
+  );
+  const listening = performance.now() - started;
+  const base = `http://127.0.0.1:${node.record.httpPort}`;
+  try {
+    const last = `app-${SCRIPTS - 1}`;
+    await timedHit(base, last);
+    const firstServed = performance.now() - started;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idleRss = rssOf(node.child.pid);
+
+    const cold = [];
+    for (let i = 0; i < HOT; i++) cold.push(await timedHit(base, `app-${i}`));
+    const warm = [];
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i < HOT; i++) warm.push(await timedHit(base, `app-${i}`));
+    await new Promise((r) => setTimeout(r, 1_000));
+    const hotRss = rssOf(node.child.pid);
+    cold.sort((a, b) => a - b);
+    warm.sort((a, b) => a - b);
+    return { listening, firstServed, idleRss, hotRss, cold, warm };
+  } finally {
+    await stop(node.child);
+  }
+}
+
+async function deployFigures(dir, label, store) {
+  const cp = await startProcess(
+    "control plane",
+    "apps/control-plane/dist/main.js",
+    { EDGE_ADMIN_TOKEN: TOKEN, EDGE_STORE: store, EDGE_API_PORT: "0", EDGE_GRPC_ADDRESS: "127.0.0.1:0" },
+    "control plane listening",
+  );
+  const api = `http://127.0.0.1:${cp.record.httpPort}`;
+  const node = await startProcess(
+    "edge node",
+    "apps/edge-node/dist/main.js",
+    {
+      EDGE_POP: "bench",
+      EDGE_NODE_ID: `deploy-${label}`,
+      EDGE_HTTP_HOST: "127.0.0.1",
+      EDGE_HTTP_PORT: "0",
+      EDGE_CONTROL_PLANE: `127.0.0.1:${cp.record.grpcPort}`,
+      EDGE_CACHE_DIR: join(dir, `deploy-node-${label}`),
+      EDGE_ISOLATE_THREADS: "1",
+    },
+    "edge node listening",
+  );
+  try {
+    const deploy = async (i) => {
+      const res = await fetch(`${api}/v1/scripts/deploy-${i % 200}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ source: source(i) }),
+      });
+      await res.arrayBuffer();
+      if (res.status >= 300) throw new Error(`deploy ${i}: ${res.status}`);
+    };
+    await deploy(0);
+    let next = 1;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < DEPLOYS) await deploy(next++);
+      }),
+    );
+    const seconds = (performance.now() - started) / 1_000;
+    return { label, perSecond: (DEPLOYS - 1) / seconds };
+  } finally {
+    await stop(node.child);
+    await stop(cp.child);
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), "edge-bench-scale-"));
+  try {
+    const n = await nodeFigures(dir);
+    console.log(`\nedge node holding ${SCRIPTS} cached scripts (2 isolate threads, control plane down)`);
+    console.log(`  start -> listening            ${ms(n.listening)}`);
+    console.log(`  start -> first request served ${ms(n.firstServed)}`);
+    console.log(`  RSS, ${SCRIPTS} held, none prepared  ${mib(n.idleRss)}`);
+    console.log(`  RSS, ${SCRIPTS} held, ${HOT} hot         ${mib(n.hotRss)}`);
+    console.log(
+      `  cold first request (prepare + run), ${HOT} scripts: p50 ${ms(percentile(n.cold, 50))}  p99 ${ms(percentile(n.cold, 99))}`,
+    );
+    console.log(
+      `  warm request, same scripts:                 p50 ${ms(percentile(n.warm, 50))}  p99 ${ms(percentile(n.warm, 99))}`,
+    );
+
+    const rates = [await deployFigures(dir, "sqlite", `sqlite:${join(dir, "cp.db")}`)];
+    const redis = await startRedisServer();
+    try {
+      rates.push(await deployFigures(dir, "redis", redis.url));
+    } finally {
+      await redis.stop();
+    }
+    console.log(
+      `\ndeploys accepted by the API (${DEPLOYS} PUTs, ${CONCURRENCY} at once, one edge node ACKing)`,
+    );
+    for (const r of rates) console.log(`  ${r.label.padEnd(7)} ${r.perSecond.toFixed(0)} deploys/s`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
