@@ -189,7 +189,7 @@ describe("the web console in Chromium", () => {
     expect(staged.json?.staged).toMatchObject({ version: 2, percent: 10 });
     await shot("rollout");
     await page.click("text=Abort (roll back)");
-    await page.waitForSelector("form.rollout", { timeout: 15_000 });
+    await page.waitForSelector("#rollout-version", { timeout: 15_000 });
     const after = await api(cp, "GET", "/v1/scripts/from-console");
     expect(after.json?.staged).toBeNull();
     expect(after.json?.version).toBe(1);

@@ -295,7 +295,7 @@ function setForm(kind: "vars" | "secrets", act: Act, base: string): HTMLElement 
   });
   const form = h(
     "form",
-    { class: "rollout", "aria-label": `Set a ${kind === "vars" ? "var" : "secret"}` },
+    { class: "inline-form", "aria-label": `Set a ${kind === "vars" ? "var" : "secret"}` },
     key,
     value,
     h("button", { type: "submit" }, kind === "vars" ? "Set var" : "Set secret"),
