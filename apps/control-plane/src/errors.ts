@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   EDGE_MODULE_NOT_FOUND: { status: 404, kind: "user", message: "No such module in the version" },
   EDGE_NOT_FOUND: { status: 404, kind: "user", message: "No such route" },
   EDGE_LIMIT_TOO_HIGH: { status: 400, kind: "user", message: "A limit is above the configured maximum" },
+  EDGE_INVALID_CRON: { status: 400, kind: "user", message: "A Cron Trigger expression is invalid" },
   EDGE_ROLLOUT_CONFLICT: {
     status: 409,
     kind: "user",
