@@ -102,4 +102,11 @@ describe("Cron Triggers across two replicas and three nodes", () => {
     expect(expected.filter((t) => !hits.has(t)).map((t) => new Date(t).toISOString())).toEqual([]);
     expect(expected.filter((t) => t > after).length).toBeGreaterThanOrEqual(5);
   });
+
+  it("runs a scheduled event now on POST /v1/scripts/:name/scheduled, with the cron asked for", async () => {
+    const res = await call(b, "POST", "/v1/scripts/ticker/scheduled", { cron: "*/5 * * * *" });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ script: "ticker", cron: "*/5 * * * *", outcome: "ok", error: null });
+    expect(crons.has("*/5 * * * *")).toBe(true);
+  });
 });

@@ -57,6 +57,11 @@ export const ERROR_CODES = {
     message: "A name cannot be both a var and a secret of the same script",
   },
   // A user error (the message is shown) with a 5xx status: the operator, not the caller, must act.
+  EDGE_NO_NODE: {
+    status: 503,
+    kind: "user",
+    message: "No edge node connected to this control plane could run the scheduled event",
+  },
   EDGE_SECRETS_DISABLED: {
     status: 501,
     kind: "user",

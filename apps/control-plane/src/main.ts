@@ -94,7 +94,16 @@ async function main(): Promise<void> {
     liveScripts = () => grpc.hub.liveScripts();
 
     const prometheus = createControlPlaneRegistry({ metrics, nodes: () => grpc.hub.nodes(), tail });
-    const app = await buildApp(config, { store, hub: grpc.hub, metrics, tail, prometheus, logger, kv });
+    const app = await buildApp(config, {
+      store,
+      hub: grpc.hub,
+      metrics,
+      tail,
+      prometheus,
+      logger,
+      kv,
+      cron: cron.dispatcher,
+    });
     closers.push({ name: "HTTP server", close: () => app.close() });
     // Closed first: open tail streams (SSE) would otherwise hold the HTTP server open.
     closers.push({ name: "tail streams", close: async () => tail.shutdown() });

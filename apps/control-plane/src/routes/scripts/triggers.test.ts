@@ -72,3 +72,23 @@ describe("Cron Triggers in the deploy envelope", () => {
     expect((await h.store.getActive("job"))?.crons).toEqual(["0 * * * *"]);
   });
 });
+
+describe("POST /v1/scripts/:name/scheduled", () => {
+  it("refuses a bad cron (400), an unknown script (404), and answers 503 EDGE_NO_NODE without nodes", async () => {
+    const h = await harness();
+    await h.putJson("/v1/scripts/job", { source: HELLO });
+    const post = (url: string, payload: unknown) =>
+      h.request({
+        method: "POST",
+        url,
+        headers: { "content-type": "application/json" },
+        payload: JSON.stringify(payload),
+      });
+    const bad = await post("/v1/scripts/job/scheduled", { cron: "nope" });
+    expect([bad.statusCode, bad.json().error.code]).toEqual([400, "EDGE_INVALID_CRON"]);
+    const missing = await post("/v1/scripts/other/scheduled", {});
+    expect([missing.statusCode, missing.json().error.code]).toEqual([404, "EDGE_SCRIPT_NOT_FOUND"]);
+    const none = await post("/v1/scripts/job/scheduled", {});
+    expect([none.statusCode, none.json().error.code]).toEqual([503, "EDGE_NO_NODE"]);
+  });
+});
