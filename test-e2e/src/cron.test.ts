@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type RedisServer, startRedisServer } from "@edge/control-plane/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, POPS } from "./harness/cluster.js";
+import { runCli } from "./harness/cli.js";
+import { eventually, POPS, TOKEN } from "./harness/cluster.js";
 import {
   call,
   listNodes,
@@ -108,5 +112,14 @@ describe("Cron Triggers across two replicas and three nodes", () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ script: "ticker", cron: "*/5 * * * *", outcome: "ok", error: null });
     expect(crons.has("*/5 * * * *")).toBe(true);
+    const home = mkdtempSync(join(tmpdir(), "edge-cron-cli-"));
+    const cli = await runCli(["trigger", "ticker", "--cron", "0 8 * * MON-FRI", "--json"], {
+      env: { EDGE_API_URL: b.api, EDGE_API_TOKEN: TOKEN },
+      home,
+    });
+    rmSync(home, { recursive: true, force: true });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ cron: "0 8 * * MON-FRI", outcome: "ok" });
+    expect(crons.has("0 8 * * MON-FRI")).toBe(true);
   });
 });
