@@ -43,7 +43,7 @@ describe("an edge node running scheduled events", () => {
     cp.waitFor(
       (m) => m.msg?.$case === "scheduledReport" && m.msg.value.runId === runId && m.msg.value.phase === phase,
     );
-  const valueOf = (m: NodeMessage) => (m.msg as { value: ScheduledReport }).value;
+  const reportOf = (m: NodeMessage) => (m.msg as { value: ScheduledReport }).value;
 
   it("reports started then finished with the outcome, and counts the run as a SCHEDULED request", async () => {
     const source = `export default {
@@ -54,8 +54,8 @@ describe("an edge node running scheduled events", () => {
       $case: "runScheduled",
       value: { runId: "r1", script: "job", cron: "*/5 * * * *", scheduledTimeMs: 1_000 },
     });
-    expect(valueOf(await report("r1", "started"))).toMatchObject({ version: 4 });
-    expect(valueOf(await report("r1", "finished"))).toMatchObject({
+    expect(reportOf(await report("r1", "started"))).toMatchObject({ version: 4 });
+    expect(reportOf(await report("r1", "finished"))).toMatchObject({
       outcome: "ok",
       errorCode: "",
       version: 4,
@@ -64,7 +64,7 @@ describe("an edge node running scheduled events", () => {
       $case: "runScheduled",
       value: { runId: "r2", script: "job", cron: "0 0 * * *", scheduledTimeMs: 2_000 },
     });
-    const failed = valueOf(await report("r2", "finished"));
+    const failed = reportOf(await report("r2", "finished"));
     expect(failed).toMatchObject({ outcome: "exception", errorCode: "EDGE_SCRIPT_ERROR" });
     expect(failed.errorMessage).toContain("nightly broke");
     const metrics = await cp.waitFor(
@@ -82,7 +82,7 @@ describe("an edge node running scheduled events", () => {
       $case: "runScheduled",
       value: { runId: "r3", script: "ghost", cron: "* * * * *", scheduledTimeMs: 0 },
     });
-    expect(valueOf(await report("r3", "finished"))).toMatchObject({
+    expect(reportOf(await report("r3", "finished"))).toMatchObject({
       outcome: "unavailable",
       errorCode: "EDGE_SCRIPT_NOT_FOUND",
     });
