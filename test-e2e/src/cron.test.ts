@@ -105,6 +105,10 @@ describe("Cron Triggers across two replicas and three nodes", () => {
     // Every tick not within a second or so of a kill ran (one lost at a kill would be at most once).
     expect(expected.filter((t) => !hits.has(t)).map((t) => new Date(t).toISOString())).toEqual([]);
     expect(expected.filter((t) => t > after).length).toBeGreaterThanOrEqual(5);
+    // The surviving replica counts the ticks it claimed in its Prometheus exposition.
+    const exposition = await (await fetch(`${b.api}/metrics`)).text();
+    const ok = exposition.match(/^edge_cron_ticks_total\{script="ticker",outcome="ok"\} (\d+)$/m);
+    expect(Number(ok?.[1] ?? 0)).toBeGreaterThanOrEqual(5);
   });
 
   it("runs a scheduled event now on POST /v1/scripts/:name/scheduled, with the cron asked for", async () => {

@@ -93,7 +93,12 @@ async function main(): Promise<void> {
     closers.push({ name: "gRPC server", close: () => grpc.close() });
     liveScripts = () => grpc.hub.liveScripts();
 
-    const prometheus = createControlPlaneRegistry({ metrics, nodes: () => grpc.hub.nodes(), tail });
+    const prometheus = createControlPlaneRegistry({
+      metrics,
+      nodes: () => grpc.hub.nodes(),
+      tail,
+      cronTicks: () => cron.ticks(),
+    });
     const app = await buildApp(config, {
       store,
       hub: grpc.hub,

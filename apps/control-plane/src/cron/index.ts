@@ -19,12 +19,15 @@ export interface CronTriggers {
   hooks: NodeTelemetryHooks;
   dispatcher: CronDispatcher;
   scheduler: CronScheduler;
+  /** Ticks this replica claimed, by script and outcome, since it started. */
+  ticks(): Array<{ script: string; outcome: string; count: number }>;
   close(): Promise<void>;
 }
 
 /** Cron Triggers on this replica: the scheduler's clock and the dispatcher to nodes, started. */
 export function startCronTriggers(config: Config, store: Store, logger: Logger): CronTriggers {
   const dispatcher = new CronDispatcher(logger);
+  const counts = new Map<string, { script: string; outcome: string; count: number }>();
   const scheduler = new CronScheduler({
     store,
     dispatcher,
@@ -35,12 +38,19 @@ export function startCronTriggers(config: Config, store: Store, logger: Logger):
     refreshMs: config.cronSeconds ? 500 : 5_000,
     missedAfterMs: CRON_MISSED_AFTER_MS,
     lookbackMs: CRON_LOOKBACK_MS,
+    onOutcome: ({ script, outcome }) => {
+      const key = `${script}\n${outcome}`;
+      const entry = counts.get(key) ?? { script, outcome, count: 0 };
+      entry.count += 1;
+      counts.set(key, entry);
+    },
   });
   scheduler.start();
   return {
     hooks: dispatcher.hooks,
     dispatcher,
     scheduler,
+    ticks: () => [...counts.values()].map((entry) => ({ ...entry })),
     async close() {
       await scheduler.close();
       dispatcher.close();
