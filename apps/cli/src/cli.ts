@@ -14,6 +14,7 @@ import { rollbackCommand } from "./commands/rollback.js";
 import { routeCommand } from "./commands/route.js";
 import { deleteCommand, listCommand, versionsCommand } from "./commands/scripts.js";
 import { tailCommand } from "./commands/tail.js";
+import { triggerCommand } from "./commands/trigger.js";
 import { resolveApiConfig } from "./config.js";
 import { CliError, EXIT, usage } from "./errors.js";
 import { EXAMPLES } from "./examples.js";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   versionsCommand,
   rollbackCommand,
   deleteCommand,
+  triggerCommand,
   nodesCommand,
   tailCommand,
   logsCommand,

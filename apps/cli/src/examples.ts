@@ -10,6 +10,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   versions: ["edgectl versions hello"],
   rollback: ["edgectl rollback hello --to 3"],
   delete: ["edgectl delete hello"],
+  trigger: ["edgectl trigger digest", "edgectl trigger digest --cron '0 8 * * MON-FRI' --json"],
   nodes: ["edgectl nodes", "edgectl nodes --json"],
   tail: ["edgectl tail hello", "edgectl tail hello --status 5xx --pop fra --search checkout --sample 0.5"],
   logs: ["edgectl logs hello --since 30m --status error"],

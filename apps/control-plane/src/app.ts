@@ -19,7 +19,7 @@ import { type PrometheusSource, prometheusRoutes } from "./routes/prometheus.js"
 import { routeRoutes } from "./routes/route.js";
 import { scriptRoutes } from "./routes/scripts/index.js";
 import { tailRoutes } from "./routes/tail.js";
-import type { RouteDeps } from "./routes/types.js";
+import type { CronRunner, RouteDeps } from "./routes/types.js";
 import type { Store } from "./store/types.js";
 import type { TailService } from "./tail/tail-hub.js";
 
@@ -34,6 +34,8 @@ export interface AppDeps {
   logger: Logger;
   /** KV replication to nodes (`src/kv/`); absent: nodes learn of KV writes on their next poll. */
   kv?: KvChangeListener;
+  /** Cron Triggers' dispatcher, for `POST /v1/scripts/:name/scheduled`; absent: that answers 503. */
+  cron?: CronRunner;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     metrics: deps.metrics,
     tail: deps.tail,
     kv: deps.kv ?? { changed: () => {} },
+    cron: deps.cron ?? null,
   };
 
   await app.register(healthRoutes, { store });

@@ -42,6 +42,7 @@ describe("loadConfig", () => {
       grpcMaxMessageBytes: 64 * 1024 * 1024,
       nodeToken: null,
       nodeEnrolment: false,
+      cronSeconds: false,
       grpcTls: null,
       secretsKey: null,
       routing: { geoMmdb: null, geoCidrFile: null, defaultPop: null, loadPenaltyKm: 0, maxInFlight: 0 },

@@ -47,6 +47,7 @@ import type { ScriptLimits } from "./store/types.js";
  * | `EDGE_TAIL_BUFFER`       | `1000`                          | lines queued per tail reader before dropping   |
  * | `EDGE_TAIL_MAX_SESSIONS` | `100`                           | open tail sessions at most (429 beyond)        |
  * | `EDGE_LOGS_TIMEOUT_MS`   | `2000`                          | how long a log history query waits for nodes   |
+ * | `EDGE_CRON_SECONDS`      | `0`                             | `1`: Cron Triggers may have a leading seconds field (6 fields; for tests) |
  * | `EDGE_SECRETS_KEY`       | unset (secrets refused); a public dev key if `EDGE_DEV=1` | 32 bytes, 64 hex digits or base64: encrypts secrets at rest |
  */
 export interface Config {
@@ -84,6 +85,8 @@ export interface Config {
   nodeToken: string | null;
   /** Per-node enrolment: each node presents its own token, bound to its node id and PoP. */
   nodeEnrolment: boolean;
+  /** Cron Triggers may carry a leading seconds field (test-only aid; `EDGE_CRON_SECONDS=1`). */
+  cronSeconds: boolean;
   /** PEM contents, read at start-up; null: plaintext gRPC. */
   grpcTls: GrpcTls | null;
   /** AES-256-GCM key for secrets at rest (32 bytes); null: setting secrets is refused. */
@@ -155,6 +158,7 @@ const envSchema = z.object({
   EDGE_GRPC_MAX_MESSAGE_BYTES: integer(64 * 1024 * 1024, 4 * 1024 * 1024, 2 ** 31 - 1),
   EDGE_NODE_TOKEN: z.string().trim().min(16, "use at least 16 characters").optional(),
   EDGE_NODE_ENROLMENT: z.enum(["0", "1", "true", "false"]).default("0"),
+  EDGE_CRON_SECONDS: z.enum(["0", "1", "true", "false"]).default("0"),
   EDGE_GRPC_TLS_CERT: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_KEY: z.string().trim().min(1).optional(),
   EDGE_GRPC_TLS_CLIENT_CA: z.string().trim().min(1).optional(),
@@ -248,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     grpcMaxMessageBytes: checkMessageLimit(e.EDGE_GRPC_MAX_MESSAGE_BYTES, e.EDGE_MAX_SCRIPT_BYTES),
     nodeToken: e.EDGE_NODE_TOKEN ?? null,
     nodeEnrolment,
+    cronSeconds: e.EDGE_CRON_SECONDS === "1" || e.EDGE_CRON_SECONDS === "true",
     grpcTls: loadTls(e),
     secretsKey: secretsKey(e.EDGE_SECRETS_KEY, dev),
     routing: routingSettings(env),

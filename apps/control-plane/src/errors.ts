@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   EDGE_MODULE_NOT_FOUND: { status: 404, kind: "user", message: "No such module in the version" },
   EDGE_NOT_FOUND: { status: 404, kind: "user", message: "No such route" },
   EDGE_LIMIT_TOO_HIGH: { status: 400, kind: "user", message: "A limit is above the configured maximum" },
+  EDGE_INVALID_CRON: { status: 400, kind: "user", message: "A Cron Trigger expression is invalid" },
   EDGE_ROLLOUT_CONFLICT: {
     status: 409,
     kind: "user",
@@ -56,6 +57,11 @@ export const ERROR_CODES = {
     message: "A name cannot be both a var and a secret of the same script",
   },
   // A user error (the message is shown) with a 5xx status: the operator, not the caller, must act.
+  EDGE_NO_NODE: {
+    status: 503,
+    kind: "user",
+    message: "No edge node connected to this control plane could run the scheduled event",
+  },
   EDGE_SECRETS_DISABLED: {
     status: 501,
     kind: "user",

@@ -9,6 +9,7 @@ import { createAppLogger, handleShutdown } from "@edge/app-process";
 import { pino } from "pino";
 import { buildApp } from "./app.js";
 import { type Config, loadConfig } from "./config.js";
+import { startCronTriggers } from "./cron/index.js";
 import { createGrpcServer } from "./grpc/index.js";
 import { combineHooks, createKvReplicator } from "./kv/replicator.js";
 import { createMetricsAggregator } from "./metrics/aggregator.js";
@@ -85,13 +86,29 @@ async function main(): Promise<void> {
     const kv = createKvReplicator({ store, logger });
     kv.start();
     closers.push({ name: "KV replication", close: () => kv.close() });
-    const telemetry = combineHooks(telemetryHooks(metrics, tail), kv.hooks);
+    const cron = startCronTriggers(config, store, logger);
+    closers.push({ name: "Cron Triggers", close: () => cron.close() });
+    const telemetry = combineHooks(combineHooks(telemetryHooks(metrics, tail), kv.hooks), cron.hooks);
     const grpc = createGrpcServer({ config, store, logger, telemetry });
     closers.push({ name: "gRPC server", close: () => grpc.close() });
     liveScripts = () => grpc.hub.liveScripts();
 
-    const prometheus = createControlPlaneRegistry({ metrics, nodes: () => grpc.hub.nodes(), tail });
-    const app = await buildApp(config, { store, hub: grpc.hub, metrics, tail, prometheus, logger, kv });
+    const prometheus = createControlPlaneRegistry({
+      metrics,
+      nodes: () => grpc.hub.nodes(),
+      tail,
+      cronTicks: () => cron.ticks(),
+    });
+    const app = await buildApp(config, {
+      store,
+      hub: grpc.hub,
+      metrics,
+      tail,
+      prometheus,
+      logger,
+      kv,
+      cron: cron.dispatcher,
+    });
     closers.push({ name: "HTTP server", close: () => app.close() });
     // Closed first: open tail streams (SSE) would otherwise hold the HTTP server open.
     closers.push({ name: "tail streams", close: async () => tail.shutdown() });

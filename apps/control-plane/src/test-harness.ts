@@ -4,6 +4,7 @@
  * standing in for the gRPC side, and the real metrics aggregator (over an
  * in-memory metrics store) and tail hub with no node connected.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import { createControlPlaneRegistry } from "./metrics/prometheus.js";
 import { createSqliteMetricsStore } from "./metrics/store/sqlite.js";
 import type { MetricsSource, MetricsView } from "./metrics/types.js";
 import type { NodeView, PushHub } from "./push/types.js";
+import type { CronRunner } from "./routes/types.js";
 import { createSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 import { TailHub } from "./tail/tail-hub.js";
@@ -102,6 +104,8 @@ export interface HarnessOptions {
   store?: Store;
   /** What the app sees of the store, built on the real one (`Harness.store` stays the real one). */
   wrapStore?: (store: Store) => Store;
+  /** Cron Triggers' dispatcher for `POST …/scheduled`; default none (503 EDGE_NO_NODE). */
+  cron?: CronRunner;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -118,6 +122,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tail: telemetry.tail,
     prometheus: telemetry.prometheus,
     logger: pino({ level: "silent" }),
+    ...(options.cron ? { cron: options.cron } : {}),
   });
 
   const request = (opts: InjectOptions) =>

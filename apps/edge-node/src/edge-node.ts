@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { Agent } from "./agent/agent.js";
 import { ConfigCache } from "./cache/config-cache.js";
 import type { EdgeNodeConfig } from "./config.js";
+import { ScheduledRuns } from "./cron/scheduled-runs.js";
 import { createFront } from "./http/front.js";
 import { CacheStore } from "./http-cache/cache-store.js";
 import { KvNode } from "./kv/kv-node.js";
@@ -102,6 +103,15 @@ export function createEdgeNode(
     failingChecks: () => (cache.failing ? ["config-cache"] : []),
     kv,
     retrying: () => registry.retrying(),
+    scheduled: new ScheduledRuns({
+      registry,
+      runner,
+      logger,
+      observe: (outcome) => {
+        metrics.record(outcome);
+        tail.observe(outcome);
+      },
+    }),
   });
 
   return {

@@ -58,7 +58,12 @@ const ignore = (): void => {};
 const pending: unknown[] = [];
 let reader: StreamReader | null = null;
 
-class ExecutionContext {
+/** ctx.waitUntil() promises still pending (settle() awaits them). */
+export function pendingWaitUntil(): number {
+  return pending.length;
+}
+
+export class ExecutionContext {
   waitUntil(promise: unknown): void {
     const settled = promiseResolve(promise);
     // Handled here so a rejection is not "unhandled" before settle() looks at it.
@@ -80,6 +85,12 @@ function describeValue(value: unknown): string {
   }
 }
 
+/** The module's default export when it is an object or function, else null. */
+export function defaultExport(namespace: Record<string, unknown>): Record<string, unknown> | null {
+  const handler = namespace.default as Record<string, unknown> | null | undefined;
+  return (typeof handler === "object" || typeof handler === "function") && handler !== null ? handler : null;
+}
+
 function handlerOf(namespace: Record<string, unknown>): FetchHandler | null {
   const handler = namespace.default as Partial<FetchHandler> | null | undefined;
   if ((typeof handler !== "object" && typeof handler !== "function") || handler === null) return null;
@@ -89,13 +100,17 @@ function handlerOf(namespace: Record<string, unknown>): FetchHandler | null {
 const NO_HANDLER = {
   ok: false,
   code: "EDGE_NO_FETCH_HANDLER",
-  message: "The script has no default export with a fetch() method",
+  message: "The script has no default export with a fetch() or scheduled() method",
 } as const;
 
-/** Prepare-time check that the module is a Workers-style fetch handler. */
+/**
+ * Prepare-time check that the module is a Workers-style handler: a default
+ * export with fetch() or scheduled() (a Cron Triggers-only Worker).
+ */
 export function validate(namespace: Record<string, unknown>): Outcome | null {
   try {
-    return handlerOf(namespace) === null ? NO_HANDLER : null;
+    if (handlerOf(namespace) !== null) return null;
+    return typeof defaultExport(namespace)?.scheduled === "function" ? null : NO_HANDLER;
   } catch (err) {
     return { ok: false, code: "EDGE_SCRIPT_ERROR", message: describeError(err) };
   }

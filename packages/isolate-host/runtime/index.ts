@@ -28,6 +28,7 @@ import { navigator, performance } from "./performance.js";
 import { QuotaExceededError } from "./quota-exceeded-error.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
+import { scheduled } from "./scheduled.js";
 import { scheduler } from "./scheduler.js";
 import { webStreams } from "./streams.js";
 import { structuredClone } from "./structured-clone.js";
@@ -138,6 +139,7 @@ export interface RuntimeEntry {
   moduleEvaluating: typeof moduleEvaluating;
   whenEvaluated: typeof whenEvaluated;
   runState: typeof runState;
+  scheduled: typeof scheduled;
 }
 
 Object.defineProperty(globalThis, "__edgeInit", {
@@ -164,6 +166,7 @@ Object.defineProperty(globalThis, "__edgeInit", {
       moduleEvaluating,
       whenEvaluated,
       runState,
+      scheduled,
     };
   },
 });

@@ -9,6 +9,10 @@ export const RUN_ERRORS = {
   EDGE_SCRIPT_ERROR: { status: 500, message: "The script threw an exception" },
   EDGE_BAD_RESPONSE: { status: 500, message: "The script's fetch handler did not return a Response" },
   EDGE_NO_FETCH_HANDLER: { status: 500, message: "The script has no default export with a fetch() method" },
+  EDGE_NO_SCHEDULED_HANDLER: {
+    status: 500,
+    message: "The script has no default export with a scheduled() method",
+  },
   EDGE_COMPILE_ERROR: { status: 500, message: "The script does not compile" },
   EDGE_CPU_LIMIT: { status: 503, message: "The script exceeded its CPU time limit" },
   EDGE_MEMORY_LIMIT: { status: 503, message: "The script exceeded its memory limit" },

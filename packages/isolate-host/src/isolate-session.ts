@@ -27,7 +27,22 @@ export interface IsolateRequest {
   body: Uint8Array | null;
 }
 
-type EntryName = "dispatch" | "validate" | "pull" | "cancel" | "settle" | "complete" | "fire" | "runState";
+/** Data handed to the runtime's scheduled(); mirrors runtime/scheduled.ts HostScheduledEvent. */
+export interface IsolateScheduledEvent {
+  cron: string;
+  scheduledTime: number;
+}
+
+type EntryName =
+  | "dispatch"
+  | "scheduled"
+  | "validate"
+  | "pull"
+  | "cancel"
+  | "settle"
+  | "complete"
+  | "fire"
+  | "runState";
 
 /**
  * One request's use of a fresh isolate, until disposal, with its limits
@@ -175,11 +190,33 @@ export class IsolateSession {
     kvBindings: readonly string[] = [],
     slot: RunSlot | null = null,
   ): Promise<unknown> {
-    const call = this.#ref("dispatch").apply(
+    return this.#handle("dispatch", namespace, request, env, kvBindings, slot);
+  }
+
+  /** As dispatch(), for a Cron Trigger: calls the script's scheduled() handler (runtime/scheduled.ts). */
+  async scheduled(
+    namespace: ivm.Reference<Record<string, unknown>>,
+    event: IsolateScheduledEvent,
+    env: Record<string, string>,
+    kvBindings: readonly string[],
+    slot: RunSlot | null,
+  ): Promise<unknown> {
+    return this.#handle("scheduled", namespace, event, env, kvBindings, slot);
+  }
+
+  async #handle(
+    entry: "dispatch" | "scheduled",
+    namespace: ivm.Reference<Record<string, unknown>>,
+    input: IsolateRequest | IsolateScheduledEvent,
+    env: Record<string, string>,
+    kvBindings: readonly string[],
+    slot: RunSlot | null,
+  ): Promise<unknown> {
+    const call = this.#ref(entry).apply(
       undefined,
       [
         namespace.derefInto(),
-        new ivm.ExternalCopy(request).copyInto({ release: true }),
+        new ivm.ExternalCopy(input).copyInto({ release: true }),
         new ivm.ExternalCopy(env).copyInto({ release: true }),
         new ivm.ExternalCopy([...kvBindings]).copyInto({ release: true }),
       ],

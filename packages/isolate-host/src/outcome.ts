@@ -7,6 +7,7 @@ const SCRIPT_CODES: ReadonlySet<string> = new Set<RunErrorCode>([
   "EDGE_SCRIPT_ERROR",
   "EDGE_BAD_RESPONSE",
   "EDGE_NO_FETCH_HANDLER",
+  "EDGE_NO_SCHEDULED_HANDLER",
   "EDGE_RESPONSE_TOO_LARGE",
 ]);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

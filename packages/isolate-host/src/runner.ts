@@ -1,3 +1,4 @@
+import type ivm from "isolated-vm";
 import { type Logger, pino } from "pino";
 import { Admission, type AdmissionOptions, admissionOf } from "./admission.js";
 import { isRunError, RunError } from "./errors.js";
@@ -16,18 +17,30 @@ import { StackMapper } from "./modules/stack-map.js";
 import { responseFromOutcome } from "./outcome.js";
 import { type BodyReader, readWholeBody, streamBody } from "./response-body.js";
 import { RunSlot, ScriptInFlight } from "./run-slot.js";
+import { failedScheduled, scheduledFromOutcome } from "./scheduled-run.js";
 import { copyKvBindings, copyVars, isolateRequest, usesUrl } from "./script-input.js";
 import { createThreadedRunner } from "./threads/threaded-runner.js";
 import type {
   HostRequest,
   RunOptions,
   RunResult,
+  ScheduledEvent,
+  ScheduledResult,
   ScriptLimits,
   StreamingRunResult,
   WaitUntilResult,
   WorkerScript,
 } from "./types.js";
 import type { IsolateKind } from "./warm-isolate.js";
+
+/** What enter() hands the handler call: the module, the script, its bindings, its slot and log collector. */
+interface HandlerCall {
+  namespace: ivm.Reference<Record<string, unknown>>;
+  script: CompiledScript;
+  bindings: string[];
+  slot: RunSlot;
+  logs: LogCollector;
+}
 
 export interface PreparedScript {
   readonly name: string;
@@ -104,6 +117,10 @@ export interface IsolateRunner {
     request: HostRequest,
     options?: RunOptions,
   ): Promise<StreamingRunResult>;
+  /** Runs the script's scheduled() handler for a Cron Trigger in a FRESH isolate with the script's limits,
+   *  ctx.waitUntil() work included. Resolves with the outcome (ok / exception / limit); rejects only for
+   *  failures that are not the script's (EDGE_OVERLOADED, a disposed runner). */
+  runScheduled(prepared: PreparedScript, event: ScheduledEvent): Promise<ScheduledResult>;
   dispose(): void;
 }
 
@@ -186,10 +203,49 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
 
   /** Starts a request: fresh isolate, module from its code cache, fetch handler called, response head validated. */
   async function start(prepared: PreparedScript, request: HostRequest, signal: AbortSignal | undefined) {
+    const input = isolateRequest(request);
+    const { value, ...rest } = await enter(prepared, request.hops ?? 0, signal, async (session, call) => {
+      const outcome = await session.dispatch(
+        call.namespace,
+        input,
+        call.script.vars,
+        call.bindings,
+        call.slot,
+      );
+      if (session.overMemory) throw session.memoryLimitError();
+      const context = {
+        cpuMs: session.cpuMs(),
+        logs: call.logs.lines,
+        codeOf: session.scriptFailureCode.bind(session),
+        ...(session.mapStack === null ? {} : { mapStack: session.mapStack }),
+      };
+      const head = responseFromOutcome(outcome, context);
+      if (head.body !== null && head.body.byteLength > maxResponseBytes) {
+        throw new RunError(
+          "EDGE_RESPONSE_TOO_LARGE",
+          `The script's response body is larger than the ${maxResponseBytes}-byte limit`,
+          context,
+        );
+      }
+      return head;
+    });
+    const heapBytes = rest.session.isolate.getHeapStatisticsSync().used_heap_size;
+    return { ...rest, head: value, heapBytes };
+  }
+
+  /**
+   * Enters a fresh isolate for one event: admission, the module from its code
+   * cache, bindings; then `invoke` calls the handler. On failure the session is closed.
+   */
+  async function enter<T>(
+    prepared: PreparedScript,
+    hops: number,
+    signal: AbortSignal | undefined,
+    invoke: (session: IsolateSession, call: HandlerCall) => Promise<T>,
+  ) {
     assertOpen();
     const script = compiledOf(prepared);
     const started = performance.now();
-    const input = isolateRequest(request);
     const logs = new LogCollector();
     const done = inFlight.begin(prepared.name);
     let leave: () => void;
@@ -212,7 +268,7 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
     }
     session.mapStack = (stack) => script.mapper.map(stack);
     finished.set(session, done);
-    session.bridge.hops = request.hops ?? 0;
+    session.bridge.hops = hops;
     session.bridge.memory = hostMemory.account(script.limits.memoryMb * 1024 * 1024);
     // A client gone before the response ends the run and its subrequests now.
     const onAbort = (): void => session.kill("aborted");
@@ -241,25 +297,10 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       session.bridge.bindCache(
         cacheProvider === null ? null : { provider: cacheProvider, caller: { script: prepared.name } },
       );
-      const outcome = await session.dispatch(namespace, input, script.vars, bindings, slot);
+      const value = await invoke(session, { namespace, script, bindings, slot, logs });
       // Caught or not, asking for memory past the limit ends the request.
       if (session.overMemory) throw session.memoryLimitError();
-      const context = {
-        cpuMs: session.cpuMs(),
-        logs: logs.lines,
-        codeOf: session.scriptFailureCode.bind(session),
-        mapStack: session.mapStack,
-      };
-      const head = responseFromOutcome(outcome, context);
-      if (head.body !== null && head.body.byteLength > maxResponseBytes) {
-        throw new RunError(
-          "EDGE_RESPONSE_TOO_LARGE",
-          `The script's response body is larger than the ${maxResponseBytes}-byte limit`,
-          context,
-        );
-      }
-      const heapBytes = session.isolate.getHeapStatisticsSync().used_heap_size;
-      return { script, session, logs, head, started, startMs, heapBytes };
+      return { script, session, logs, value, started, startMs };
     } catch (err) {
       closeSession(session, script);
       throw err;
@@ -437,6 +478,34 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       };
     },
 
+    async runScheduled(prepared, event) {
+      const started = performance.now();
+      const input = { cron: String(event.cron), scheduledTime: Number(event.scheduledTime) };
+      let entered: Awaited<ReturnType<typeof enterScheduled>>;
+      try {
+        entered = await enterScheduled(prepared, input);
+      } catch (err) {
+        if (isRunError(err) && err.code === "EDGE_OVERLOADED") throw err;
+        return failedScheduled(err, started);
+      }
+      const { script, session, logs, value } = entered;
+      const after = await background(session, script, logs, {
+        bodyDone: Promise.resolve(),
+        waitUntil: value.waitUntil,
+        logsSent: 0,
+        started,
+      });
+      if (after.error !== null) return { ...failedScheduled(after.error, started), noRetry: value.noRetry };
+      return {
+        outcome: "ok",
+        error: null,
+        noRetry: value.noRetry,
+        cpuMs: after.cpuMs,
+        wallMs: after.wallMs,
+        logs: after.logs,
+      };
+    },
+
     dispose() {
       if (disposed) return;
       disposed = true;
@@ -445,6 +514,24 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       supply.dispose();
     },
   };
+
+  function enterScheduled(prepared: PreparedScript, event: ScheduledEvent) {
+    return enter(prepared, 0, undefined, async (session, call) => {
+      const outcome = await session.scheduled(
+        call.namespace,
+        event,
+        call.script.vars,
+        call.bindings,
+        call.slot,
+      );
+      if (session.overMemory) throw session.memoryLimitError();
+      return scheduledFromOutcome(outcome, {
+        cpuMs: session.cpuMs(),
+        logs: call.logs.lines,
+        codeOf: session.scriptFailureCode.bind(session),
+      });
+    });
+  }
 
   /** The common case: nothing runs after the response, so the isolate goes right away. */
   function settledNow(

@@ -127,3 +127,24 @@ export interface StreamingRunResult {
   /** Settles once the body is done (sent, failed or cancelled) and ctx.waitUntil() work has ended. */
   waitUntil: Promise<WaitUntilResult>;
 }
+
+/** A Cron Trigger firing: the expression and the tick it is for (epoch ms), as `controller.cron` / `scheduledTime`. */
+export interface ScheduledEvent {
+  cron: string;
+  scheduledTime: number;
+}
+
+/** How a scheduled() run ended: Cloudflare's ok / exception / exceeded-limit outcomes. */
+export type ScheduledOutcomeKind = "ok" | "exception" | "limit";
+
+/** A finished Cron Trigger run (its ctx.waitUntil() work included, as on Cloudflare). */
+export interface ScheduledResult {
+  outcome: ScheduledOutcomeKind;
+  /** Why it was not ok (EDGE_SCRIPT_ERROR, EDGE_CPU_LIMIT, EDGE_NO_SCHEDULED_HANDLER, ...), else null. */
+  error: { code: string; message: string } | null;
+  /** The handler called `controller.noRetry()`. */
+  noRetry: boolean;
+  cpuMs: number;
+  wallMs: number;
+  logs: LogLine[];
+}

@@ -31,6 +31,8 @@ export {
   MetricsReport,
   NodeMessage,
   ResourceError,
+  RunScheduled,
+  ScheduledReport,
   Script,
   ScriptMetrics,
   ScriptModule,

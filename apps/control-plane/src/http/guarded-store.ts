@@ -37,6 +37,7 @@ const METHODS: Record<keyof Store, true> = {
   startRollout: true,
   finishRollout: true,
   deleteScript: true,
+  claimCronTick: true,
   snapshot: true,
   revision: true,
   watch: true,

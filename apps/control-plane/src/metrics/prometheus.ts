@@ -8,6 +8,8 @@ export interface ControlPlanePrometheusDeps {
   metrics: Pick<MetricsAggregator, "lifetime" | "nodes" | "pendingRows" | "flushFailures" | "droppedEntries">;
   nodes: () => NodeView[];
   tail: { readonly sessionCount: number; readonly droppedTotal: number };
+  /** Cron Trigger ticks this replica claimed, by script and outcome (see src/cron/). */
+  cronTicks?: () => Iterable<{ script: string; outcome: string; count: number }>;
 }
 
 /**
@@ -104,6 +106,16 @@ export function createControlPlaneRegistry(deps: ControlPlanePrometheusDeps): Re
     "edge_metrics_dropped_entries_total",
     "Script entries of node reports dropped (unknown script, invalid labels, implausible figures)",
     () => [{ labels: {}, value: deps.metrics.droppedEntries }],
+  );
+  snapshotCounter(
+    registry,
+    "edge_cron_ticks_total",
+    "Cron Trigger ticks this replica claimed, by script and outcome (ok, exception, limit, lost, unavailable, missed)",
+    () =>
+      [...(deps.cronTicks?.() ?? [])].map((t) => ({
+        labels: { script: t.script, outcome: t.outcome },
+        value: t.count,
+      })),
   );
   return registry;
 }

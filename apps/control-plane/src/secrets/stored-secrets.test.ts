@@ -86,6 +86,8 @@ describe("secrets in the SQLite store", () => {
           "DROP TABLE enrolments",
           "DROP TABLE kv_entries",
           "DROP TABLE kv_namespaces",
+          "ALTER TABLE versions DROP COLUMN crons_json",
+          "DROP TABLE cron_claims",
         ].join("; "),
       );
       raw.pragma("user_version = 2");

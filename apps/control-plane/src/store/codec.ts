@@ -96,6 +96,17 @@ export function decodeBindings(json: string | null | undefined, where: string): 
   return json == null ? {} : parseStored(bindingsSchema, json, `bindings of ${where}`);
 }
 
+const cronsSchema = z.array(z.string());
+
+export function encodeCrons(crons: readonly string[]): string {
+  return JSON.stringify(crons);
+}
+
+/** Versions written before Cron Triggers existed have none. */
+export function decodeCrons(json: string | null | undefined, where: string): string[] {
+  return json == null ? [] : parseStored(cronsSchema, json, `crons of ${where}`);
+}
+
 /** The strings a store persists for one version, in one place so both stores agree. */
 export interface EncodedVersion {
   sha256: string;
@@ -106,6 +117,7 @@ export interface EncodedVersion {
   secretsJson: string;
   limitsJson: string;
   bindingsJson: string;
+  cronsJson: string;
 }
 
 export function encodeVersion(input: NewVersion): EncodedVersion {
@@ -118,6 +130,7 @@ export function encodeVersion(input: NewVersion): EncodedVersion {
     secretsJson: encodeSecrets(input.secrets ?? {}),
     limitsJson: encodeLimits(input.limits),
     bindingsJson: encodeBindings(input.bindings ?? {}),
+    cronsJson: encodeCrons(input.crons ?? []),
   };
 }
 
@@ -134,6 +147,8 @@ export interface StoredVersionFields {
   limitsJson: string;
   /** Absent in data from before bindings: none. */
   bindingsJson?: string | null;
+  /** Absent in data from before Cron Triggers: none. */
+  cronsJson?: string | null;
   createdAt: number;
 }
 
@@ -150,6 +165,7 @@ export function decodeVersion(name: string, version: number, fields: StoredVersi
     secrets: decodeSecrets(fields.secretsJson, where),
     limits: decodeLimits(fields.limitsJson, where),
     bindings: decodeBindings(fields.bindingsJson, where),
+    crons: decodeCrons(fields.cronsJson, where),
     createdAt: fields.createdAt,
   };
 }

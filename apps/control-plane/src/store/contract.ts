@@ -1,4 +1,5 @@
 import { describe } from "vitest";
+import { cronContract } from "./contract-cron.js";
 import { enrolmentContract } from "./contract-enrolments.js";
 import { type ContractFixture, type FixtureAccess, useContractFixture } from "./contract-fixture.js";
 import { conditionalPutContract } from "./contract-if-active.js";
@@ -32,5 +33,6 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     nodeStateContract(context);
     enrolmentContract(context);
     kvContract(context);
+    cronContract(context);
   });
 }

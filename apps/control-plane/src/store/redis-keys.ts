@@ -17,6 +17,7 @@
  *                                   (~10 000 entries): a reader only needs "something changed".
  *   <p>nodes                hash    node id -> JSON node state, as the replica serving it saw it
  *   <p>enrolments           hash    node id -> JSON enrolment (pop, token sha256, createdAt)
+ *   <p>cron:<name>:<tick>:<cron>  string  a claimed Cron Trigger tick (owner; PX expiry), see redis-cron.ts
  *
  * Script names are [a-z0-9-] (the API validates them) and version numbers are
  * integers, so `:` never makes two keys collide. The Lua scripts build version

@@ -36,7 +36,7 @@ export function versionFrom(
   version: string | null | undefined,
   fields: (string | null)[],
 ): ScriptVersion {
-  const [sha256, source, vars, limits, createdAt, secrets, tsSource, modules, bindings] = fields;
+  const [sha256, source, vars, limits, createdAt, secrets, tsSource, modules, bindings, crons] = fields;
   if (sha256 == null || source == null || vars == null || limits == null) throw incomplete();
   return decodeVersion(name, storedInt(version, "version"), {
     sha256,
@@ -47,6 +47,7 @@ export function versionFrom(
     secretsJson: secrets,
     limitsJson: limits,
     bindingsJson: bindings,
+    cronsJson: crons,
     createdAt: storedInt(createdAt, "createdAt"),
   });
 }

@@ -59,7 +59,8 @@ end
  * activate ('1' or '0'; a script with no active version is activated anyway),
  * sealed secrets JSON, '1' when a TypeScript source follows (else '0'), TypeScript source,
  * the active version the put is conditional on ('0': not live; '': unconditional),
- * the modules JSON of a multi-module version ('' for one module), the bindings JSON.
+ * the modules JSON of a multi-module version ('' for one module), the bindings JSON,
+ * the Cron Triggers JSON.
  * Returns { version, revision }, or { 0, active version or 0 } when the condition
  * failed and nothing was written. Activating ends any rollout.
  */
@@ -72,7 +73,8 @@ if not live then
   redis.call('HSET', KEYS[1], 'createdAt', ARGV[7])
 end
 redis.call('HSET', ARGV[1] .. version, 'sha256', ARGV[3], 'source', ARGV[4], 'vars', ARGV[5],
-  'limits', ARGV[6], 'createdAt', ARGV[7], 'secrets', ARGV[9], 'bindings', ARGV[14])
+  'limits', ARGV[6], 'createdAt', ARGV[7], 'secrets', ARGV[9], 'bindings', ARGV[14],
+  'crons', ARGV[15])
 if ARGV[10] == '1' then redis.call('HSET', ARGV[1] .. version, 'tsSource', ARGV[11]) end
 if ARGV[13] ~= '' then redis.call('HSET', ARGV[1] .. version, 'modules', ARGV[13]) end
 redis.call('ZADD', KEYS[2], version, version)
@@ -157,6 +159,7 @@ export const VERSION_HASH_FIELDS = [
   "tsSource",
   "modules",
   "bindings",
+  "crons",
 ] as const;
 
 const VERSION_HASH_LIST = VERSION_HASH_FIELDS.map((f) => `'${f}'`).join(", ");

@@ -47,6 +47,7 @@ export function redisWrites(redis: Redis, keys: RedisKeys): RedisWrites {
             options.ifActive === undefined ? "" : String(options.ifActive ?? 0),
             encoded.modulesJson ?? "",
             encoded.bindingsJson,
+            encoded.cronsJson,
           ],
         );
         const [version, detail] = reply as [number, number];

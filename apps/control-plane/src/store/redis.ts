@@ -8,6 +8,7 @@ import {
   isVersionNumber,
   storedInt,
 } from "./codec.js";
+import { redisCron } from "./redis-cron.js";
 import { redisEnrolments } from "./redis-enrolments.js";
 import { guard, unavailable } from "./redis-errors.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
@@ -94,6 +95,8 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined, pref
   return {
     // Workers KV (`redis-kv.ts`).
     ...redisKv(redis, prefix),
+    // Cron Triggers' tick claims (`redis-cron.ts`).
+    ...redisCron(redis, prefix),
     // The mutations, one Lua script each.
     ...redisWrites(redis, keys),
 

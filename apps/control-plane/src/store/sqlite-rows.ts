@@ -34,10 +34,11 @@ export interface VersionRow {
   secrets_json: string;
   limits_json: string;
   bindings_json: string;
+  crons_json: string;
   created_at: number;
 }
 
-export type VersionMetaRow = Omit<VersionRow, "source" | "ts_source" | "modules_json">;
+export type VersionMetaRow = Omit<VersionRow, "source" | "ts_source" | "modules_json" | "crons_json">;
 
 /** The version a rollout targets, with the rollout's settings. */
 export interface RolloutRow extends VersionRow {
@@ -56,6 +57,7 @@ export function toVersion(row: VersionRow): ScriptVersion {
     secretsJson: row.secrets_json,
     limitsJson: row.limits_json,
     bindingsJson: row.bindings_json,
+    cronsJson: row.crons_json,
     createdAt: row.created_at,
   });
 }

@@ -11,8 +11,10 @@ import { EdgeError } from "../errors.js";
  * Schema 4 adds `enrolments`, the nodes allowed to connect (token hashes).
  * Schema 5 adds a multi-module version's modules (JSON, NULL for one module).
  * Schema 6 adds a version's bindings and Workers KV (`sqlite-kv.ts`).
+ * Schema 7 adds a version's Cron Triggers and `cron_claims`, the ticks a
+ * replica has claimed (one run per script, cron and tick across replicas).
  */
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS scripts (
@@ -97,6 +99,21 @@ CREATE INDEX IF NOT EXISTS kv_entries_by_version ON kv_entries (ns, version);
 CREATE INDEX IF NOT EXISTS kv_entries_by_expiration ON kv_entries (expiration) WHERE expiration IS NOT NULL;
 `;
 
+const SCHEMA_7 = `
+ALTER TABLE versions ADD COLUMN crons_json TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE IF NOT EXISTS cron_claims (
+  name TEXT NOT NULL,
+  cron TEXT NOT NULL,
+  tick INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (name, cron, tick)
+) STRICT;
+
+CREATE INDEX IF NOT EXISTS cron_claims_by_expiry ON cron_claims (expires_at);
+`;
+
 /** Migrations by the schema version they lead to; a file at version n runs those above n, in order. */
 const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [1, SCHEMA_1],
@@ -105,6 +122,7 @@ const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [4, SCHEMA_4],
   [5, SCHEMA_5],
   [6, SCHEMA_6],
+  [7, SCHEMA_7],
 ];
 
 /** Opens the connection the way durability needs it and creates the tables once. */

@@ -2,7 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { RolloutRow, ScriptRow, VersionMetaRow, VersionRow } from "./sqlite-rows.js";
 
 const VERSION_COLUMNS =
-  "v.name, v.version, v.sha256, v.source, v.ts_source, v.modules_json, v.vars_json, v.secrets_json, v.limits_json, v.bindings_json, v.created_at";
+  "v.name, v.version, v.sha256, v.source, v.ts_source, v.modules_json, v.vars_json, v.secrets_json, v.limits_json, v.bindings_json, v.crons_json, v.created_at";
 
 /** The SQLite store's statements, prepared once per connection. */
 export interface SqliteStatements {
@@ -48,8 +48,8 @@ export function prepareStatements(db: Database): SqliteStatements {
        WHERE s.deleted = 0 ORDER BY s.name`,
     ),
     insertVersion: db.prepare(
-      `INSERT INTO versions (name, version, sha256, source, ts_source, modules_json, vars_json, secrets_json, limits_json, bindings_json, created_at)
-       VALUES (@name, @version, @sha256, @source, @tsSource, @modulesJson, @varsJson, @secretsJson, @limitsJson, @bindingsJson, @now)`,
+      `INSERT INTO versions (name, version, sha256, source, ts_source, modules_json, vars_json, secrets_json, limits_json, bindings_json, crons_json, created_at)
+       VALUES (@name, @version, @sha256, @source, @tsSource, @modulesJson, @varsJson, @secretsJson, @limitsJson, @bindingsJson, @cronsJson, @now)`,
     ),
     // A put on a deleted script starts a new life: its createdAt restarts, its counter does not.
     upsertScript: db.prepare(

@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { EdgeError, isEdgeError } from "../errors.js";
 import { decodeVersion, encodePops, encodeVersion, isVersionNumber } from "./codec.js";
 import { activeChanged } from "./conflict.js";
+import { sqliteCron } from "./sqlite-cron.js";
 import { sqliteEnrolments } from "./sqlite-enrolments.js";
 import { sqliteKv } from "./sqlite-kv.js";
 import { sqliteNodeStates } from "./sqlite-nodes.js";
@@ -137,6 +138,7 @@ export function createSqliteStore(path: string): Store {
 
   return {
     ...kv,
+    ...sqliteCron(db, run),
     putVersion: (name, input, now = Date.now(), options = {}) =>
       run(() => put.immediate(name, input, now, options)),
     getActive: (name) => run(() => nullable(sql.active.get(name), toVersion)),

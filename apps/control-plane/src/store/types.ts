@@ -1,3 +1,4 @@
+import type { CronClaimStore } from "./cron-claims.js";
 import type { KvStore } from "./kv-types.js";
 
 /**
@@ -48,6 +49,8 @@ export interface ScriptVersion {
   secrets: SealedSecrets;
   limits: ScriptLimits;
   bindings: ScriptBindings;
+  /** Cron Triggers (UTC cron expressions, validated at deploy); [] when none. */
+  crons: string[];
   /** epoch milliseconds */
   createdAt: number;
 }
@@ -68,7 +71,7 @@ export interface VersionModules {
 }
 
 /** A version without its sources: what listings return. */
-export type VersionMeta = Omit<ScriptVersion, "source" | "tsSource" | "modules">;
+export type VersionMeta = Omit<ScriptVersion, "source" | "tsSource" | "modules" | "crons">;
 
 export interface ScriptSummary {
   name: string;
@@ -124,6 +127,8 @@ export interface NewVersion {
   limits: ScriptLimits;
   /** Default none. */
   bindings?: ScriptBindings;
+  /** Cron Triggers; default none. */
+  crons?: string[];
 }
 
 /** The whole desired state: every live script's active version, and the rollouts in progress. */
@@ -209,7 +214,7 @@ export interface NodeEnrolment {
   createdAt: number;
 }
 
-export interface Store extends KvStore {
+export interface Store extends KvStore, CronClaimStore {
   /**
    * Stores a new immutable version (previous latest + 1, never reusing a number,
    * even after the script was deleted) and makes it active. Rejects with

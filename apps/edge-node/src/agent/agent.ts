@@ -2,6 +2,7 @@ import type { ConfigPush, ControlMessage, NodeMessage } from "@edge/protocol";
 import { type StatusObject, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
+import type { ScheduledRuns } from "../cron/scheduled-runs.js";
 import type { KvNode } from "../kv/kv-node.js";
 import type { MetricsShipper } from "../metrics/shipper.js";
 import type { ScriptRegistry } from "../script-registry.js";
@@ -24,6 +25,8 @@ export interface AgentDeps {
   kv?: KvNode;
   /** Script name -> why its version is being prepared again (sent with every heartbeat). */
   retrying?: () => Record<string, string>;
+  /** Cron Triggers: runs the ticks a control plane hands this node. */
+  scheduled?: ScheduledRuns;
 }
 
 const AGENT_VERSION = "0.1.0";
@@ -150,6 +153,14 @@ export class Agent {
         this.#flushMetrics();
         this.#deps.tail.connected((batch) => this.#write({ msg: { $case: "tail", value: batch } }));
         this.#deps.kv?.attach((msg) => stream === this.#stream && this.#write({ msg }));
+        break;
+      }
+      case "runScheduled": {
+        const run = message.msg.value;
+        // A report on a stream that has gone since is dropped: the control plane counts the run as lost.
+        void this.#deps.scheduled?.run(run, (report) => {
+          if (stream === this.#stream) this.#write({ msg: { $case: "scheduledReport", value: report } });
+        });
         break;
       }
       case "kvSync":

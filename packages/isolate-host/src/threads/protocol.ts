@@ -1,7 +1,14 @@
 import type { AdmissionOptions } from "../admission.js";
 import type { RunErrorCode } from "../errors.js";
 import type { FetchOptions } from "../fetch/fetch-options.js";
-import type { HostRequest, LogLine, ScriptLimits, WorkerScript } from "../types.js";
+import type {
+  HostRequest,
+  LogLine,
+  ScheduledEvent,
+  ScheduledResult,
+  ScriptLimits,
+  WorkerScript,
+} from "../types.js";
 import type { CacheCall, CacheCallReply } from "./cache-proxy.js";
 import type { KvCall, KvCallReply } from "./kv-proxy.js";
 
@@ -47,6 +54,7 @@ export type ToWorker =
   | { t: "prepare"; id: number; script: WorkerScript }
   | { t: "forget"; scriptId: number }
   | { t: "run"; id: number; scriptId: number; request: HostRequest; streaming: boolean }
+  | { t: "scheduled"; id: number; scriptId: number; event: ScheduledEvent }
   | { t: "pull"; id: number }
   | { t: "cancel"; id: number }
   | { t: "kvReply"; id: number; reply: KvCallReply }
@@ -73,6 +81,7 @@ export type FromWorker =
       heapBytes: number;
       logs: LogLine[];
     }
+  | { t: "scheduledDone"; id: number; result: ScheduledResult }
   | { t: "chunk"; id: number; chunk: Uint8Array | null }
   | { t: "chunkFailed"; id: number; error: WireError }
   | { t: "waitUntil"; id: number; result: WireWaitUntil }

@@ -93,6 +93,18 @@ async function handle(message: ToWorker): Promise<void> {
     case "forget":
       scripts.delete(message.scriptId);
       return;
+    case "scheduled": {
+      try {
+        const prepared = scripts.get(message.scriptId);
+        if (prepared === undefined)
+          throw new TypeError("runScheduled() needs a PreparedScript returned by this runner's prepare()");
+        const result = await runner.runScheduled(prepared, message.event);
+        send({ t: "scheduledDone", id: message.id, result });
+      } catch (err) {
+        send({ t: "failed", id: message.id, error: toWire(err) });
+      }
+      return;
+    }
     case "run": {
       const prepared = scripts.get(message.scriptId);
       const controller = new AbortController();

@@ -284,6 +284,22 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       };
     },
 
+    async runScheduled(prepared, event) {
+      assertOpen();
+      const ids = scriptIds.get(prepared);
+      if (ids === undefined)
+        throw new TypeError("runScheduled() needs a PreparedScript returned by this runner's prepare()");
+      const { thread, index } = pick();
+      thread.inFlight += 1;
+      try {
+        const reply = await thread.request({ t: "scheduled", id: nextId++, scriptId: ids[index]!, event });
+        if (reply.t !== "scheduledDone") throw failure(reply);
+        return reply.result;
+      } finally {
+        thread.inFlight -= 1;
+      }
+    },
+
     async runStreaming(prepared, request, options?: RunOptions): Promise<StreamingRunResult> {
       const { thread, id, head, waitUntil } = await start(prepared, request, true, options?.signal);
       if (head.t !== "head") throw new Error("A runner worker thread sent no response head");

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Config } from "../../config.js";
+import { checkCrons } from "../../cron/cron-expression.js";
 import { EdgeError } from "../../errors.js";
 import type { ModuleKind, ScriptLimits, VersionModules } from "../../store/types.js";
 import { type BindingRequests, bindingRequests } from "../kv/bindings.js";
@@ -64,6 +65,8 @@ const envelope = z.strictObject({
     })
     .optional(),
   bindings: bindingRequests.optional(),
+  /** Cron Triggers; checked (checkCrons) after parsing so the error names the expression. */
+  triggers: z.strictObject({ crons: z.array(z.string()).max(64) }).optional(),
 });
 
 export interface DeployInput {
@@ -82,6 +85,8 @@ export interface DeployInput {
   limits: ScriptLimits;
   /** Replaces the bindings (namespaces by name, resolved later); absent: the active version's are kept. */
   bindings?: BindingRequests;
+  /** Replaces the Cron Triggers (checked); absent: the active version's are kept. */
+  crons?: string[];
 }
 
 function mediaType(request: FastifyRequest): string {
@@ -134,7 +139,7 @@ function sourceOf(body: z.infer<typeof envelope>): Pick<DeployInput, "source" | 
 /**
  * A deploy body is either the raw source (`application/javascript`, or a
  * TypeScript type), a JSON envelope `{ source, language?, vars?, secrets?,
- * limits?, bindings? }` (or `{ main, modules, … }`), or a Cloudflare-style multipart
+ * limits?, bindings?, triggers?: { crons } }` (or `{ main, modules, … }`), or a Cloudflare-style multipart
  * upload (turned into that envelope when parsed). Either way the source must fit in `EDGE_MAX_SCRIPT_BYTES` (the
  * JSON body itself may be larger, for escaping).
  */
@@ -154,6 +159,9 @@ export function parseDeployBody(request: FastifyRequest, config: Config): Deploy
       ...(body.vars !== undefined ? { vars: body.vars } : {}),
       ...(body.secrets !== undefined ? { secrets: body.secrets } : {}),
       ...(body.bindings !== undefined ? { bindings: body.bindings } : {}),
+      ...(body.triggers !== undefined
+        ? { crons: checkCrons(body.triggers.crons, { seconds: config.cronSeconds }) }
+        : {}),
       limits: resolveLimits(body.limits, config),
     };
   } else {

@@ -80,7 +80,11 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     const input = parseDeployBody(request, config);
     const { source, modules } = await validatedCode(name, input);
     const sha256 = versionDigest(source, modules?.main, modules?.modules);
-    const inherits = input.vars === undefined || input.secrets === undefined || input.bindings === undefined;
+    const inherits =
+      input.vars === undefined ||
+      input.secrets === undefined ||
+      input.bindings === undefined ||
+      input.crons === undefined;
     const requested = input.bindings === undefined ? undefined : await resolveBindings(store, input.bindings);
     const sealed = input.secrets === undefined ? undefined : secretSealer(config, name)(input.secrets);
     const stored = await retryOnConflict(name, async () => {
@@ -88,12 +92,13 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
       const vars = input.vars ?? previous?.vars ?? {};
       const secrets = sealed ?? previous?.secrets ?? {};
       const bindings = requested ?? previous?.bindings ?? {};
+      const crons = input.crons ?? previous?.crons ?? [];
       checkEnvNames(vars, secrets);
       checkBindingNames(bindings, vars, secrets);
       const tsSource = input.language === "ts" ? input.source : null;
       return store.putVersion(
         name,
-        { sha256, source, tsSource, modules, vars, secrets, limits: input.limits, bindings },
+        { sha256, source, tsSource, modules, vars, secrets, limits: input.limits, bindings, crons },
         Date.now(),
         inherits ? { activate, ifActive: previous?.version ?? null } : { activate },
       );

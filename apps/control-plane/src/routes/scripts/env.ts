@@ -35,8 +35,8 @@ export const envRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, st
         const vars = key === "vars" ? applyVarsChange(active.vars, change) : active.vars;
         const secrets = key === "secrets" ? applySecretsChange(active.secrets, change, seal) : active.secrets;
         checkEnvNames(vars, secrets);
-        const { sha256, source, tsSource, modules, limits, bindings } = active;
-        const input = { sha256, source, tsSource, modules, vars, secrets, limits, bindings };
+        const { sha256, source, tsSource, modules, limits, bindings, crons } = active;
+        const input = { sha256, source, tsSource, modules, vars, secrets, limits, bindings, crons };
         const stored = await store.putVersion(name, input, Date.now(), { ifActive: active.version });
         return { from: active.version, stored };
       });

@@ -7,6 +7,7 @@ import { checkNameParam } from "./params.js";
 import { readRoutes } from "./read.js";
 import { rollbackRoute } from "./rollback.js";
 import { rolloutRoutes } from "./rollout.js";
+import { scheduledRoute } from "./scheduled.js";
 
 /** Everything under `/v1/scripts`. The name check runs before any body is read. */
 export const scriptRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
@@ -17,4 +18,5 @@ export const scriptRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   await app.register(rollbackRoute, deps);
   await app.register(rolloutRoutes, deps);
   await app.register(deleteRoute, deps);
+  await app.register(scheduledRoute, deps);
 };

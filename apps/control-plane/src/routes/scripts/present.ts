@@ -77,6 +77,8 @@ export interface ScriptView {
   secrets: string[];
   limits: ScriptLimits;
   bindings: ScriptBindings;
+  /** The active version's Cron Triggers (UTC). */
+  triggers: { crons: string[] };
   /** When the active version was deployed. */
   createdAt: string;
   /** When the script last changed (deploy or rollback). */
@@ -97,6 +99,7 @@ export function presentScript(active: ScriptVersion, summary: ScriptSummary): Sc
     secrets: secretNames(active.secrets),
     limits: active.limits,
     bindings: active.bindings,
+    triggers: { crons: active.crons },
     createdAt: iso(active.createdAt),
     updatedAt: iso(summary.updatedAt),
     activeVersion: summary.activeVersion,

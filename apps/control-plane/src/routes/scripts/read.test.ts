@@ -96,6 +96,7 @@ describe("GET /v1/scripts/:name", () => {
       secrets: [],
       limits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
       bindings: {},
+      triggers: { crons: [] },
       createdAt: new Date(stored!.createdAt).toISOString(),
       updatedAt: expect.any(String),
       activeVersion: 2,

@@ -37,6 +37,9 @@ export interface NodeMessage {
     /** Workers KV (see the KV messages below). */
     { $case: "kvSubscribe"; value: KvSubscribe }
     | { $case: "kvWrite"; value: KvWrite }
+    | //
+    /** Cron Triggers (see RunScheduled below): fields 60-69. */
+    { $case: "scheduledReport"; value: ScheduledReport }
     | undefined;
 }
 
@@ -53,7 +56,45 @@ export interface ControlMessage {
     /** Workers KV (see the KV messages below). */
     { $case: "kvSync"; value: KvSync }
     | { $case: "kvWriteResult"; value: KvWriteResult }
+    | //
+    /** Cron Triggers (see RunScheduled below): fields 60-69. */
+    { $case: "runScheduled"; value: RunScheduled }
     | undefined;
+}
+
+/**
+ * Cron Triggers. The control plane that claimed a tick in the store asks one
+ * node it holds to run it; the node answers ScheduledReport "started" when the
+ * handler is about to run and "finished" with the outcome. A node that never
+ * said "started" may be replaced by another; after "started" the tick is never
+ * run again.
+ */
+export interface RunScheduled {
+  /** Unique per claimed tick; the reports carry it back. */
+  runId: string;
+  script: string;
+  cron: string;
+  /** The tick (controller.scheduledTime), epoch ms. */
+  scheduledTimeMs: number;
+}
+
+export interface ScheduledReport {
+  runId: string;
+  /** "started" or "finished". */
+  phase: string;
+  /**
+   * With "finished": "ok", "exception", "limit", or "unavailable" (the node
+   * does not hold the script or cannot run it now; nothing ran).
+   */
+  outcome: string;
+  errorCode: string;
+  errorMessage: string;
+  cpuMs: number;
+  wallMs: number;
+  /** The handler called controller.noRetry(). */
+  noRetry: boolean;
+  /** The version that ran. */
+  version: number;
 }
 
 /**
@@ -366,6 +407,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
       case "kvWrite":
         KvWrite.encode(message.msg.value, writer.uint32(250).fork()).join();
         break;
+      case "scheduledReport":
+        ScheduledReport.encode(message.msg.value, writer.uint32(482).fork()).join();
+        break;
     }
     return writer;
   },
@@ -447,6 +491,14 @@ export const NodeMessage: MessageFns<NodeMessage> = {
             message.msg = { $case: "kvWrite", value: KvWrite.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.msg = { $case: "scheduledReport", value: ScheduledReport.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -483,6 +535,10 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         ? { $case: "kvWrite", value: KvWrite.fromJSON(object.kvWrite) }
         : isSet(object.kv_write)
         ? { $case: "kvWrite", value: KvWrite.fromJSON(object.kv_write) }
+        : isSet(object.scheduledReport)
+        ? { $case: "scheduledReport", value: ScheduledReport.fromJSON(object.scheduledReport) }
+        : isSet(object.scheduled_report)
+        ? { $case: "scheduledReport", value: ScheduledReport.fromJSON(object.scheduled_report) }
         : undefined,
     };
   },
@@ -505,6 +561,8 @@ export const NodeMessage: MessageFns<NodeMessage> = {
       obj.kvSubscribe = KvSubscribe.toJSON(message.msg.value);
     } else if (message.msg?.$case === "kvWrite") {
       obj.kvWrite = KvWrite.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "scheduledReport") {
+      obj.scheduledReport = ScheduledReport.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -563,6 +621,12 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         }
         break;
       }
+      case "scheduledReport": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "scheduledReport", value: ScheduledReport.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -595,6 +659,9 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         break;
       case "kvWriteResult":
         KvWriteResult.encode(message.msg.value, writer.uint32(250).fork()).join();
+        break;
+      case "runScheduled":
+        RunScheduled.encode(message.msg.value, writer.uint32(482).fork()).join();
         break;
     }
     return writer;
@@ -669,6 +736,14 @@ export const ControlMessage: MessageFns<ControlMessage> = {
             message.msg = { $case: "kvWriteResult", value: KvWriteResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.msg = { $case: "runScheduled", value: RunScheduled.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -707,6 +782,10 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         ? { $case: "kvWriteResult", value: KvWriteResult.fromJSON(object.kvWriteResult) }
         : isSet(object.kv_write_result)
         ? { $case: "kvWriteResult", value: KvWriteResult.fromJSON(object.kv_write_result) }
+        : isSet(object.runScheduled)
+        ? { $case: "runScheduled", value: RunScheduled.fromJSON(object.runScheduled) }
+        : isSet(object.run_scheduled)
+        ? { $case: "runScheduled", value: RunScheduled.fromJSON(object.run_scheduled) }
         : undefined,
     };
   },
@@ -727,6 +806,8 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       obj.kvSync = KvSync.toJSON(message.msg.value);
     } else if (message.msg?.$case === "kvWriteResult") {
       obj.kvWriteResult = KvWriteResult.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "runScheduled") {
+      obj.runScheduled = RunScheduled.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -779,7 +860,369 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         }
         break;
       }
+      case "runScheduled": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "runScheduled", value: RunScheduled.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseRunScheduled(): RunScheduled {
+  return { runId: "", script: "", cron: "", scheduledTimeMs: 0 };
+}
+
+export const RunScheduled: MessageFns<RunScheduled> = {
+  encode(message: RunScheduled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.script !== "") {
+      writer.uint32(18).string(message.script);
+    }
+    if (message.cron !== "") {
+      writer.uint32(26).string(message.cron);
+    }
+    if (message.scheduledTimeMs !== 0) {
+      writer.uint32(32).int64(message.scheduledTimeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunScheduled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunScheduled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.script = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cron = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.scheduledTimeMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunScheduled {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      script: isSet(object.script) ? globalThis.String(object.script) : "",
+      cron: isSet(object.cron) ? globalThis.String(object.cron) : "",
+      scheduledTimeMs: isSet(object.scheduledTimeMs)
+        ? globalThis.Number(object.scheduledTimeMs)
+        : isSet(object.scheduled_time_ms)
+        ? globalThis.Number(object.scheduled_time_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RunScheduled): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.script !== "") {
+      obj.script = message.script;
+    }
+    if (message.cron !== "") {
+      obj.cron = message.cron;
+    }
+    if (message.scheduledTimeMs !== 0) {
+      obj.scheduledTimeMs = Math.round(message.scheduledTimeMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunScheduled>, I>>(base?: I): RunScheduled {
+    return RunScheduled.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunScheduled>, I>>(object: I): RunScheduled {
+    const message = createBaseRunScheduled();
+    message.runId = object.runId ?? "";
+    message.script = object.script ?? "";
+    message.cron = object.cron ?? "";
+    message.scheduledTimeMs = object.scheduledTimeMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseScheduledReport(): ScheduledReport {
+  return {
+    runId: "",
+    phase: "",
+    outcome: "",
+    errorCode: "",
+    errorMessage: "",
+    cpuMs: 0,
+    wallMs: 0,
+    noRetry: false,
+    version: 0,
+  };
+}
+
+export const ScheduledReport: MessageFns<ScheduledReport> = {
+  encode(message: ScheduledReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.phase !== "") {
+      writer.uint32(18).string(message.phase);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(26).string(message.outcome);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(34).string(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(42).string(message.errorMessage);
+    }
+    if (message.cpuMs !== 0) {
+      writer.uint32(49).double(message.cpuMs);
+    }
+    if (message.wallMs !== 0) {
+      writer.uint32(57).double(message.wallMs);
+    }
+    if (message.noRetry !== false) {
+      writer.uint32(64).bool(message.noRetry);
+    }
+    if (message.version !== 0) {
+      writer.uint32(72).uint64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScheduledReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScheduledReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.cpuMs = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.wallMs = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.noRetry = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScheduledReport {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+      cpuMs: isSet(object.cpuMs)
+        ? globalThis.Number(object.cpuMs)
+        : isSet(object.cpu_ms)
+        ? globalThis.Number(object.cpu_ms)
+        : 0,
+      wallMs: isSet(object.wallMs)
+        ? globalThis.Number(object.wallMs)
+        : isSet(object.wall_ms)
+        ? globalThis.Number(object.wall_ms)
+        : 0,
+      noRetry: isSet(object.noRetry)
+        ? globalThis.Boolean(object.noRetry)
+        : isSet(object.no_retry)
+        ? globalThis.Boolean(object.no_retry)
+        : false,
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: ScheduledReport): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    if (message.cpuMs !== 0) {
+      obj.cpuMs = floatToJson(message.cpuMs);
+    }
+    if (message.wallMs !== 0) {
+      obj.wallMs = floatToJson(message.wallMs);
+    }
+    if (message.noRetry !== false) {
+      obj.noRetry = message.noRetry;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScheduledReport>, I>>(base?: I): ScheduledReport {
+    return ScheduledReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScheduledReport>, I>>(object: I): ScheduledReport {
+    const message = createBaseScheduledReport();
+    message.runId = object.runId ?? "";
+    message.phase = object.phase ?? "";
+    message.outcome = object.outcome ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    message.cpuMs = object.cpuMs ?? 0;
+    message.wallMs = object.wallMs ?? 0;
+    message.noRetry = object.noRetry ?? false;
+    message.version = object.version ?? 0;
     return message;
   },
 };
