@@ -19,7 +19,7 @@ const EVENT = { cron: "*/5 * * * *", scheduledTime: Date.UTC(2026, 11, 2, 8, 0) 
 const CRON = `export default {
   async scheduled(controller, env, ctx) {
     globalThis.runs = (globalThis.runs ?? 0) + 1;
-    console.log(controller.cron, controller.scheduledTime, controller.type, env.NAME, globalThis.runs,
+    globalThis.console.log(controller.cron, controller.scheduledTime, controller.type, env.NAME, globalThis.runs,
       Object.prototype.toString.call(controller));
     ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 5)).then(() => console.log("waited")));
   },
