@@ -1,5 +1,7 @@
 import type { CacheCaller, CacheEntry, CacheProvider } from "../host/cache.js";
 
+import { answerCall, type ProxyReply, pendingCalls } from "./call-proxy.js";
+
 /**
  * The Cache API across threads, as kv-proxy.ts does for KV: a worker's
  * `CacheProvider` posts each call to the main thread (`{ t: "cache" }`),
@@ -11,28 +13,25 @@ export type CacheCall =
   | { op: "put"; key: string; entry: CacheEntry; caller: CacheCaller }
   | { op: "delete"; key: string; caller: CacheCaller };
 
-export type CacheCallReply = { ok: true; value: unknown } | { ok: false; name: string; message: string };
+export type CacheCallReply = ProxyReply;
 
 /** The main thread's side: runs a worker's call. Never rejects. */
-export async function answerCacheCall(
+export function answerCacheCall(
   provider: CacheProvider | undefined,
   call: CacheCall,
 ): Promise<CacheCallReply> {
-  try {
+  return answerCall(async () => {
     if (provider === undefined) throw new Error("The Cache API is not available on this node");
     switch (call.op) {
       case "get":
-        return { ok: true, value: await provider.get(call.key, call.caller) };
+        return await provider.get(call.key, call.caller);
       case "put":
         await provider.put(call.key, call.entry, call.caller);
-        return { ok: true, value: null };
+        return null;
       case "delete":
-        return { ok: true, value: await provider.delete(call.key, call.caller) };
+        return await provider.delete(call.key, call.caller);
     }
-  } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err));
-    return { ok: false, name: error.name, message: error.message };
-  }
+  });
 }
 
 /** The worker's side: a provider whose calls go to the main thread. */
@@ -40,30 +39,13 @@ export function cacheProxy(post: (id: number, call: CacheCall) => void): {
   provider: CacheProvider;
   settle(id: number, reply: CacheCallReply): void;
 } {
-  const waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
-  let nextId = 1;
-  const send = <T>(call: CacheCall): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      post(id, call);
-    });
+  const { send, settle } = pendingCalls<CacheCall>(post);
   return {
     provider: {
       get: (key, caller) => send({ op: "get", key, caller }),
       put: (key, entry, caller) => send({ op: "put", key, entry, caller }),
       delete: (key, caller) => send({ op: "delete", key, caller }),
     },
-    settle(id, reply) {
-      const call = waiting.get(id);
-      waiting.delete(id);
-      if (call === undefined) return;
-      if (reply.ok) call.resolve(reply.value);
-      else {
-        const error = new Error(reply.message);
-        error.name = reply.name;
-        call.reject(error);
-      }
-    },
+    settle,
   };
 }
