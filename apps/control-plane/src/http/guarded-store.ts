@@ -39,6 +39,7 @@ const METHODS: Record<keyof Store, true> = {
   deleteScript: true,
   claimCronTick: true,
   snapshot: true,
+  changesSince: true,
   revision: true,
   watch: true,
   saveNodeStates: true,

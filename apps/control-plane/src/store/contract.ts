@@ -1,4 +1,5 @@
 import { describe } from "vitest";
+import { changesContract } from "./contract-changes.js";
 import { cronContract } from "./contract-cron.js";
 import { enrolmentContract } from "./contract-enrolments.js";
 import { type ContractFixture, type FixtureAccess, useContractFixture } from "./contract-fixture.js";
@@ -26,6 +27,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
   describe(`${name} store contract`, () => {
     const context = useContractFixture(make);
     versionContract(context);
+    changesContract(context);
     payloadContract(context);
     rolloutContract(context);
     lifecycleContract(context);

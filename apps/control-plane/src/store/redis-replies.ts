@@ -1,7 +1,14 @@
 import { EdgeError } from "../errors.js";
 import { decodePops, decodeVersion, storedInt } from "./codec.js";
 import { SNAPSHOT_FIELDS_PER_SCRIPT, VERSION_HASH_FIELDS } from "./redis-scripts.js";
-import type { ScriptRollout, ScriptSummary, ScriptVersion, Snapshot, SnapshotRollout } from "./types.js";
+import type {
+  ScriptRollout,
+  ScriptSummary,
+  ScriptVersion,
+  Snapshot,
+  SnapshotChanges,
+  SnapshotRollout,
+} from "./types.js";
 
 /** Turns the Redis store's replies (hash fields, script results, pipelines) into the Store's types. */
 
@@ -28,6 +35,17 @@ export function parseSnapshot(reply: (string | null)[]): Snapshot {
   scripts.sort((a, b) => byName(a.name, b.name));
   rollouts.sort((a, b) => byName(a.name, b.name));
   return { revision, scripts, rollouts };
+}
+
+/** The `CHANGES` script's reply: null when the feed cannot tell (resynchronise from the snapshot). */
+export function parseChanges(reply: (string | null)[]): SnapshotChanges | null {
+  const count = storedInt(reply[1], "change count");
+  if (count < 0) return null;
+  const changed = reply.slice(2, 2 + count).map((name) => {
+    if (name == null) throw incomplete();
+    return name;
+  });
+  return { ...parseSnapshot([reply[0] ?? null, ...reply.slice(2 + count)]), changed: changed.sort(byName) };
 }
 
 /** A version from its `VERSION_HASH_FIELDS`. */

@@ -165,38 +165,89 @@ export const VERSION_HASH_FIELDS = [
 const VERSION_HASH_LIST = VERSION_HASH_FIELDS.map((f) => `'${f}'`).join(", ");
 
 /**
- * KEYS: scripts set, revision. ARGV: script key prefix, version key root.
- * Returns revision, then per live script SNAPSHOT_FIELDS_PER_SCRIPT values:
- * name, version, then the active version's VERSION_HASH_FIELDS, then
- * rolloutVersion, rolloutPercent, rolloutPops, rolloutStartedAt and the
- * rolled-out version's VERSION_HASH_FIELDS (nil without a rollout). Read in
- * one script so the revision matches the scripts; it copies every source it
- * sends, which is fine for the sizes a control plane holds.
+ * Appends one script's desired state to `out`, if it is live: name, version,
+ * then the active version's VERSION_HASH_FIELDS, then rolloutVersion,
+ * rolloutPercent, rolloutPops, rolloutStartedAt and the rolled-out version's
+ * VERSION_HASH_FIELDS (nil without a rollout). ARGV[1] is the script key
+ * prefix and ARGV[2] the version key root in both scripts that use it.
  */
-export const SNAPSHOT = lua(`
-local out = { redis.call('GET', KEYS[2]) or '0' }
-local function push(values, n)
-  for i = 1, n do out[#out + 1] = values[i] end
-end
-for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+const EMIT_SCRIPT = `
+local function emit(out, name)
   local s = redis.call('HMGET', ARGV[1] .. name, 'active', 'rolloutVersion', 'rolloutPercent',
     'rolloutPops', 'rolloutStartedAt')
-  if s[1] then
-    local fields = { ${VERSION_HASH_LIST} }
-    local v = redis.call('HMGET', ARGV[2] .. name .. ':' .. s[1], unpack(fields))
-    if v[1] then
-      out[#out + 1] = name
-      out[#out + 1] = s[1]
-      push(v, #fields)
-      push({ s[2], s[3], s[4], s[5] }, 4)
-      if s[2] then
-        push(redis.call('HMGET', ARGV[2] .. name .. ':' .. s[2], unpack(fields)), #fields)
-      else
-        for _ = 1, #fields do out[#out + 1] = false end
-      end
-    end
+  if not s[1] then return end
+  local fields = { ${VERSION_HASH_LIST} }
+  local v = redis.call('HMGET', ARGV[2] .. name .. ':' .. s[1], unpack(fields))
+  if not v[1] then return end
+  out[#out + 1] = name
+  out[#out + 1] = s[1]
+  for i = 1, #fields do out[#out + 1] = v[i] end
+  for i = 2, 5 do out[#out + 1] = s[i] end
+  if s[2] then
+    local t = redis.call('HMGET', ARGV[2] .. name .. ':' .. s[2], unpack(fields))
+    for i = 1, #fields do out[#out + 1] = t[i] end
+  else
+    for _ = 1, #fields do out[#out + 1] = false end
   end
 end
+`;
+
+/**
+ * KEYS: scripts set, revision. ARGV: script key prefix, version key root.
+ * Returns revision, then SNAPSHOT_FIELDS_PER_SCRIPT values per live script
+ * (see EMIT_SCRIPT). Read in one script so the revision matches the scripts;
+ * it copies every source it sends, so the push hub reads it only at start and
+ * to resynchronise (`CHANGES` keeps it up to date otherwise).
+ */
+export const SNAPSHOT = lua(`${EMIT_SCRIPT}
+local out = { redis.call('GET', KEYS[2]) or '0' }
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do emit(out, name) end
+return out
+`);
+
+/**
+ * KEYS: revision, changes. ARGV: script key prefix, version key root, since.
+ * Walks the change feed back from its newest entry to the first after
+ * revision `since` and returns the revision, how many names changed, those
+ * names, then each live one's state (see EMIT_SCRIPT): what changed, in one
+ * step. Every revision has exactly one feed entry, so the walk is complete
+ * when it reaches revision since + 1; when the feed was trimmed before that
+ * (or the revision is below `since`, the store lost writes) the count is -1:
+ * read the snapshot instead.
+ */
+export const CHANGES = lua(`${EMIT_SCRIPT}
+local revision = tonumber(redis.call('GET', KEYS[1]) or '0')
+local since = tonumber(ARGV[3])
+if since > revision then return { tostring(revision), '-1' } end
+if since == revision then return { tostring(revision), '0' } end
+local names, seen = {}, {}
+local oldest = revision + 1
+local from = '+'
+while oldest > since + 1 do
+  local entries = redis.call('XREVRANGE', KEYS[2], from, '-', 'COUNT', 256)
+  if #entries == 0 then break end
+  for _, entry in ipairs(entries) do
+    local f = entry[2]
+    local rev, name
+    for i = 1, #f, 2 do
+      if f[i] == 'rev' then rev = tonumber(f[i + 1]) elseif f[i] == 'name' then name = f[i + 1] end
+    end
+    if rev == nil or rev <= since then
+      oldest = since + 1
+      break
+    end
+    oldest = rev
+    if name and not seen[name] then
+      seen[name] = true
+      names[#names + 1] = name
+    end
+  end
+  from = '(' .. entries[#entries][1]
+end
+if oldest > since + 1 then return { tostring(revision), '-1' } end
+local out = { tostring(revision), tostring(#names) }
+for _, name in ipairs(names) do out[#out + 1] = name end
+for _, name in ipairs(names) do emit(out, name) end
 return out
 `);
 
@@ -234,7 +285,8 @@ export async function runScript(
   return reply;
 }
 
-async function evalScript(
+/** Runs a read-only script: no replicas to wait for. */
+export async function evalScript(
   redis: Redis,
   script: LuaScript,
   keys: string[],

@@ -14,10 +14,18 @@ import { guard, unavailable } from "./redis-errors.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import { redisKv } from "./redis-kv.js";
 import { redisNodeStates } from "./redis-nodes.js";
-import { byName, parseSnapshot, pipelineResults, toSummary, versionFrom } from "./redis-replies.js";
 import {
+  byName,
+  parseChanges,
+  parseSnapshot,
+  pipelineResults,
+  toSummary,
+  versionFrom,
+} from "./redis-replies.js";
+import {
+  CHANGES,
+  evalScript,
   requireReplicas,
-  runScript,
   SNAPSHOT,
   SUMMARY_FIELDS,
   VERSION_HASH_FIELDS,
@@ -155,13 +163,24 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined, pref
 
     snapshot: () =>
       guard(async () => {
-        const reply = (await runScript(
+        const reply = (await evalScript(
           redis,
           SNAPSHOT,
           [keys.scripts, keys.revision],
           [keys.scriptPrefix, keys.versionRoot],
         )) as (string | null)[];
         return parseSnapshot(reply);
+      }),
+
+    changesSince: (revision) =>
+      guard(async () => {
+        const reply = (await evalScript(
+          redis,
+          CHANGES,
+          [keys.revision, keys.changes],
+          [keys.scriptPrefix, keys.versionRoot, revision],
+        )) as (string | null)[];
+        return parseChanges(reply);
       }),
 
     revision: () => guard(async () => storedInt((await redis.get(keys.revision)) ?? "0", "revision")),

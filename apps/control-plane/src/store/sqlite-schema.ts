@@ -13,8 +13,11 @@ import { EdgeError } from "../errors.js";
  * Schema 6 adds a version's bindings and Workers KV (`sqlite-kv.ts`).
  * Schema 7 adds a version's Cron Triggers and `cron_claims`, the ticks a
  * replica has claimed (one run per script, cron and tick across replicas).
+ * Schema 8 adds `scripts.changed_revision`, the revision of the last change to
+ * a script's desired state (0: before schema 8), so `changesSince` reads only
+ * what changed.
  */
-const SCHEMA_VERSION = 7;
+const SCHEMA_VERSION = 8;
 
 const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS scripts (
@@ -114,6 +117,12 @@ CREATE TABLE IF NOT EXISTS cron_claims (
 CREATE INDEX IF NOT EXISTS cron_claims_by_expiry ON cron_claims (expires_at);
 `;
 
+const SCHEMA_8 = `
+ALTER TABLE scripts ADD COLUMN changed_revision INTEGER NOT NULL DEFAULT 0;
+
+CREATE INDEX IF NOT EXISTS scripts_by_change ON scripts (changed_revision);
+`;
+
 /** Migrations by the schema version they lead to; a file at version n runs those above n, in order. */
 const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [1, SCHEMA_1],
@@ -123,6 +132,7 @@ const MIGRATIONS: ReadonlyArray<readonly [number, string]> = [
   [5, SCHEMA_5],
   [6, SCHEMA_6],
   [7, SCHEMA_7],
+  [8, SCHEMA_8],
 ];
 
 /** Opens the connection the way durability needs it and creates the tables once. */

@@ -20,10 +20,13 @@ export interface SqliteStatements {
   startRollout: Statement;
   clearRollout: Statement;
   rollouts: Statement<[], RolloutRow>;
+  rolloutOf: Statement<[string], RolloutRow>;
+  changedSince: Statement<[number], { name: string }>;
   deleteVersions: Statement;
   markDeleted: Statement;
   revision: Statement<[], { value: number }>;
   bumpRevision: Statement;
+  markChanged: Statement;
 }
 
 export function prepareStatements(db: Database): SqliteStatements {
@@ -82,6 +85,14 @@ export function prepareStatements(db: Database): SqliteStatements {
        FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.rollout_version
        WHERE s.deleted = 0 AND s.rollout_version IS NOT NULL ORDER BY s.name`,
     ),
+    rolloutOf: db.prepare<[string], RolloutRow>(
+      `SELECT ${VERSION_COLUMNS}, s.rollout_percent, s.rollout_pops, s.rollout_started_at
+       FROM scripts s JOIN versions v ON v.name = s.name AND v.version = s.rollout_version
+       WHERE s.name = ? AND s.deleted = 0 AND s.rollout_version IS NOT NULL`,
+    ),
+    changedSince: db.prepare<[number], { name: string }>(
+      "SELECT name FROM scripts WHERE changed_revision > ? ORDER BY name",
+    ),
     deleteVersions: db.prepare("DELETE FROM versions WHERE name = ?"),
     markDeleted: db.prepare(
       `UPDATE scripts SET deleted = 1, active_version = NULL, rollout_version = NULL, rollout_percent = NULL,
@@ -89,5 +100,8 @@ export function prepareStatements(db: Database): SqliteStatements {
     ),
     revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
     bumpRevision: db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'revision'"),
+    markChanged: db.prepare(
+      "UPDATE scripts SET changed_revision = (SELECT value FROM meta WHERE key = 'revision') WHERE name = ?",
+    ),
   };
 }

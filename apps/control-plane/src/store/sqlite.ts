@@ -19,6 +19,8 @@ import type {
   ScriptSummary,
   ScriptVersion,
   Snapshot,
+  SnapshotChanges,
+  SnapshotRollout,
   Store,
 } from "./types.js";
 
@@ -56,6 +58,12 @@ export function createSqliteStore(path: string): Store {
 
   const readRevision = (): number => sql.revision.get()?.value ?? 0;
 
+  // Every mutation moves the revision and stamps the script with it, in its transaction.
+  const changed = (name: string): void => {
+    sql.bumpRevision.run();
+    sql.markChanged.run(name);
+  };
+
   const liveScript = (name: string): ScriptRow | undefined => {
     const row = sql.script.get(name);
     return row && row.deleted === 0 ? row : undefined;
@@ -81,7 +89,7 @@ export function createSqliteStore(path: string): Store {
       } else {
         sql.addInactive.run(version, now, name);
       }
-      sql.bumpRevision.run();
+      changed(name);
       return decodeVersion(name, version, { ...encoded, createdAt: now });
     },
   );
@@ -89,7 +97,7 @@ export function createSqliteStore(path: string): Store {
   const activate = db.transaction((name: string, version: number, now: number): ScriptSummary | null => {
     if (!liveScript(name) || !sql.version.get(name, version)) return null;
     sql.activate.run(version, now, name);
-    sql.bumpRevision.run();
+    changed(name);
     return toSummary(sql.script.get(name)!);
   });
 
@@ -102,7 +110,7 @@ export function createSqliteStore(path: string): Store {
       pops: "pops" in target ? encodePops(target.pops) : null,
       now,
     });
-    sql.bumpRevision.run();
+    changed(name);
     return toSummary(sql.script.get(name)!);
   });
 
@@ -112,7 +120,7 @@ export function createSqliteStore(path: string): Store {
       if (row?.rollout_version == null) return null;
       if (outcome === "promote") sql.activate.run(row.rollout_version, now, name);
       else sql.clearRollout.run(now, name);
-      sql.bumpRevision.run();
+      changed(name);
       return toSummary(sql.script.get(name)!);
     },
   );
@@ -121,7 +129,7 @@ export function createSqliteStore(path: string): Store {
     if (!liveScript(name)) return false;
     sql.deleteVersions.run(name);
     sql.markDeleted.run(now, name);
-    sql.bumpRevision.run();
+    changed(name);
     return true;
   });
 
@@ -133,6 +141,23 @@ export function createSqliteStore(path: string): Store {
       rollouts: sql.rollouts.all().map(toSnapshotRollout),
     }),
   );
+
+  // The same read transaction for what changed: the names stamped after `since`, and their state.
+  const changes = db.transaction((since: number): SnapshotChanges | null => {
+    const revision = readRevision();
+    if (since > revision) return null;
+    const names = sql.changedSince.all(since).map((row) => row.name);
+    const scripts: ScriptVersion[] = [];
+    const rollouts: SnapshotRollout[] = [];
+    for (const name of names) {
+      const active = sql.active.get(name);
+      if (active === undefined) continue;
+      scripts.push(toVersion(active));
+      const rolling = sql.rolloutOf.get(name);
+      if (rolling !== undefined) rollouts.push(toSnapshotRollout(rolling));
+    }
+    return { revision, changed: names, scripts, rollouts };
+  });
 
   const kv = sqliteKv(db, run);
 
@@ -160,6 +185,7 @@ export function createSqliteStore(path: string): Store {
     finishRollout: (name, outcome, now = Date.now()) => run(() => finish.immediate(name, outcome, now)),
     deleteScript: (name) => run(() => remove.immediate(name, Date.now())),
     snapshot: () => run(() => snapshot.deferred()),
+    changesSince: (revision) => run(() => changes.deferred(revision)),
     revision: () => run(readRevision),
     watch: (handlers) => pollRevision(readRevision, handlers),
     saveNodeStates: (states) => run(() => nodes.save(states)),

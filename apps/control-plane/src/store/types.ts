@@ -140,6 +140,16 @@ export interface Snapshot {
 }
 
 /**
+ * What changed after a revision, read in one step: `changed` names every
+ * script whose active version or rollout moved (or that was deleted) since,
+ * and `scripts` / `rollouts` hold the state now of those among them that are
+ * live. A name in `changed` but not in `scripts` is gone.
+ */
+export interface SnapshotChanges extends Snapshot {
+  changed: string[];
+}
+
+/**
  * What one control-plane replica last knew about a node it serves, shared
  * through the store so that every replica lists every node. Not config: saving
  * it does not move the revision.
@@ -248,6 +258,13 @@ export interface Store extends KvStore, CronClaimStore {
   /** Removes a script and its versions; its version counter is kept. False if unknown. */
   deleteScript(name: string): Promise<boolean>;
   snapshot(): Promise<Snapshot>;
+  /**
+   * The desired state of what changed after `revision` (see `SnapshotChanges`), so a
+   * reader keeps up at a cost that follows the change, not the number of scripts. Null
+   * when the store can no longer tell (its change log was trimmed past `revision`, or
+   * the store's revision is below it): read `snapshot()` instead.
+   */
+  changesSince(revision: number): Promise<SnapshotChanges | null>;
   revision(): Promise<number>;
   /** Follows every mutation made on the same data, by any replica (see `WatchHandlers`). */
   watch(handlers: WatchHandlers): ChangeWatch;
