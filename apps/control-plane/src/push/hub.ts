@@ -2,7 +2,7 @@ import { type Hello, MAX_GRPC_MESSAGE_BYTES } from "@edge/protocol";
 import type { Logger } from "pino";
 import { openSnapshotSecrets } from "../secrets/open-snapshot.js";
 import { createSecretBox } from "../secrets/secret-box.js";
-import type { Store } from "../store/types.js";
+import type { Snapshot, Store } from "../store/types.js";
 import { Coalescer } from "./coalescer.js";
 import { ConsistencyCheck } from "./consistency.js";
 import { DesiredConfig } from "./desired.js";
@@ -116,20 +116,46 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   // The first share run sweeps at once: a replica starting after an outage cleans up first.
   let lastSweep = Number.NEGATIVE_INFINITY;
 
-  const readDesired = async (): Promise<DesiredConfig> => {
+  /** Opens secrets and runs the consistency check over a snapshot (or the part of it that changed). */
+  const checked = (read: Snapshot): { snapshot: Snapshot; withheld: Set<string>; problems: string[] } => {
     // Secrets are opened here and travel as env entries; a script whose secrets do not open is withheld.
-    const opened = openSnapshotSecrets(await store.snapshot(), secretBox);
-    const snapshot = opened.snapshot;
-    const { withheld, problems } = consistency.check(snapshot);
+    const opened = openSnapshotSecrets(read, secretBox);
+    const { withheld, problems } = consistency.check(opened.snapshot);
     for (const { name, problem } of opened.problems) {
       withheld.add(name);
       problems.push(`${name}: ${problem}`);
     }
+    return { snapshot: opened.snapshot, withheld, problems };
+  };
+
+  const reportProblems = (problems: string[], changedOnly: boolean): void => {
     const summary = problems.join("; ");
-    if (summary !== lastProblems) {
-      lastProblems = summary;
-      if (problems.length > 0) logger.error({ problems }, "snapshot failed the consistency check: withheld");
+    if (changedOnly ? problems.length === 0 : summary === lastProblems) return;
+    lastProblems = summary;
+    if (problems.length > 0) logger.error({ problems }, "snapshot failed the consistency check: withheld");
+  };
+
+  /**
+   * The store's desired config now. Once a snapshot was read, the hub follows
+   * the store change by change (`changesSince`): a deploy costs the scripts
+   * it changed, not every script. The whole snapshot is read again only when
+   * the store cannot say what changed (its feed was trimmed, it lost writes).
+   */
+  const readDesired = async (): Promise<DesiredConfig> => {
+    if (latest !== null) {
+      const current = latest;
+      const changes = await store.changesSince(current.revision);
+      if (changes !== null) {
+        if (changes.revision > current.revision) {
+          const { snapshot, withheld, problems } = checked(changes);
+          reportProblems(problems, true);
+          current.apply({ ...snapshot, changed: changes.changed, withheld });
+        }
+        return current;
+      }
     }
+    const { snapshot, withheld, problems } = checked(await store.snapshot());
+    reportProblems(problems, false);
     const desired = new DesiredConfig(snapshot, withheld);
     if (latest === null || desired.revision >= latest.revision) latest = desired;
     return desired;
@@ -290,7 +316,6 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   recheckTimer?.unref();
 
   let closed = false;
-  let liveNames: { revision: number; names: ReadonlySet<string> } | null = null;
   return {
     connect(call: ConnectCall, authenticate?: HelloAuthenticator): void {
       const session = new NodeSession(call, host, authenticate ?? null);
@@ -313,11 +338,7 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
       return settled;
     },
     liveScripts(): ReadonlySet<string> | null {
-      if (latest === null) return null;
-      if (liveNames === null || liveNames.revision !== latest.revision) {
-        liveNames = { revision: latest.revision, names: latest.scriptNames() };
-      }
-      return liveNames.names;
+      return latest?.scriptNames() ?? null;
     },
     revoke(nodeId: string): number {
       let ended = 0;

@@ -68,6 +68,37 @@ export class NodeReleases {
     return diffConfig(wanted, this.target, this.rejected, withheld);
   }
 
+  /**
+   * `unpark` then `delta`, for `names` only: when only they changed since the
+   * node was last brought to the desired config, the rest needs no look.
+   * True in `unparked` if a parked script was released.
+   */
+  deltaOf(
+    names: ReadonlySet<string>,
+    wanted: ReadonlyMap<string, Resource>,
+    withheld: ReadonlySet<string>,
+  ): { delta: ConfigDelta; unparked: boolean } {
+    let unparked = false;
+    const upserts: Resource[] = [];
+    const removals: string[] = [];
+    for (const name of names) {
+      const resource = wanted.get(name);
+      const parked = this.rejected.get(name);
+      if (parked !== undefined && resource?.key !== parked) {
+        this.rejected.delete(name);
+        unparked = true;
+      }
+      if (resource !== undefined) {
+        const key = resource.key;
+        if (this.target.get(name) !== key && this.rejected.get(name) !== key) upserts.push(resource);
+      } else if (this.target.has(name) && !withheld.has(name)) {
+        removals.push(name);
+      }
+    }
+    upserts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { delta: { upserts, removals: removals.sort() }, unparked };
+  }
+
   /** Records a push about to be sent: from now on the node is expected to hold what it carries. */
   track(pack: ConfigDelta, configVersion: number): PendingPush {
     const push: PendingPush = { nonce: randomUUID(), configVersion, touched: new Map() };
@@ -99,7 +130,7 @@ export class NodeReleases {
     }
     const settled = this.pending.splice(0, index + 1);
     const push = settled[settled.length - 1]!;
-    for (const earlier of settled.slice(0, -1)) this.applied(earlier, new Set());
+    for (const earlier of settled.slice(0, -1)) this.applied(earlier, new Set(), record);
 
     const failed = new Set<string>();
     for (const error of ack.errors) {
@@ -125,19 +156,27 @@ export class NodeReleases {
         "node rejected a script; parked until its desired release changes",
       );
     }
-    this.applied(push, failed);
+    this.applied(push, failed, record);
     record.configVersion = push.configVersion;
-    record.releases = Object.fromEntries(this.acked);
     record.lastAckHadErrors = failed.size > 0;
     return failed;
   }
 
-  /** Records what a push changed on the node, except the scripts it rejected. */
-  private applied(push: PendingPush, failed: ReadonlySet<string>): void {
+  /**
+   * Records what a push changed on the node, except the scripts it rejected,
+   * in `acked` and in the record's releases (kept equal to it, name by name:
+   * an ACK costs what the push carried, not what the node holds).
+   */
+  private applied(push: PendingPush, failed: ReadonlySet<string>, record: NodeRecord): void {
     for (const [name, key] of push.touched) {
       if (failed.has(name)) continue;
-      if (key === undefined) this.acked.delete(name);
-      else this.acked.set(name, key);
+      if (key === undefined) {
+        this.acked.delete(name);
+        delete record.releases[name];
+      } else {
+        this.acked.set(name, key);
+        record.releases[name] = key;
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Ack, ControlMessage, Hello, NodeMessage } from "@edge/protocol";
 import type { Logger } from "pino";
-import { isEmptyDelta, packDelta } from "./config-diff.js";
+import { type ConfigDelta, isEmptyDelta, packDelta } from "./config-diff.js";
 import type { DesiredConfig } from "./desired.js";
 import { helloProblem } from "./hello-check.js";
 import { NodeReleases } from "./node-releases.js";
@@ -78,9 +78,18 @@ export class NodeSession {
     this.deferred = false;
 
     const wanted = desired.forPop(record.pop);
-    if (this.releases.unpark(wanted)) this.updateParked(record);
-
-    const delta = this.releases.delta(wanted, desired.withheld);
+    // Usually only the names changed since the last push need a look; a fresh stream, a reset or
+    // a stream further behind than the hub's journal compares everything.
+    const changed = first || force ? null : desired.changedSince(this.sentRevision);
+    let delta: ConfigDelta;
+    if (changed === null) {
+      if (this.releases.unpark(wanted)) this.updateParked(record);
+      delta = this.releases.delta(wanted, desired.withheld);
+    } else {
+      const partial = this.releases.deltaOf(changed, wanted, desired.withheld);
+      if (partial.unparked) this.updateParked(record);
+      delta = partial.delta;
+    }
     // The first push always goes out (even empty) so the node learns it is current;
     // an empty later one only when the revision moved, so configVersion keeps up.
     if (!first && isEmptyDelta(delta) && desired.revision === this.sentRevision) return false;

@@ -88,6 +88,8 @@ describe("secrets in the SQLite store", () => {
           "DROP TABLE kv_namespaces",
           "ALTER TABLE versions DROP COLUMN crons_json",
           "DROP TABLE cron_claims",
+          "DROP INDEX scripts_by_change",
+          "ALTER TABLE scripts DROP COLUMN changed_revision",
         ].join("; "),
       );
       raw.pragma("user_version = 2");
