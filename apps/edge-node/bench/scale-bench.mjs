@@ -293,6 +293,11 @@ async function main() {
       `  warm request, same scripts:                 p50 ${ms(percentile(n.warm, 50))}  p99 ${ms(percentile(n.warm, 99))}`,
     );
 
+    const cold = await coldPushFigures(dir);
+    console.log(
+      `\ncold node (no cache): connect -> first push of ${SCRIPTS} scripts ACKed  ${ms(cold.connectToAck)} (process start -> ACK ${ms(cold.spawnToAck)}; ${cold.held} held per GET /v1/nodes)`,
+    );
+
     const rates = [await deployFigures(dir, "sqlite", `sqlite:${join(dir, "cp.db")}`)];
     const redis = await startRedisServer();
     try {
@@ -304,10 +309,6 @@ async function main() {
       `\ndeploys accepted by the API (${DEPLOYS} PUTs, ${CONCURRENCY} at once, one edge node ACKing)`,
     );
     for (const r of rates) console.log(`  ${r.label.padEnd(7)} ${r.perSecond.toFixed(0)} deploys/s`);
-    const cold = await coldPushFigures(dir);
-    console.log(
-      `\ncold node (no cache): connect -> first push of ${SCRIPTS} scripts ACKed  ${ms(cold.connectToAck)} (process start -> ACK ${ms(cold.spawnToAck)}; ${cold.held} held per GET /v1/nodes)`,
-    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,11 +13,6 @@ export class BackgroundPreparer {
   #running: Promise<void> | null = null;
   #closed = false;
 
-  /** Versions waiting (not counting the one being prepared). */
-  get pending(): number {
-    return this.#queue.length;
-  }
-
   add(versions: Iterable<LazyScript>): void {
     if (this.#closed) return;
     this.#queue.push(...versions);
