@@ -7,7 +7,9 @@
 //   2. node RSS holding them all idle, then with BENCH_HOT (100) of them prepared and served;
 //   3. a cold script's first request (prepare + run), next to a warm script's request;
 //   4. deploys/s accepted by the API (PUT /v1/scripts/<name>, BENCH_CONCURRENCY at once) on SQLite
-//      and on Redis (a real redis-server), with one real edge node connected and ACKing.
+//      and on Redis (a real redis-server), with one real edge node connected and ACKing;
+//   5. a cold node (no cache) connecting to a control plane (SQLite) holding BENCH_SCRIPTS scripts:
+//      connect -> its first push ACKed (a bulk push is verified and stored, not prepared).
 // A figure, not a test: nothing here passes or fails.
 //
 // Knobs: BENCH_SCRIPTS=10000  BENCH_HOT=100  BENCH_DEPLOYS=1000  BENCH_CONCURRENCY=32
@@ -19,6 +21,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { openStore } from "@edge/control-plane";
 import { startRedisServer } from "@edge/control-plane/testing";
 import { ConfigCache } from "@edge/edge-node";
 import { pino } from "pino";
@@ -211,6 +214,69 @@ async function deployFigures(dir, label, store) {
   }
 }
 
+/** A node with no cache connects to a control plane whose SQLite store holds SCRIPTS scripts. */
+async function coldPushFigures(dir) {
+  const dbPath = join(dir, "cold-cp.db");
+  // Seeded through the control plane's own store: deploying SCRIPTS through the API is slow.
+  const store = await openStore(`sqlite:${dbPath}`);
+  for (let i = 0; i < SCRIPTS; i++) {
+    const text = source(i);
+    await store.putVersion(`cold-${i}`, {
+      sha256: createHash("sha256").update(text).digest("hex"),
+      source: text,
+      vars: {},
+      limits: { cpuMs: 50, memoryMb: 128, wallMs: 30_000 },
+    });
+  }
+  await store.close();
+  const cp = await startProcess(
+    "control plane",
+    "apps/control-plane/dist/main.js",
+    {
+      EDGE_ADMIN_TOKEN: TOKEN,
+      EDGE_STORE: `sqlite:${dbPath}`,
+      EDGE_API_PORT: "0",
+      EDGE_GRPC_ADDRESS: "127.0.0.1:0",
+    },
+    "control plane listening",
+  );
+  const spawned = Date.now();
+  const node = await startProcess(
+    "edge node",
+    "apps/edge-node/dist/main.js",
+    {
+      EDGE_POP: "bench",
+      EDGE_NODE_ID: "cold-1",
+      EDGE_HTTP_HOST: "127.0.0.1",
+      EDGE_HTTP_PORT: "0",
+      EDGE_CONTROL_PLANE: `127.0.0.1:${cp.record.grpcPort}`,
+      EDGE_CACHE_DIR: join(dir, "cold-node-cache"),
+      EDGE_ISOLATE_THREADS: "2",
+    },
+    "connected to the control plane",
+  );
+  try {
+    // The agent ACKs in the same tick as it logs "config applied"; a delta may come in several pushes.
+    let applied = 0;
+    const acked = await new Promise((resolve) => {
+      createInterface({ input: node.child.stdout }).on("line", (line) => {
+        const record = line.startsWith("{") ? JSON.parse(line) : null;
+        if (record?.msg !== "config applied") return;
+        applied += record.upserts;
+        if (applied >= SCRIPTS) resolve(record.time);
+      });
+    });
+    const res = await fetch(`http://127.0.0.1:${cp.record.httpPort}/v1/nodes`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const held = Object.keys((await res.json()).nodes?.[0]?.scripts ?? {}).length;
+    return { connectToAck: acked - node.record.time, spawnToAck: acked - spawned, held };
+  } finally {
+    await stop(node.child);
+    await stop(cp.child);
+  }
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "edge-bench-scale-"));
   try {
@@ -225,6 +291,11 @@ async function main() {
     );
     console.log(
       `  warm request, same scripts:                 p50 ${ms(percentile(n.warm, 50))}  p99 ${ms(percentile(n.warm, 99))}`,
+    );
+
+    const cold = await coldPushFigures(dir);
+    console.log(
+      `\ncold node (no cache): connect -> first push of ${SCRIPTS} scripts ACKed  ${ms(cold.connectToAck)} (process start -> ACK ${ms(cold.spawnToAck)}; ${cold.held} held per GET /v1/nodes)`,
     );
 
     const rates = [await deployFigures(dir, "sqlite", `sqlite:${join(dir, "cp.db")}`)];

@@ -59,6 +59,7 @@ const schema = z.object({
   EDGE_WARM_ISOLATES: z.coerce.number().int().min(0).max(64).default(2),
   EDGE_WARM_ISOLATES_MAX_MB: z.coerce.number().int().min(0).default(256),
   EDGE_PREPARED_SCRIPTS_MAX: z.coerce.number().int().min(1).default(1_000),
+  EDGE_PUSH_PREPARE_MAX: int(8),
   EDGE_MAX_SUBREQUESTS: int(50),
   EDGE_FETCH_FORBIDDEN: z.string().optional(),
   EDGE_FETCH_ALLOW: z.string().optional(),
@@ -149,6 +150,12 @@ export interface EdgeNodeConfig {
    * prepared again on its next request. Versions held but not prepared cost only their source.
    */
   maxPreparedScripts: number;
+  /**
+   * New versions a push may bring and still be prepared before the node ACKs it
+   * (`EDGE_PUSH_PREPARE_MAX`, default 8; 0: never). A larger push is verified (shape, module set,
+   * sha256) and stored, ACKed at once, and each version is prepared on its first request.
+   */
+  pushPrepareMax: number;
   /**
    * Outbound fetch() of scripts: subrequests per request, targets they may never reach
    * (`EDGE_FETCH_FORBIDDEN`), whether internal addresses are refused (`EDGE_FETCH_INTERNAL`, default
@@ -252,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeNodeConfig
     isolateThreads: e.EDGE_ISOLATE_THREADS ?? availableParallelism(),
     warmIsolates: { perScript: e.EDGE_WARM_ISOLATES, maxBytes: e.EDGE_WARM_ISOLATES_MAX_MB * 1024 * 1024 },
     maxPreparedScripts: e.EDGE_PREPARED_SCRIPTS_MAX,
+    pushPrepareMax: e.EDGE_PUSH_PREPARE_MAX,
     admission: {
       concurrency: e.EDGE_ISOLATE_CONCURRENCY ?? 2 * availableParallelism(),
       maxQueue: e.EDGE_MAX_QUEUED_REQUESTS,

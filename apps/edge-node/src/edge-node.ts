@@ -72,13 +72,11 @@ export function createEdgeNode(
   const cache = new ConfigCache(config.cacheDir, logger, config.cacheKey);
   // Persisted after each applied push, in the background: the ACK does not wait for the disk.
   // A crash in between is harmless: the hello after restart says what the node really holds.
-  const registry: ScriptRegistry = new ScriptRegistry(
-    runner,
-    logger,
-    () => void cache.save(registry.snapshot()),
-    undefined,
-    config.maxPreparedScripts,
-  );
+  const registry: ScriptRegistry = new ScriptRegistry(runner, logger, {
+    onChange: () => void cache.save(registry.snapshot()),
+    maxPrepared: config.maxPreparedScripts,
+    pushPrepareMax: config.pushPrepareMax,
+  });
   const stats = new NodeStatsSampler();
   const tail = new EdgeTail({ pop: config.pop, nodeId: config.nodeId, ...config.tail });
   const inFlight = () => front.inFlight();
@@ -137,6 +135,7 @@ export function createEdgeNode(
     },
     async stop() {
       await agent.stop();
+      await registry.close();
       await cache.flush();
       stats.stop();
       await new Promise<void>((resolve) => {

@@ -24,8 +24,15 @@ export { NodeStatsSampler } from "./metrics/node-stats.js";
 export { createEdgeRegistry, type EdgePrometheusDeps } from "./metrics/prometheus.js";
 export { MetricsShipper, type MetricsShipperOptions } from "./metrics/shipper.js";
 export { type RequestOutcome, statusClass } from "./request-outcome.js";
-export { type ActiveScript, DEFAULT_MAX_PREPARED, ScriptRegistry } from "./script-registry.js";
+export {
+  type ActiveScript,
+  DEFAULT_MAX_PREPARED,
+  DEFAULT_PUSH_PREPARE_MAX,
+  ScriptRegistry,
+  type ScriptRegistryOptions,
+} from "./script-registry.js";
 export { EdgeTail, type EdgeTailOptions } from "./tail/edge-tail.js";
 export { compileFilter, type Filterable, type RequestPredicate, sampler } from "./tail/filter.js";
 export { LogHistory, type LogHistoryOptions } from "./tail/history.js";
 export { canaryBucket, clientKey } from "./traffic-split.js";
+export { type VersionCheckCode, VersionCheckError, verifyVersion } from "./verify-version.js";

@@ -4,11 +4,12 @@ import type { Script } from "@edge/protocol";
 /**
  * One script version the node holds: stored always, prepared (compiled,
  * evaluated once, isolates built ahead of time by the runner) only once
- * something needs it — its first request, or the push that delivered it —
- * and dropped again when it has been idle longest among more prepared
- * versions than the node keeps (see PreparedLru). Concurrent first requests
- * share one preparation; a failure that load can explain is not remembered
- * (the next request tries again), the script's own failure is.
+ * something needs it — its first request, the small push that delivered it,
+ * or the background preparation of a bulk push's hot versions — and dropped
+ * again when it has been idle longest among more prepared versions than the
+ * node keeps (see PreparedLru). Concurrent first requests share one
+ * preparation; a failure that load can explain is not remembered (the next
+ * request tries again), the script's own failure is.
  */
 export class LazyScript {
   readonly name: string;
@@ -29,6 +30,11 @@ export class LazyScript {
     this.wire = wire;
     this.#prepareNow = prepareNow;
     this.#lru = lru;
+  }
+
+  /** No release holds this version any more. */
+  get isRetired(): boolean {
+    return this.#retired;
   }
 
   /** Whether the runner holds this version prepared right now. */

@@ -1,9 +1,11 @@
-import type { IsolateRunner, ModuleType, PreparedScript } from "@edge/isolate-host";
+import type { IsolateRunner, PreparedScript } from "@edge/isolate-host";
 import { type ConfigPush, type ResourceError, releaseKey, type Script } from "@edge/protocol";
 import type { Logger } from "pino";
+import { BackgroundPreparer } from "./background-prepare.js";
 import type { CachedConfig } from "./cache/config-cache.js";
 import { isTransientPrepareFailure, LazyScript, PreparedLru } from "./lazy-script.js";
 import { canaryBucket } from "./traffic-split.js";
+import { toWorkerScript, verifyVersion } from "./verify-version.js";
 
 /** A script version this node can serve: held always, prepared on first use (see LazyScript). */
 export type ActiveScript = LazyScript;
@@ -16,6 +18,23 @@ export const PREPARE_RETRY_DELAYS_MS: readonly number[] = [250, 1_000, 3_000];
 /** Prepared versions kept by default before the least recently used is dropped. */
 export const DEFAULT_MAX_PREPARED = 1_000;
 
+/** New versions a push may bring and still be prepared before its ACK (EDGE_PUSH_PREPARE_MAX). */
+export const DEFAULT_PUSH_PREPARE_MAX = 8;
+
+export interface ScriptRegistryOptions {
+  /** Called after every applied push or restore (the node persists its cache then). */
+  onChange?: () => void;
+  /** Waits before each new attempt at a transient prepare failure (default PREPARE_RETRY_DELAYS_MS). */
+  retryDelaysMs?: readonly number[];
+  /** Versions kept prepared before the least recently used is dropped (default DEFAULT_MAX_PREPARED). */
+  maxPrepared?: number;
+  /**
+   * A push bringing at most this many new versions is prepared before its ACK; a larger one is
+   * verified and stored, ACKed, and prepared lazily (default DEFAULT_PUSH_PREPARE_MAX).
+   */
+  pushPrepareMax?: number;
+}
+
 /** What the node runs for one script name: a version, and during a gradual rollout a canary. */
 interface Release {
   key: string;
@@ -27,16 +46,23 @@ interface Release {
 
 /**
  * The scripts this node serves, keyed by name. Pushes are applied per
- * resource and make-before-break: every upserted version is prepared first
- * (that is what an ACK promises: it compiled, its top-level code ran, it has
- * a fetch handler), then the releases are switched in one step, then
- * removals go; a version that fails to prepare is reported back (NACK) and
- * the script keeps its previous release. Versions restored from the cache
- * at start are only stored (they were prepared when first ACKed) and are
- * prepared on their first request; prepared versions past `maxPrepared` are
- * dropped least recently used first, and prepared again when asked for.
- * A rejected release is remembered (and persisted) so the node tells every
- * control plane it connects to not to send it again.
+ * resource and make-before-break: every upserted version is verified
+ * (shape, module set, sha256: see verify-version.ts), then, for a push that
+ * brings at most `pushPrepareMax` new versions, prepared (that is what such
+ * an ACK promises: it compiled, its top-level code ran, it has a fetch
+ * handler), then the releases are switched in one step, then removals go.
+ * A larger push (a node's first sync, a resync, a burst of deploys) is only
+ * verified and stored: its ACK promises the bytes are intact and well-formed,
+ * each version is prepared on its first request (a version whose previous
+ * one was hot is prepared in the background at once), and a version that
+ * then fails answers its requests with its error. A version that fails
+ * verification or a push's preparation is reported back (NACK) and the
+ * script keeps its previous release. Versions restored from the cache at
+ * start are only stored and prepared on their first request; prepared
+ * versions past `maxPrepared` are dropped least recently used first, and
+ * prepared again when asked for. A rejected release is remembered (and
+ * persisted) so the node tells every control plane it connects to not to
+ * send it again.
  */
 export class ScriptRegistry {
   readonly #releases = new Map<string, Release>();
@@ -48,20 +74,27 @@ export class ScriptRegistry {
   /** Script name -> why its latest version is being prepared again. */
   readonly #retrying = new Map<string, string>();
   readonly #lru: PreparedLru;
+  readonly #pushPrepareMax: number;
+  readonly #background = new BackgroundPreparer();
   #configVersion = 0;
 
-  constructor(
-    runner: IsolateRunner,
-    logger: Logger,
-    onChange: () => void = () => {},
-    retryDelaysMs: readonly number[] = PREPARE_RETRY_DELAYS_MS,
-    maxPrepared: number = DEFAULT_MAX_PREPARED,
-  ) {
-    this.#lru = new PreparedLru(maxPrepared);
+  constructor(runner: IsolateRunner, logger: Logger, options: ScriptRegistryOptions = {}) {
+    this.#lru = new PreparedLru(options.maxPrepared ?? DEFAULT_MAX_PREPARED);
     this.#runner = runner;
     this.#log = logger.child({ component: "registry" });
-    this.#onChange = onChange;
-    this.#retryDelays = retryDelaysMs;
+    this.#onChange = options.onChange ?? (() => {});
+    this.#retryDelays = options.retryDelaysMs ?? PREPARE_RETRY_DELAYS_MS;
+    this.#pushPrepareMax = options.pushPrepareMax ?? DEFAULT_PUSH_PREPARE_MAX;
+  }
+
+  /** Resolves once the background preparation of bulk pushes' hot versions is done. */
+  backgroundIdle(): Promise<void> {
+    return this.#background.idle();
+  }
+
+  /** Stops preparing in the background (before the runner goes). */
+  close(): Promise<void> {
+    return this.#background.close();
   }
 
   /** Script name -> the transient failure its version is being retried after, while that lasts. */
@@ -124,8 +157,15 @@ export class ScriptRegistry {
   /** Applies one push and returns the scripts it rejected. */
   async apply(push: ConfigPush): Promise<ResourceError[]> {
     const errors: ResourceError[] = [];
-    // Make: prepare everything new before anything changes, so a request never meets a half-applied push.
-    const prepared = await Promise.all(push.upserts.map((script) => this.#prepare(script, errors)));
+    const verified = push.upserts.filter((script) => this.#verify(script, errors));
+    const newVersions = verified.reduce((sum, script) => sum + this.#newVersions(script), 0);
+    const prepareNow = newVersions <= this.#pushPrepareMax;
+    const hot: LazyScript[] = [];
+    // Make: prepare (small push) or store (bulk push) everything new before anything changes, so a
+    // request never meets a half-applied push.
+    const prepared = await Promise.all(
+      verified.map((script) => this.#prepare(script, errors, prepareNow ? null : hot)),
+    );
     // Break: switch, then drop what is gone (and let the runner free the versions no release holds).
     const before = new Set(this.#held());
     if (push.full) {
@@ -155,9 +195,12 @@ export class ScriptRegistry {
         upserts: push.upserts.length - errors.length,
         removals: push.removals.length,
         rejected: errors.length,
+        newVersions,
+        preparedBeforeAck: prepareNow,
       },
       "config applied",
     );
+    this.#background.add(hot.filter((version) => !version.isRetired));
     this.#onChange();
     return errors;
   }
@@ -212,41 +255,80 @@ export class ScriptRegistry {
     return new LazyScript(script, prepare, this.#lru);
   }
 
-  async #prepare(script: Script, errors: ResourceError[]): Promise<Release | null> {
+  /** Whether an upsert (and its canary) passes verifyVersion; a failure is recorded as a NACK. */
+  #verify(script: Script, errors: ResourceError[]): boolean {
+    for (const version of [script, script.canary?.script]) {
+      if (version === undefined) continue;
+      try {
+        verifyVersion(version);
+      } catch (err) {
+        this.#reject(script.name, version.version, err, errors);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Versions of this upsert that the node does not hold yet (what preparing it would cost). */
+  #newVersions(script: Script): number {
+    const current = this.#releases.get(script.name);
+    if (current && current.key === releaseKey(script) && current.stable.sha256 === script.sha256) return 0;
+    const wanted = [script, script.canary?.script].filter((v): v is Script => v !== undefined);
+    return wanted.filter((v) => heldVersion(current, v) === undefined).length;
+  }
+
+  /**
+   * The release an upsert makes, its new versions prepared first — or, for a
+   * bulk push (`hot` given), only stored, the ones replacing a prepared
+   * version listed in `hot` for the background.
+   */
+  async #prepare(script: Script, errors: ResourceError[], hot: LazyScript[] | null): Promise<Release | null> {
     const key = releaseKey(script);
     const current = this.#releases.get(script.name);
     if (current && current.key === key && current.stable.sha256 === script.sha256) return current;
     const canaryWire = script.canary?.script;
+    const wasHot =
+      current !== undefined && (current.stable.isPrepared || current.canary?.script.isPrepared === true);
     try {
-      const stable = await this.#version(script, current);
+      const stable = await this.#version(script, current, hot, wasHot);
       let canary: Release["canary"] = null;
       if (canaryWire !== undefined) {
         try {
-          canary = { script: await this.#version(canaryWire, current), percent: script.canary?.percent ?? 0 };
+          const version = await this.#version(canaryWire, current, hot, wasHot);
+          canary = { script: version, percent: script.canary?.percent ?? 0 };
         } catch (err) {
           throw Object.assign(asError(err), { version: canaryWire.version });
         }
       }
       return { key, stable, canary, wire: script };
     } catch (err) {
-      const detail = asError(err).message;
-      const version = (err as { version?: number }).version ?? script.version;
-      this.#log.warn({ script: script.name, version, err: detail }, "script rejected");
-      errors.push({ name: script.name, version, errorDetail: detail });
+      this.#reject(script.name, (err as { version?: number }).version ?? script.version, err, errors);
       return null;
     }
   }
 
+  #reject(name: string, version: number, err: unknown, errors: ResourceError[]): void {
+    const detail = asError(err).message;
+    this.#log.warn({ script: name, version, err: detail }, "script rejected");
+    errors.push({ name, version, errorDetail: detail });
+  }
+
   /**
-   * A version checked by preparing it (and kept prepared, as a new version's
-   * requests are likely to come), or the one the current release already holds.
+   * The version the current release already holds, or a new one: checked by
+   * preparing it (and kept prepared, as a new version's requests are likely to
+   * come) for a small push, only stored for a bulk push (`hot` given).
    */
-  async #version(script: Script, current: Release | undefined): Promise<LazyScript> {
-    for (const held of [current?.stable, current?.canary?.script]) {
-      if (held && held.version === script.version && held.sha256 === script.sha256) return held;
-    }
+  async #version(
+    script: Script,
+    current: Release | undefined,
+    hot: LazyScript[] | null,
+    wasHot: boolean,
+  ): Promise<LazyScript> {
+    const held = heldVersion(current, script);
+    if (held !== undefined) return held;
     const version = this.#lazy(script);
-    await version.prepare();
+    if (hot === null) await version.prepare();
+    else if (wasHot) hot.push(version);
     return version;
   }
 
@@ -254,20 +336,7 @@ export class ScriptRegistry {
   async #prepareWithRetries(script: Script): Promise<PreparedScript> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const prepared = await this.#runner.prepare({
-          name: script.name,
-          version: script.version,
-          source: script.source,
-          ...(script.mainModule ? { mainModule: script.mainModule } : {}),
-          modules: (script.modules ?? []).map((m) => ({
-            name: m.name,
-            type: m.type as ModuleType,
-            content: m.content,
-          })),
-          vars: script.vars,
-          kvBindings: script.kvBindings ?? {},
-          limits: script.limits ?? { cpuMs: 0, memoryMb: 0, wallMs: 0 },
-        });
+        const prepared = await this.#runner.prepare(toWorkerScript(script));
         this.#retrying.delete(script.name);
         return prepared;
       } catch (err) {
@@ -292,6 +361,14 @@ export class ScriptRegistry {
       }
     }
   }
+}
+
+/** The version of `current` that is `script` (same version and digest), if any. */
+function heldVersion(current: Release | undefined, script: Script): LazyScript | undefined {
+  for (const held of [current?.stable, current?.canary?.script]) {
+    if (held && held.version === script.version && held.sha256 === script.sha256) return held;
+  }
+  return undefined;
 }
 
 function asError(err: unknown): Error {

@@ -7,12 +7,9 @@ import { script } from "./scripted-control-plane.js";
 describe("transient and deterministic prepare failures", () => {
   const runner = createIsolateRunner({ warmIsolates: 0, startupCpuMs: 200 });
   afterAll(() => runner.dispose());
-  const registry = new ScriptRegistry(
-    runner,
-    pino({ level: "silent" }),
-    () => {},
-    [50, 100, 200, 400, 800, 1_600],
-  );
+  const registry = new ScriptRegistry(runner, pino({ level: "silent" }), {
+    retryDelaysMs: [50, 100, 200, 400, 800, 1_600],
+  });
 
   it("retries a version whose top-level code ran out of start-up CPU while the machine was busy, then serves it", async () => {
     // Stands for a loaded machine: top-level code is slow until a moment has passed, then fast.
@@ -69,7 +66,7 @@ describe("transient and deterministic prepare failures", () => {
   });
 
   it("keeps a restored version whose preparation failed under load for good, and prepares it when asked again", async () => {
-    const impatient = new ScriptRegistry(runner, pino({ level: "silent" }), () => {}, []);
+    const impatient = new ScriptRegistry(runner, pino({ level: "silent" }), { retryDelaysMs: [] });
     const busyUntil = Date.now() + 700;
     const source = `const until = ${busyUntil}; while (Date.now() < until) {}
       export default { fetch: () => new Response("second try") }`;

@@ -5,6 +5,7 @@ import {
   GRPC_CHANNEL_OPTIONS,
   type NodeMessage,
   type Script,
+  versionDigest,
 } from "@edge/protocol";
 import { Server, ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-js";
 
@@ -104,7 +105,7 @@ export function script(
   return {
     name,
     version,
-    sha256: `sha-${name}-${version}`,
+    sha256: versionDigest(source),
     source,
     vars,
     limits: { cpuMs: 50, memoryMb: 64, wallMs: 5_000 },

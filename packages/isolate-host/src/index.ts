@@ -11,7 +11,7 @@ export type { CacheAccess, CacheCaller, CacheEntry, CacheProvider } from "./host
 export type { KvAccess, KvCaller, KvListPage, KvProvider, KvValue, KvWriteMutation } from "./host/kv.js";
 export { DEFAULT_MAX_LIMITS } from "./limits.js";
 export { LOG_CAPS } from "./log-collector.js";
-export { MAX_MODULES } from "./modules/module-set.js";
+export { MAX_MODULES, moduleSetOf } from "./modules/module-set.js";
 export {
   createIsolateRunner,
   DEFAULT_MAX_RESPONSE_BYTES,
