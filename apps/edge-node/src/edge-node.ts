@@ -101,6 +101,7 @@ export function createEdgeNode(
     failingChecks: () => (cache.failing ? ["config-cache"] : []),
     kv,
     retrying: () => registry.retrying(),
+    failedAfterAck: () => registry.failedAfterAck(),
     scheduled: new ScheduledRuns({
       registry,
       runner,

@@ -73,6 +73,8 @@ export class ScriptRegistry {
   readonly #retryDelays: readonly number[];
   /** Script name -> why its latest version is being prepared again. */
   readonly #retrying = new Map<string, string>();
+  /** Script name -> a version it holds that was ACKed unprepared and then failed of its own accord. */
+  readonly #failedAfterAck = new Map<string, { error: ResourceError; releaseKey: string }>();
   readonly #lru: PreparedLru;
   readonly #pushPrepareMax: number;
   readonly #background = new BackgroundPreparer();
@@ -100,6 +102,15 @@ export class ScriptRegistry {
   /** Script name -> the transient failure its version is being retried after, while that lasts. */
   retrying(): Record<string, string> {
     return Object.fromEntries(this.#retrying);
+  }
+
+  /**
+   * Versions this node ACKed without preparing them (a bulk push, its cache)
+   * whose preparation then failed for a reason of their own: reported in every
+   * heartbeat (a NACK after the ACK) until a push replaces or removes them.
+   */
+  failedAfterAck(): ResourceError[] {
+    return [...this.#failedAfterAck.values()].map((failed) => failed.error);
   }
 
   /**
@@ -181,6 +192,11 @@ export class ScriptRegistry {
       this.#releases.delete(name);
       this.#rejected.delete(name);
     }
+    for (const name of this.#failedAfterAck.keys()) {
+      if (this.#releases.get(name)?.key !== this.#failedAfterAck.get(name)?.releaseKey) {
+        this.#failedAfterAck.delete(name);
+      }
+    }
     for (const version of this.#held()) before.delete(version);
     for (const gone of before) gone.retire();
     for (const error of errors) {
@@ -244,15 +260,34 @@ export class ScriptRegistry {
       try {
         return await this.#prepareWithRetries(wire);
       } catch (err) {
-        const level = isTransientPrepareFailure(err) ? "warn" : "error";
-        this.#log[level](
+        const transient = isTransientPrepareFailure(err);
+        this.#log[transient ? "warn" : "error"](
           { script: wire.name, version: wire.version, err: asError(err).message },
           "script failed to prepare",
         );
+        if (!transient) this.#failedLate(wire, err);
         throw err;
       }
     };
     return new LazyScript(script, prepare, this.#lru);
+  }
+
+  /**
+   * A version held by a release failed to prepare of its own accord after it
+   * was accepted: remembered as rejected (the next hello says so too) and
+   * reported until a push changes that script. A small push's own preparation
+   * fails before the release exists, so it is NACKed as usual instead.
+   */
+  #failedLate(wire: Script, err: unknown): void {
+    const release = this.#releases.get(wire.name);
+    if (release === undefined || heldVersion(release, wire) === undefined) return;
+    const errorDetail = asError(err).message.slice(0, 1_000);
+    this.#failedAfterAck.set(wire.name, {
+      error: { name: wire.name, version: wire.version, errorDetail },
+      releaseKey: release.key,
+    });
+    this.#rejected.set(wire.name, release.key);
+    this.#onChange();
   }
 
   /** Whether an upsert (and its canary) passes verifyVersion; a failure is recorded as a NACK. */

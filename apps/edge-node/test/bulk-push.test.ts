@@ -92,6 +92,20 @@ describe("pushes on the edge node: small ones prepared before the ACK, bulk ones
       expect(JSON.parse(handlerless.text).error.code).toBe("EDGE_NO_FETCH_HANDLER");
     }
     for (const s of fine) expect((await get(s.name)).text).toBe(`hello from ${s.name}`);
+
+    // A NACK after the ACK: heartbeats name both until a push replaces them, and so does the next hello.
+    const beat = await cp.waitFor((m) => m.msg?.$case === "heartbeat" && m.msg.value.failed.length === 2);
+    const failed = beat.msg?.$case === "heartbeat" ? beat.msg.value.failed : [];
+    expect(failed.map((e) => [e.name, e.version]).sort()).toEqual([
+      ["handlerless", 1],
+      ["thrower", 1],
+    ]);
+    expect(failed.find((e) => e.name === "thrower")?.errorDetail).toMatch(/boom at the top/);
+    expect(node.registry.rejectedReleases()).toEqual({ handlerless: "1", thrower: "1" });
+    await push(2, [script("thrower", 2, hello("thrower"))]);
+    expect((await get("thrower")).text).toBe("hello from thrower");
+    expect(node.registry.failedAfterAck().map((e) => e.name)).toEqual(["handlerless"]);
+    expect(node.registry.rejectedReleases()).toEqual({ handlerless: "1" });
   }, 60_000);
 
   it("NACKs a version of a bulk push whose sha256 does not cover what arrived, and stores the rest", async () => {

@@ -78,6 +78,9 @@ const message: fc.Arbitrary<NonNullable<NodeMessage["msg"]>> = fc.oneof(
           maxLength: 3,
         },
       ),
+      failed: fc.array(fc.record({ name: id, version: count64, errorDetail: fc.string({ maxLength: 50 }) }), {
+        maxLength: 3,
+      }),
     })
     .map((value) => ({ $case: "heartbeat" as const, value })),
   fc

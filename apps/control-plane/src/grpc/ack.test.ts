@@ -142,6 +142,45 @@ describe("ACKs, NACKs and heartbeats", () => {
     expect(node("fra-1")?.nackCount).toBe(2);
   });
 
+  it("parks a release the node accepted unprepared and then could not prepare (a NACK after the ACK in its heartbeat)", async () => {
+    await cp.deploy("app");
+    await cp.deploy("other");
+    const fra = cp.node();
+    fra.hello("fra-1");
+    fra.ack(await fra.push(1));
+    await eventually(() => node("fra-1")?.scripts.app === 1, "the first ACK");
+
+    // A version it does not hold, or an unknown script, parks nothing.
+    fra.heartbeat(
+      0,
+      [],
+      [],
+      [
+        { name: "app", version: 9, errorDetail: "not held" },
+        { name: "ghost", version: 1, errorDetail: "unknown" },
+      ],
+    );
+    fra.heartbeat(0, [], [], [{ name: "app", version: 1, errorDetail: "Error: boom at the top" }]);
+    await eventually(() => node("fra-1")?.parked.app === "1", "the late NACK to park app@1");
+    expect(node("fra-1")).toMatchObject({
+      nackCount: 1,
+      lastNack: { script: "app", version: 1, error: "Error: boom at the top" },
+      scripts: { app: 1, other: 1 },
+    });
+    // Repeated in every heartbeat while the node holds it: counted once.
+    fra.heartbeat(0, [], [], [{ name: "app", version: 1, errorDetail: "Error: boom at the top" }]);
+    fra.heartbeat(1);
+    await eventually(() => node("fra-1")?.inFlight === 1, "the later heartbeats");
+    expect(node("fra-1")?.nackCount).toBe(1);
+
+    // A new version unparks it and goes out as usual.
+    await cp.deploy("app");
+    cp.server.hub.notifyChanged();
+    const fixed = await fra.push(2);
+    expect(fixed.upserts.map((s) => [s.name, s.version])).toEqual([["app", 2]]);
+    expect(node("fra-1")?.parked).toEqual({});
+  });
+
   it("does not send a release the node says it rejected, even on a fresh stream to another replica", async () => {
     await cp.deploy("app");
     await cp.deploy("app");

@@ -113,8 +113,12 @@ export class TestNode {
     inFlight: number,
     failingChecks: string[] = [],
     retrying: Array<{ name: string; reason: string }> = [],
+    failed: ResourceError[] = [],
   ): void {
-    this.send({ $case: "heartbeat", value: { sentAtMs: Date.now(), inFlight, failingChecks, retrying } });
+    this.send({
+      $case: "heartbeat",
+      value: { sentAtMs: Date.now(), inFlight, failingChecks, retrying, failed },
+    });
   }
 
   /** Resolves with the push numbered `n` (1-based) once it has arrived. */

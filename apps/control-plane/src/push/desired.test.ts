@@ -56,11 +56,19 @@ describe("the desired config followed change by change", () => {
   it("withholds a changed script that failed the check (nodes keep what they hold) and ignores older changes", () => {
     const desired = new DesiredConfig({ revision: 1, scripts: [version("a", 1)], rollouts: [] });
     desired.forPop("fra");
-    desired.apply({ revision: 2, changed: ["a"], scripts: [version("a", 2)], rollouts: [], withheld: new Set(["a"]) });
+    desired.apply({
+      revision: 2,
+      changed: ["a"],
+      scripts: [version("a", 2)],
+      rollouts: [],
+      withheld: new Set(["a"]),
+    });
     expect(desired.forPop("fra").has("a")).toBe(false);
     expect(desired.withheld).toEqual(new Set(["a"]));
     expect(desired.scriptNames().has("a")).toBe(true);
-    expect(desired.apply({ revision: 2, changed: ["a"], scripts: [], rollouts: [], withheld: new Set() })).toBe(false);
+    expect(
+      desired.apply({ revision: 2, changed: ["a"], scripts: [], rollouts: [], withheld: new Set() }),
+    ).toBe(false);
     expect(desired.revision).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Ack } from "@edge/protocol";
+import { type Ack, parseReleaseKey, type ResourceError } from "@edge/protocol";
 import type { Logger } from "pino";
 import { type ConfigDelta, diffConfig } from "./config-diff.js";
 import type { Resource } from "./desired.js";
@@ -160,6 +160,32 @@ export class NodeReleases {
     record.configVersion = push.configVersion;
     record.lastAckHadErrors = failed.size > 0;
     return failed;
+  }
+
+  /**
+   * A NACK after the ACK: the node could not prepare, on its own terms, a
+   * version it accepted unprepared (a bulk push). Parks the release it holds
+   * for that script, as a NACK would have; false when that version is no
+   * longer what the node holds, or was parked already.
+   */
+  parkHeld(error: ResourceError, record: NodeRecord, now: () => number, log: Logger): boolean {
+    const key = this.acked.get(error.name);
+    if (key === undefined || this.rejected.get(error.name) === key) return false;
+    const release = parseReleaseKey(key);
+    if (
+      release === null ||
+      (release.version !== error.version && release.canary?.version !== error.version)
+    ) {
+      return false;
+    }
+    this.rejected.set(error.name, key);
+    record.nackCount += 1;
+    record.lastNack = { script: error.name, version: error.version, error: error.errorDetail, at: now() };
+    log.warn(
+      { script: error.name, version: error.version, release: key, error: error.errorDetail },
+      "node could not prepare a script it had accepted; parked until its desired release changes",
+    );
+    return true;
   }
 
   /**

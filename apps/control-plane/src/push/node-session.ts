@@ -169,6 +169,12 @@ export class NodeSession {
             this.log.warn({ failingChecks: checks }, "node reports failing health checks");
           this.host.changed(record);
         }
+        // NACKs after the ACK (versions a bulk push delivered that then failed to prepare).
+        let parked = false;
+        for (const error of msg.value.failed.slice(0, 1_000)) {
+          parked = this.releases.parkHeld(error, record, () => this.host.now(), this.log) || parked;
+        }
+        if (parked) this.updateParked(record);
         const retrying = retryingOf(msg.value.retrying);
         if (JSON.stringify(retrying) !== JSON.stringify(record.retrying ?? {})) {
           record.retrying = retrying;

@@ -1,4 +1,4 @@
-import type { ConfigPush, ControlMessage, NodeMessage } from "@edge/protocol";
+import type { ConfigPush, ControlMessage, NodeMessage, ResourceError } from "@edge/protocol";
 import { type StatusObject, status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { EdgeNodeConfig } from "../config.js";
@@ -25,6 +25,8 @@ export interface AgentDeps {
   kv?: KvNode;
   /** Script name -> why its version is being prepared again (sent with every heartbeat). */
   retrying?: () => Record<string, string>;
+  /** Versions ACKed unprepared whose preparation then failed of their own accord (a NACK after the ACK). */
+  failedAfterAck?: () => ResourceError[];
   /** Cron Triggers: runs the ticks a control plane hands this node. */
   scheduled?: ScheduledRuns;
 }
@@ -213,6 +215,7 @@ export class Agent {
               name,
               reason: reason.slice(0, 500),
             })),
+            failed: this.#deps.failedAfterAck?.() ?? [],
           },
         },
       });

@@ -221,6 +221,12 @@ export interface Heartbeat {
    * (CPU or wall limit, overload), with the reason; not a rejection (yet).
    */
   retrying: ScriptRetry[];
+  /**
+   * Versions the node ACKed without preparing them (a bulk push, or restored from its cache) whose
+   * preparation then failed for a reason of their own (a top-level throw, no fetch handler, a
+   * compile error): a NACK after the ACK. Listed for as long as the node holds them.
+   */
+  failed: ResourceError[];
 }
 
 export interface ScriptRetry {
@@ -2840,7 +2846,7 @@ export const Welcome: MessageFns<Welcome> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { sentAtMs: 0, inFlight: 0, failingChecks: [], retrying: [] };
+  return { sentAtMs: 0, inFlight: 0, failingChecks: [], retrying: [], failed: [] };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -2856,6 +2862,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     for (const v of message.retrying) {
       ScriptRetry.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.failed) {
+      ResourceError.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2905,6 +2914,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.retrying.push(ScriptRetry.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.failed.push(ResourceError.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2937,6 +2954,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
       retrying: globalThis.Array.isArray(object?.retrying)
         ? object.retrying.map((e: any) => ScriptRetry.fromJSON(e))
         : [],
+      failed: globalThis.Array.isArray(object?.failed)
+        ? object.failed.map((e: any) => ResourceError.fromJSON(e))
+        : [],
     };
   },
 
@@ -2954,6 +2974,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.retrying?.length) {
       obj.retrying = message.retrying.map((e) => ScriptRetry.toJSON(e));
     }
+    if (message.failed?.length) {
+      obj.failed = message.failed.map((e) => ResourceError.toJSON(e));
+    }
     return obj;
   },
 
@@ -2966,6 +2989,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.inFlight = object.inFlight ?? 0;
     message.failingChecks = object.failingChecks?.map((e) => e) || [];
     message.retrying = object.retrying?.map((e) => ScriptRetry.fromPartial(e)) || [];
+    message.failed = object.failed?.map((e) => ResourceError.fromPartial(e)) || [];
     return message;
   },
 };
