@@ -109,14 +109,20 @@ function profileReport(replicas, window, count) {
       lines.push(`  ${cp.id}: no profile written (pid ${cp.child.pid})`);
       continue;
     }
-    const { rows, totalMs, idleMs } = topSelfTime(join(PROFILE_DIR, file), { top: 15, ...window });
+    const { rows, inclusive, totalMs, idleMs } = topSelfTime(join(PROFILE_DIR, file), { top: 15, ...window });
     lines.push(
       `  ${cp.id} (${count} agents, deploy phase): ${totalMs.toFixed(0)} ms busy, ${idleMs.toFixed(0)} ms idle — ${file}`,
     );
-    for (const row of rows) {
-      lines.push(
-        `    ${row.selfMs.toFixed(0).padStart(6)} ms ${(row.share * 100).toFixed(1).padStart(5)}%  ${row.name}`,
-      );
+    for (const [title, list] of [
+      ["self time", rows],
+      ["inclusive time, workspace functions", inclusive],
+    ]) {
+      lines.push(`   ${title}`);
+      for (const row of list) {
+        lines.push(
+          `    ${row.selfMs.toFixed(0).padStart(6)} ms ${(row.share * 100).toFixed(1).padStart(5)}%  ${row.name}`,
+        );
+      }
     }
   }
   return lines.join("\n");
