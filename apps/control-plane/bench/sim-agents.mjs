@@ -26,6 +26,8 @@ const { addresses, count, firstIndex, workerId, script, agentsPerChannel, batchS
 const POPS = ["fra", "iad", "sin", "ams", "gru"];
 /** Heartbeats go out in this many slices per interval, so the fleet's beats are spread, not a burst. */
 const HEARTBEAT_SLICES = 20;
+/** Agents' keepalive ping timeout (a real agent's is GRPC_CHANNEL_OPTIONS', 5 s). */
+const KEEPALIVE_TIMEOUT_MS = 30_000;
 
 const clients = [];
 let ready = 0;
@@ -42,6 +44,9 @@ function clientFor(globalIndex) {
   const make = () => {
     const client = new ControlPlaneServiceClient(address, credentials.createInsecure(), {
       ...GRPC_CHANNEL_OPTIONS,
+      // Pings as a real agent's (every 10 s), but a late answer is this process's event loop,
+      // shared by thousands of agents on a loaded machine, not a dead link: wait longer for it.
+      "grpc.keepalive_timeout_ms": KEEPALIVE_TIMEOUT_MS,
       // A channel of its own (no subchannel shared with other clients in this process).
       "grpc.use_local_subchannel_pool": 1,
     });
