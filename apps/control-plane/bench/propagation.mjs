@@ -151,8 +151,12 @@ async function measure(count, runDir) {
       runId: String(count),
     });
     const { rampMs } = agents;
-    // Let the connect burst's follow-up work (node states shared through the store) settle.
-    await sleep(500 + Math.min(5_000, count / 2));
+    // Let the connect burst's follow-up work (node states shared through the store) settle,
+    // then measure the replicas' idle cost (heartbeats, keepalives, node states) for as long.
+    const settleMs = 500 + Math.min(5_000, count / 2);
+    await sleep(settleMs);
+    const idleFrom = replicas.map((cp) => usage(cp.child.pid));
+    await sleep(settleMs);
     const before = replicas.map((cp) => usage(cp.child.pid));
     const agentsBefore = agents.pids.map(usage);
     const started = nowNs();
@@ -198,6 +202,7 @@ async function measure(count, runDir) {
         id: cp.id,
         cpuMsPerDeploy: (after[i].cpuMs - before[i].cpuMs) / DEPLOYS,
         cpuPercent: ((after[i].cpuMs - before[i].cpuMs) / wallMs) * 100,
+        idleCpuPercent: ((before[i].cpuMs - idleFrom[i].cpuMs) / settleMs) * 100,
         rssMb: after[i].rssMb,
         peakMb: after[i].peakMb,
       })),
@@ -251,7 +256,9 @@ async function main() {
       "load before/after": `${row.load.before.split(" ")[0]}/${row.load.after.split(" ")[0]}`,
     })),
   );
-  process.stdout.write("Per replica (CPU over the deploy phase; % includes the gaps between deploys)\n");
+  process.stdout.write(
+    "Per replica (CPU over the deploy phase, % including the gaps between deploys; idle: same fleet, no deploys)\n",
+  );
   console.table(
     rows.flatMap((row) =>
       row.perReplica.map((r) => ({
@@ -259,6 +266,7 @@ async function main() {
         replica: r.id,
         "CPU ms/deploy": r.cpuMsPerDeploy.toFixed(1),
         "CPU %": r.cpuPercent.toFixed(0),
+        "idle CPU %": r.idleCpuPercent.toFixed(0),
         "RSS MB": r.rssMb.toFixed(0),
         "peak RSS MB": r.peakMb.toFixed(0),
       })),
