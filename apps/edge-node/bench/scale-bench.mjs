@@ -10,9 +10,13 @@
 //      and on Redis (a real redis-server), with one real edge node connected and ACKing;
 //   5. a cold node (no cache) connecting to a control plane (SQLite) holding BENCH_SCRIPTS scripts:
 //      connect -> its first push ACKed (a bulk push is verified and stored, not prepared).
+//   6. deploy -> every agent ACKed for 1,000 and 10,000 simulated agents across 2 control-plane
+//      replicas on one redis-server (the propagation bench, apps/control-plane/bench, as a child).
 // A figure, not a test: nothing here passes or fails.
 //
 // Knobs: BENCH_SCRIPTS=10000  BENCH_HOT=100  BENCH_DEPLOYS=1000  BENCH_CONCURRENCY=32
+//        BENCH_PARTS=node-deploys,propagation (node-deploys: 1-5)
+//        BENCH_PROPAGATION_AGENTS=1000,10000  BENCH_PROPAGATION_DEPLOYS=40
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -314,5 +318,40 @@ async function main() {
   }
 }
 
-await main();
+/** Part 5: the propagation bench in a child process (its own fd limit), read back as JSON. */
+async function propagationFigures(dir) {
+  const resultFile = join(dir, "propagation.json");
+  const child = spawn(process.execPath, [join(root, "apps/control-plane/bench/propagation.mjs")], {
+    env: {
+      ...process.env,
+      BENCH_REPLICAS: "2",
+      BENCH_STORE: "redis",
+      BENCH_AGENTS: process.env.BENCH_PROPAGATION_AGENTS ?? "1000,10000",
+      BENCH_DEPLOYS: process.env.BENCH_PROPAGATION_DEPLOYS ?? "40",
+      BENCH_RESULT_FILE: resultFile,
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`propagation bench exited (${code})`);
+  const rows = JSON.parse(readFileSync(resultFile, "utf8"));
+  const figures = rows.map(
+    (r) =>
+      `${r.agents.toLocaleString("en")} agents p50 ${ms(r.p50)} p99 ${ms(r.p99)} (load ${r.load.after.split(" ")[0]})`,
+  );
+  console.log(
+    `\ndeploy -> all ACKed, 2 replicas on Redis: ${figures.join("; ")} (goal p99 <= 1 s at 10,000)`,
+  );
+}
+
+const PARTS = new Set((process.env.BENCH_PARTS ?? "node-deploys,propagation").split(","));
+if (PARTS.has("node-deploys")) await main();
+if (PARTS.has("propagation")) {
+  const dir = mkdtempSync(join(tmpdir(), "edge-bench-scale-propagation-"));
+  try {
+    await propagationFigures(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 process.exit(0);
