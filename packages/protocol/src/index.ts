@@ -52,6 +52,12 @@ export {
   TailSessions,
 } from "./generated/edge/v1/telemetry.js";
 export { KV_LIMITS } from "./kv-limits.js";
+export {
+  ControlPlaneServiceServing,
+  encodeUpserts,
+  preEncodedPush,
+  serializeControlMessage,
+} from "./push-encoding.js";
 export { type ParsedRelease, parseReleaseKey, releaseKey } from "./release.js";
 export { emptyScriptMetrics } from "./script-metrics.js";
 export { type DigestModule, versionDigest } from "./version-digest.js";

@@ -1,4 +1,4 @@
-import { type ControlPlaneServiceServer, ControlPlaneServiceService } from "@edge/protocol";
+import { type ControlPlaneServiceServer, ControlPlaneServiceServing } from "@edge/protocol";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
@@ -116,7 +116,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcControlServer 
       refuse(call);
     },
   };
-  server.addService(ControlPlaneServiceService, implementation);
+  server.addService(ControlPlaneServiceServing, implementation);
   health.addToServer(server);
 
   let listening: Promise<{ port: number }> | null = null;

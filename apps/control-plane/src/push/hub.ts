@@ -11,6 +11,7 @@ import { type NodeRecord, NodeRegistry } from "./registry.js";
 import type { ConnectCall, HelloAuthenticator, SessionHost } from "./session-host.js";
 import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
 import type { NodeView, PushHub } from "./types.js";
+import { UpsertEncodings } from "./upsert-encodings.js";
 
 export interface PushHubOptions {
   store: Store;
@@ -202,6 +203,7 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     controlPlaneId: options.controlPlaneId,
     heartbeatIntervalMs,
     maxPushBytes,
+    encodings: new UpsertEncodings(),
     now,
     attach(session: NodeSession, hello: Hello): NodeRecord {
       const { record, replaced } = registry.attach(hello, session);

@@ -1,4 +1,4 @@
-import type { Ack, ControlMessage, Hello, NodeMessage } from "@edge/protocol";
+import { type Ack, type ControlMessage, type Hello, type NodeMessage, preEncodedPush } from "@edge/protocol";
 import type { Logger } from "pino";
 import { type ConfigDelta, isEmptyDelta, packDelta } from "./config-diff.js";
 import type { DesiredConfig } from "./desired.js";
@@ -100,18 +100,19 @@ export class NodeSession {
       const last = i === packs.length - 1;
       // A node is at the new revision only once the last part is applied.
       const push = this.releases.track(pack, last ? desired.revision : reached);
-      this.writer.write({
-        msg: {
-          $case: "push",
-          value: {
+      const upserts = this.host.encodings.get(desired.revision, pack.upserts);
+      this.writer.write(
+        preEncodedPush(
+          {
             nonce: push.nonce,
             configVersion: push.configVersion,
             full: false,
             upserts: pack.upserts.map((resource) => resource.script),
             removals: pack.removals,
           },
-        },
-      });
+          upserts,
+        ),
+      );
     });
     this.sentRevision = desired.revision;
     this.log.debug(

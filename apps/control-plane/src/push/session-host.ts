@@ -6,6 +6,7 @@ import type { NodeSession } from "./node-session.js";
 import type { NodeRecord } from "./registry.js";
 import type { StreamErrorCode } from "./stream-errors.js";
 import type { NodeTelemetryHooks } from "./telemetry-hooks.js";
+import type { UpsertEncodings } from "./upsert-encodings.js";
 
 export type ConnectCall = ServerDuplexStream<NodeMessage, ControlMessage>;
 
@@ -16,6 +17,8 @@ export interface SessionHost {
   readonly heartbeatIntervalMs: number;
   /** Most bytes of resources one push carries; a larger delta goes out as several pushes. */
   readonly maxPushBytes: number;
+  /** Encoded upserts shared by the streams that send the same pack at the same revision. */
+  readonly encodings: UpsertEncodings;
   now(): number;
   /** Registers the node behind `session`; ends any older stream of the same node id. */
   attach(session: NodeSession, hello: Hello): NodeRecord;
