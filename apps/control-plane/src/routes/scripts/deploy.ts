@@ -14,6 +14,7 @@ import {
   TYPESCRIPT_TYPES,
 } from "./deploy-body.js";
 import { checkEnvNames, secretSealer } from "./env-settings.js";
+import { createModuleCheck, type ModuleCheck } from "./module-check.js";
 import { envelopeFromMultipart } from "./multipart-upload.js";
 import type { NameParams } from "./params.js";
 import { iso } from "./present.js";
@@ -35,9 +36,10 @@ export interface DeployReply {
 async function validatedCode(
   name: string,
   input: DeployInput,
+  quick: ModuleCheck,
 ): Promise<{ source: string; modules: VersionModules | null }> {
   if (input.modules === undefined) {
-    return { source: await validateSource(name, input.source, input.language), modules: null };
+    return { source: await validateSource(name, input.source, input.language, quick), modules: null };
   }
   await validateModules(input.modules);
   const { main } = input.modules;
@@ -61,6 +63,10 @@ const deployQuery = z.object({ activate: z.enum(["true", "false"]).optional() })
  * (capped at exactly `EDGE_MAX_SCRIPT_BYTES`).
  */
 export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, store, hub }) => {
+  const quick = createModuleCheck((err) =>
+    app.log.warn({ err }, "the module syntax check's worker failed; esbuild checks deploys meanwhile"),
+  );
+  app.addHook("onClose", () => quick.close());
   app.addContentTypeParser(
     [...JAVASCRIPT_TYPES, ...TYPESCRIPT_TYPES],
     { parseAs: "string", bodyLimit: config.maxScriptBytes },
@@ -78,7 +84,7 @@ export const deployRoute: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     const { name } = request.params;
     const activate = parseQuery(deployQuery, request.query).activate !== "false";
     const input = parseDeployBody(request, config);
-    const { source, modules } = await validatedCode(name, input);
+    const { source, modules } = await validatedCode(name, input, quick);
     const sha256 = versionDigest(source, modules?.main, modules?.modules);
     const inherits =
       input.vars === undefined ||
