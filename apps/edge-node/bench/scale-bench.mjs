@@ -13,8 +13,9 @@
 // Knobs: BENCH_SCRIPTS=10000  BENCH_HOT=100  BENCH_DEPLOYS=1000  BENCH_CONCURRENCY=32
 //   BENCH_PARTS=node,deploys   which parts run (default both; `deploys` alone iterates quickly)
 //   BENCH_STORES=sqlite,redis  the stores the deploy part measures, in this order
-//   BENCH_CPU_PROF=<dir>       start the deploy part's control plane with
-//                              --cpu-prof --cpu-prof-dir <dir> (one .cpuprofile per store)
+//   BENCH_CPU_PROF=<dir>       start the deploy part's control plane and edge node with
+//                              --cpu-prof (<dir>/cp-<store>.cpuprofile, node-<store>.cpuprofile;
+//                              read them with apps/control-plane/bench/cpu-profile-summary.mjs)
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -59,6 +60,12 @@ async function deadAddress() {
   const { port } = server.address();
   await new Promise((resolve) => server.close(resolve));
   return `127.0.0.1:${port}`;
+}
+
+/** Node.js flags that write a CPU profile named `name` when BENCH_CPU_PROF is set. */
+function cpuProf(name) {
+  if (CPU_PROF === undefined) return [];
+  return ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-name", `${name}.cpuprofile`];
 }
 
 function startProcess(name, main, env, readyMsg, nodeFlags = []) {
@@ -253,9 +260,7 @@ async function deployFigures(dir, label, store) {
     "apps/control-plane/dist/main.js",
     { EDGE_ADMIN_TOKEN: TOKEN, EDGE_STORE: store, EDGE_API_PORT: "0", EDGE_GRPC_ADDRESS: "127.0.0.1:0" },
     "control plane listening",
-    CPU_PROF === undefined
-      ? []
-      : ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-name", `cp-${label}.cpuprofile`],
+    cpuProf(`cp-${label}`),
   );
   const api = `http://127.0.0.1:${cp.record.httpPort}`;
   const node = await startProcess(
@@ -271,6 +276,7 @@ async function deployFigures(dir, label, store) {
       EDGE_ISOLATE_THREADS: "1",
     },
     "edge node listening",
+    cpuProf(`node-${label}`),
   );
   try {
     const deploy = async (i) => {
