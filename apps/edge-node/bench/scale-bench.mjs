@@ -15,14 +15,19 @@
 // A figure, not a test: nothing here passes or fails.
 //
 // Knobs: BENCH_SCRIPTS=10000  BENCH_HOT=100  BENCH_DEPLOYS=1000  BENCH_CONCURRENCY=32
-//        BENCH_PARTS=node-deploys,propagation (node-deploys: 1-5)
-//        BENCH_PROPAGATION_AGENTS=1000,10000  BENCH_PROPAGATION_DEPLOYS=40
+//   BENCH_PARTS=node,cold-push,deploys,propagation   which parts run (default all; `deploys`
+//                              alone iterates quickly; node = 1-3, cold-push = 5, propagation = 6)
+//   BENCH_STORES=sqlite,redis  the stores the deploy part measures, in this order
+//   BENCH_CPU_PROF=<dir>       start the deploy part's control plane and edge node with
+//                              --cpu-prof (<dir>/cp-<store>.cpuprofile, node-<store>.cpuprofile;
+//                              read them with apps/control-plane/bench/cpu-profile-summary.mjs)
+//   BENCH_PROPAGATION_AGENTS=1000,10000  BENCH_PROPAGATION_DEPLOYS=40
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { openStore } from "@edge/control-plane";
@@ -36,6 +41,11 @@ const SCRIPTS = Number(process.env.BENCH_SCRIPTS ?? 10_000);
 const HOT = Math.min(SCRIPTS, Number(process.env.BENCH_HOT ?? 100));
 const DEPLOYS = Number(process.env.BENCH_DEPLOYS ?? 1_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const PARTS = new Set(
+  (process.env.BENCH_PARTS ?? "node,cold-push,deploys,propagation").split(",").map((p) => p.trim()),
+);
+const STORES = (process.env.BENCH_STORES ?? "sqlite,redis").split(",").map((s) => s.trim());
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 const source = (i) =>
   `const greeting = ${JSON.stringify(`hello from app-${i}`)};
@@ -61,8 +71,14 @@ async function deadAddress() {
   return `127.0.0.1:${port}`;
 }
 
-function startProcess(name, main, env, readyMsg) {
-  const child = spawn(process.execPath, ["--no-node-snapshot", join(root, main)], {
+/** Node.js flags that write a CPU profile named `name` when BENCH_CPU_PROF is set. */
+function cpuProf(name) {
+  if (CPU_PROF === undefined) return [];
+  return ["--cpu-prof", "--cpu-prof-dir", CPU_PROF, "--cpu-prof-name", `${name}.cpuprofile`];
+}
+
+function startProcess(name, main, env, readyMsg, nodeFlags = []) {
+  const child = spawn(process.execPath, ["--no-node-snapshot", ...nodeFlags, join(root, main)], {
     env: { PATH: process.env.PATH ?? "", EDGE_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -170,12 +186,90 @@ async function nodeFigures(dir) {
   }
 }
 
+function printNodeFigures(n) {
+  console.log(`\nedge node holding ${SCRIPTS} cached scripts (2 isolate threads, control plane down)`);
+  console.log(`  start -> listening            ${ms(n.listening)}`);
+  console.log(`  start -> first request served ${ms(n.firstServed)}`);
+  console.log(`  RSS, ${SCRIPTS} held, none prepared  ${mib(n.idleRss)}`);
+  console.log(`  RSS, ${SCRIPTS} held, ${HOT} hot         ${mib(n.hotRss)}`);
+  console.log(
+    `  cold first request (prepare + run), ${HOT} scripts: p50 ${ms(percentile(n.cold, 50))}  p99 ${ms(percentile(n.cold, 99))}`,
+  );
+  console.log(
+    `  warm request, same scripts:                 p50 ${ms(percentile(n.warm, 50))}  p99 ${ms(percentile(n.warm, 99))}`,
+  );
+}
+
+/** What a descendant process is, by its command line. */
+function processKind(cmdline) {
+  if (cmdline.includes("control-plane/dist/main.js")) return "control plane";
+  if (cmdline.includes("edge-node/dist/main.js")) return "edge node";
+  if (cmdline.includes("redis-server")) return "redis-server";
+  if (cmdline.includes("esbuild")) return "esbuild (control plane's)";
+  return "other";
+}
+
+/** CPU time (user + system, ms) of this process and every descendant, summed by kind. */
+function cpuByKind() {
+  const tick = 10; // ms per clock tick (USER_HZ 100 on Linux)
+  const own = process.cpuUsage();
+  const byKind = new Map([["bench client", (own.user + own.system) / 1_000]]);
+  const visit = (pid) => {
+    let children = [];
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        children = children.concat(
+          readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean),
+        );
+      }
+    } catch {
+      return; // exited meanwhile
+    }
+    for (const child of children) {
+      try {
+        const stat = readFileSync(`/proc/${child}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const kind = processKind(readFileSync(`/proc/${child}/cmdline`, "utf8").replaceAll("\0", " "));
+        byKind.set(kind, (byKind.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) * tick);
+      } catch {
+        continue;
+      }
+      visit(child);
+    }
+  };
+  visit(process.pid);
+  return byKind;
+}
+
+/** CPU ms per deploy, by process kind, between two `cpuByKind` readings. */
+function cpuPerDeploy(before, after, deploys) {
+  return [...after]
+    .map(([kind, ms]) => [kind, (ms - (before.get(kind) ?? 0)) / deploys])
+    .filter(([, perDeploy]) => perDeploy > 0)
+    .sort((a, b) => b[1] - a[1]);
+}
+
+/** Milliseconds from the burst's start until the node ACKed `revision` (polled), or null after 30 s. */
+async function nodeAcked(api, revision, elapsedMs) {
+  const started = performance.now();
+  while (performance.now() - started < 30_000) {
+    const res = await fetch(`${api}/v1/nodes`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { nodes } = await res.json();
+    if (nodes.length > 0 && nodes.every((n) => n.configVersion >= revision)) {
+      return elapsedMs + performance.now() - started;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return null;
+}
+
 async function deployFigures(dir, label, store) {
   const cp = await startProcess(
     "control plane",
     "apps/control-plane/dist/main.js",
     { EDGE_ADMIN_TOKEN: TOKEN, EDGE_STORE: store, EDGE_API_PORT: "0", EDGE_GRPC_ADDRESS: "127.0.0.1:0" },
     "control plane listening",
+    cpuProf(`cp-${label}`),
   );
   const api = `http://127.0.0.1:${cp.record.httpPort}`;
   const node = await startProcess(
@@ -191,6 +285,7 @@ async function deployFigures(dir, label, store) {
       EDGE_ISOLATE_THREADS: "1",
     },
     "edge node listening",
+    cpuProf(`node-${label}`),
   );
   try {
     const deploy = async (i) => {
@@ -204,6 +299,7 @@ async function deployFigures(dir, label, store) {
     };
     await deploy(0);
     let next = 1;
+    const cpuBefore = cpuByKind();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -211,7 +307,10 @@ async function deployFigures(dir, label, store) {
       }),
     );
     const seconds = (performance.now() - started) / 1_000;
-    return { label, perSecond: (DEPLOYS - 1) / seconds };
+    const cpu = cpuPerDeploy(cpuBefore, cpuByKind(), DEPLOYS - 1);
+    // A fresh store: each PUT bumps the revision by one, so the last deploy is revision DEPLOYS.
+    const ackedAfterMs = await nodeAcked(api, DEPLOYS, performance.now() - started);
+    return { label, perSecond: (DEPLOYS - 1) / seconds, ackedAfterMs, cpu };
   } finally {
     await stop(node.child);
     await stop(cp.child);
@@ -284,41 +383,51 @@ async function coldPushFigures(dir) {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "edge-bench-scale-"));
   try {
-    const n = await nodeFigures(dir);
-    console.log(`\nedge node holding ${SCRIPTS} cached scripts (2 isolate threads, control plane down)`);
-    console.log(`  start -> listening            ${ms(n.listening)}`);
-    console.log(`  start -> first request served ${ms(n.firstServed)}`);
-    console.log(`  RSS, ${SCRIPTS} held, none prepared  ${mib(n.idleRss)}`);
-    console.log(`  RSS, ${SCRIPTS} held, ${HOT} hot         ${mib(n.hotRss)}`);
-    console.log(
-      `  cold first request (prepare + run), ${HOT} scripts: p50 ${ms(percentile(n.cold, 50))}  p99 ${ms(percentile(n.cold, 99))}`,
-    );
-    console.log(
-      `  warm request, same scripts:                 p50 ${ms(percentile(n.warm, 50))}  p99 ${ms(percentile(n.warm, 99))}`,
-    );
-
-    const cold = await coldPushFigures(dir);
-    console.log(
-      `\ncold node (no cache): connect -> first push of ${SCRIPTS} scripts ACKed  ${ms(cold.connectToAck)} (process start -> ACK ${ms(cold.spawnToAck)}; ${cold.held} held per GET /v1/nodes)`,
-    );
-
-    const rates = [await deployFigures(dir, "sqlite", `sqlite:${join(dir, "cp.db")}`)];
-    const redis = await startRedisServer();
-    try {
-      rates.push(await deployFigures(dir, "redis", redis.url));
-    } finally {
-      await redis.stop();
+    if (PARTS.has("node")) printNodeFigures(await nodeFigures(dir));
+    if (PARTS.has("cold-push")) {
+      const cold = await coldPushFigures(dir);
+      console.log(
+        `\ncold node (no cache): connect -> first push of ${SCRIPTS} scripts ACKed  ${ms(cold.connectToAck)} (process start -> ACK ${ms(cold.spawnToAck)}; ${cold.held} held per GET /v1/nodes)`,
+      );
     }
-    console.log(
-      `\ndeploys accepted by the API (${DEPLOYS} PUTs, ${CONCURRENCY} at once, one edge node ACKing)`,
-    );
-    for (const r of rates) console.log(`  ${r.label.padEnd(7)} ${r.perSecond.toFixed(0)} deploys/s`);
+    if (PARTS.has("deploys")) {
+      const rates = [];
+      for (const store of STORES) {
+        if (store === "sqlite")
+          rates.push(await deployFigures(dir, "sqlite", `sqlite:${join(dir, "cp.db")}`));
+        if (store === "redis") {
+          const redis = await startRedisServer();
+          try {
+            rates.push(await deployFigures(dir, "redis", redis.url));
+          } finally {
+            await redis.stop();
+          }
+        }
+      }
+      console.log(
+        `\ndeploys accepted by the API (${DEPLOYS} PUTs, ${CONCURRENCY} at once, one edge node ACKing)`,
+      );
+      for (const r of rates) {
+        const acked =
+          r.ackedAfterMs === null ? "not within 30 s" : `${ms(r.ackedAfterMs)} after the burst began`;
+        console.log(
+          `  ${r.label.padEnd(7)} ${r.perSecond.toFixed(0)} deploys/s; node ACKed the last one ${acked}`,
+        );
+        const cpu = r.cpu.map(([kind, perDeploy]) => `${kind} ${perDeploy.toFixed(2)}`).join(", ");
+        console.log(`          CPU ms per deploy during the burst: ${cpu}`);
+      }
+      console.log(
+        `  load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Part 5: the propagation bench in a child process (its own fd limit), read back as JSON. */
+/** Part 6: the propagation bench in a child process (its own fd limit), read back as JSON. */
 async function propagationFigures(dir) {
   const resultFile = join(dir, "propagation.json");
   const child = spawn(process.execPath, [join(root, "apps/control-plane/bench/propagation.mjs")], {
@@ -344,8 +453,7 @@ async function propagationFigures(dir) {
   );
 }
 
-const PARTS = new Set((process.env.BENCH_PARTS ?? "node-deploys,propagation").split(","));
-if (PARTS.has("node-deploys")) await main();
+if (["node", "cold-push", "deploys"].some((part) => PARTS.has(part))) await main();
 if (PARTS.has("propagation")) {
   const dir = mkdtempSync(join(tmpdir(), "edge-bench-scale-propagation-"));
   try {

@@ -25,6 +25,7 @@ import {
 import {
   CHANGES,
   evalScript,
+  READ_ACTIVE,
   requireReplicas,
   SNAPSHOT,
   SUMMARY_FIELDS,
@@ -110,8 +111,18 @@ function redisStore(redis: Redis, keys: RedisKeys, log: Logger | undefined, pref
 
     getActive: (name) =>
       guard(async () => {
-        const active = await redis.hget(keys.script(name), "active");
-        return active == null ? null : readVersion(name, active);
+        const reply = (await evalScript(
+          redis,
+          READ_ACTIVE,
+          [keys.script(name)],
+          [keys.versionPrefix(name)],
+        )) as (string | null)[] | null;
+        if (reply == null) return null;
+        const [active, ...fields] = reply;
+        const [sha256, source, vars, limits] = fields;
+        // A version deleted meanwhile (or a script half-written by a crash): not live.
+        if (sha256 == null || source == null || vars == null || limits == null) return null;
+        return versionFrom(name, active, fields);
       }),
 
     getVersion: (name, version) =>

@@ -6,6 +6,7 @@ import { decodeVersion, encodePops, encodeVersion, isVersionNumber } from "./cod
 import { activeChanged } from "./conflict.js";
 import { sqliteCron } from "./sqlite-cron.js";
 import { sqliteEnrolments } from "./sqlite-enrolments.js";
+import { groupCommit } from "./sqlite-group-commit.js";
 import { sqliteKv } from "./sqlite-kv.js";
 import { sqliteNodeStates } from "./sqlite-nodes.js";
 import { type ScriptRow, toSnapshotRollout, toSummary, toVersion, toVersionMeta } from "./sqlite-rows.js";
@@ -94,6 +95,9 @@ export function createSqliteStore(path: string): Store {
     },
   );
 
+  // Deploys arriving together share one commit (one fsync); see sqlite-group-commit.ts.
+  const putGrouped = groupCommit(db, put, run);
+
   const activate = db.transaction((name: string, version: number, now: number): ScriptSummary | null => {
     if (!liveScript(name) || !sql.version.get(name, version)) return null;
     sql.activate.run(version, now, name);
@@ -164,8 +168,7 @@ export function createSqliteStore(path: string): Store {
   return {
     ...kv,
     ...sqliteCron(db, run),
-    putVersion: (name, input, now = Date.now(), options = {}) =>
-      run(() => put.immediate(name, input, now, options)),
+    putVersion: (name, input, now = Date.now(), options = {}) => putGrouped(name, input, now, options),
     getActive: (name) => run(() => nullable(sql.active.get(name), toVersion)),
     getVersion: (name, version) =>
       run(() => (isVersionNumber(version) ? nullable(sql.version.get(name, version), toVersion) : null)),

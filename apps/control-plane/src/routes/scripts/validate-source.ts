@@ -1,6 +1,7 @@
 import { type BuildResult, build, type Message } from "esbuild";
 import { EdgeError } from "../../errors.js";
 import type { ScriptLanguage } from "./deploy-body.js";
+import type { ModuleCheck } from "./module-check.js";
 
 /** How many of esbuild's errors make it into the message: the first usually explains the rest. */
 const MAX_REPORTED = 3;
@@ -20,13 +21,17 @@ function formatMessage(message: Message): string {
  * default export (the worker's handler object), and returns the JavaScript
  * nodes will run. JavaScript is returned as given (the store keeps the
  * original source); TypeScript is compiled (types stripped, nothing bundled)
- * and esbuild's output is returned.
+ * and esbuild's output is returned. JavaScript that `quick` accepts (V8's
+ * parse, `module-check.ts`) skips esbuild; everything else, and every error
+ * message, is esbuild's.
  */
 export async function validateSource(
   name: string,
   source: string,
   language: ScriptLanguage = "js",
+  quick?: ModuleCheck,
 ): Promise<string> {
+  if (language === "js" && quick !== undefined && (await quick.accepts(source))) return source;
   let result: BuildResult<{ metafile: true; write: false }>;
   try {
     result = await build({
