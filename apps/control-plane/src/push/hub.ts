@@ -73,6 +73,16 @@ const NODE_SWEEP_EVERY_MS = 10 * 60_000;
 /** How often sessions are checked against the stored enrolments (a revocation on another replica). */
 const ENROLMENT_RECHECK_MS = 2_000;
 
+/**
+ * How often a replica reads the node states the others shared: every share
+ * run (about once a second) up to 2,000 known nodes, then 1 s more per 2,000,
+ * at most every 5 s. Other replicas' nodes so lag by up to that in
+ * `GET /v1/nodes`; a replica's own nodes never do.
+ */
+export function remoteReadEveryMs(knownNodes: number): number {
+  return Math.min(5_000, Math.floor(knownNodes / 2_000) * 1_000);
+}
+
 /** Room left in a message for everything but the resources (nonce, names, framing). */
 const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
 
@@ -177,6 +187,7 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     }
   };
 
+  let lastRemoteRead = Number.NEGATIVE_INFINITY;
   const share = new Coalescer(
     async () => {
       await sweep();
@@ -187,7 +198,12 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
         registry.markUnshared(states.map((state) => state.id));
         throw error;
       }
-      registry.setShared(await store.listNodeStates());
+      // Other replicas' nodes: every run for a small fleet, less often for a large one (reading and
+      // decoding every node's state is the bulk of a replica's idle cost at thousands of nodes).
+      if (now() - lastRemoteRead >= remoteReadEveryMs(registry.knownCount)) {
+        lastRemoteRead = now();
+        registry.setShared(await store.listNodeStates());
+      }
     },
     {
       // At most one write per second: other replicas' views of these nodes lag by that much.

@@ -73,6 +73,11 @@ export class NodeRegistry {
     record.dirty = true;
   }
 
+  /** Roughly how many nodes the fleet has: the store's list (all replicas') or this replica's own. */
+  get knownCount(): number {
+    return Math.max(this.records.size, this.remote.size);
+  }
+
   get(nodeId: string): NodeRecord | undefined {
     return this.records.get(nodeId);
   }
