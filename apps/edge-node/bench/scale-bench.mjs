@@ -20,7 +20,7 @@
 //   BENCH_STORES=sqlite,redis  the stores the deploy part measures, in this order
 //   BENCH_CPU_PROF=<dir>       start the deploy part's control plane and edge node with
 //                              --cpu-prof (<dir>/cp-<store>.cpuprofile, node-<store>.cpuprofile;
-//                              read them with apps/control-plane/bench/cpu-profile-summary.mjs)
+//                              read them with apps/control-plane/bench/cpu-profile-top.mjs)
 //   BENCH_PROPAGATION_AGENTS=1000,10000  BENCH_PROPAGATION_DEPLOYS=40
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
