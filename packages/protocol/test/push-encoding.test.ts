@@ -37,6 +37,13 @@ describe("pushes with their upserts encoded once", () => {
       { nonce: "n-2", configVersion: 3, full: false, upserts: [script("only", 1)], removals: [] },
       { nonce: "n-3", configVersion: 4, full: false, upserts: [], removals: ["x"] },
       { nonce: "", configVersion: 0, full: true, upserts: [], removals: [] },
+      {
+        nonce: "ñ".repeat(200),
+        configVersion: 2 ** 53 - 1,
+        full: true,
+        upserts: [script("long", 127)],
+        removals: Array.from({ length: 130 }, (_, i) => `r-${i}-${"x".repeat(i)}`),
+      },
     ];
     for (const push of cases) {
       const whole = ControlMessage.decode(
@@ -46,6 +53,7 @@ describe("pushes with their upserts encoded once", () => {
         serializeControlMessage(preEncodedPush(push, encodeUpserts(push.upserts))),
       );
       expect(shared).toEqual(whole);
+      expect(shared.msg?.$case === "push" && shared.msg.value.configVersion).toBe(push.configVersion);
     }
   });
 
