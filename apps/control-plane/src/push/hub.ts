@@ -191,7 +191,11 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
   const share = new Coalescer(
     async () => {
       await sweep();
-      const states = registry.takeStatesToShare(now(), heartbeatIntervalMs);
+      const states = registry.takeStatesToShare(
+        now(),
+        heartbeatIntervalMs,
+        remoteReadEveryMs(registry.knownCount),
+      );
       try {
         await store.saveNodeStates(states);
       } catch (error) {
@@ -244,6 +248,16 @@ export function createPushHub(options: PushHubOptions): ConnectHub {
     changed(record: NodeRecord): void {
       record.dirty = true;
       share.request();
+    },
+    // A deploy to a large fleet brings thousands of ACKs at once: their states go out in batches,
+    // every `remoteReadEveryMs` (at once for up to 2,000 nodes), not one write of all per deploy.
+    acked(record: NodeRecord): void {
+      if (remoteReadEveryMs(registry.knownCount) === 0) {
+        record.dirty = true;
+        share.request();
+      } else {
+        record.ackDirty = true;
+      }
     },
     telemetry: options.telemetry ?? {},
   };

@@ -284,7 +284,7 @@ export class NodeSession {
     const failed = this.releases.settle(ack, record, () => this.host.now(), this.log);
     if (failed === null) return;
     if (failed.size > 0) this.updateParked(record);
-    this.host.changed(record);
+    else this.host.acked(record);
   }
 
   private updateParked(record: NodeRecord): void {

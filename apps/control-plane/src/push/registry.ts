@@ -9,6 +9,8 @@ export interface NodeRecord extends NodeState {
   session: object | null;
   /** Changed since it was last shared through the store. */
   dirty: boolean;
+  /** ACKed since it was last shared (configVersion, releases): shared with the next batch of ACKs. */
+  ackDirty?: boolean;
   /** epoch ms it was last shared (its lastSeen must stay fresh for the other replicas) */
   sharedAtMs: number;
 }
@@ -21,6 +23,7 @@ export interface NodeRecord extends NodeState {
 export class NodeRegistry {
   private readonly records = new Map<string, NodeRecord>();
   private remote = new Map<string, NodeState>();
+  private acksSharedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly controlPlaneId: string,
@@ -92,14 +95,23 @@ export class NodeRegistry {
    * not shared for `refreshMs` (their lastSeen keeps them from looking gone to
    * the other replicas). Marks them shared.
    */
-  takeStatesToShare(now: number, refreshMs: number): NodeState[] {
+  takeStatesToShare(now: number, refreshMs: number, ackBatchMs = 0): NodeState[] {
     const states: NodeState[] = [];
+    const acks = now - this.acksSharedAtMs >= ackBatchMs;
+    if (acks) this.acksSharedAtMs = now;
     for (const record of this.records.values()) {
       const stale = record.session !== null && now - record.sharedAtMs >= refreshMs;
-      if (!record.dirty && !stale) continue;
+      if (!record.dirty && !stale && !(acks && record.ackDirty)) continue;
       record.dirty = false;
+      record.ackDirty = false;
       record.sharedAtMs = now;
-      const { session: _session, dirty: _dirty, sharedAtMs: _sharedAtMs, ...state } = record;
+      const {
+        session: _session,
+        dirty: _dirty,
+        ackDirty: _ackDirty,
+        sharedAtMs: _sharedAtMs,
+        ...state
+      } = record;
       states.push({ ...state, releases: { ...state.releases }, parked: { ...state.parked } });
     }
     return states;

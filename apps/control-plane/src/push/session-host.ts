@@ -30,6 +30,8 @@ export interface SessionHost {
   latestDesired(): DesiredConfig | null;
   /** The node's record changed in a way worth sharing with other replicas soon. */
   changed(record: NodeRecord): void;
+  /** The node ACKed without errors: worth sharing too, though a large fleet's replicas may batch it. */
+  acked(record: NodeRecord): void;
   /** Metrics, tail and logs: the session only forwards (see `telemetry-hooks.ts`). */
   readonly telemetry: NodeTelemetryHooks;
 }
