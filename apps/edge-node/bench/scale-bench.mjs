@@ -96,6 +96,20 @@ function startProcess(name, main, env, readyMsg, nodeFlags = []) {
   });
 }
 
+/** A real edge node process of PoP `bench`, resolved once it logs `readyMsg`. */
+function startEdgeNode(id, controlPlane, cacheDir, threads, readyMsg, nodeFlags) {
+  const env = {
+    EDGE_POP: "bench",
+    EDGE_NODE_ID: id,
+    EDGE_HTTP_HOST: "127.0.0.1",
+    EDGE_HTTP_PORT: "0",
+    EDGE_CONTROL_PLANE: controlPlane,
+    EDGE_CACHE_DIR: cacheDir,
+    EDGE_ISOLATE_THREADS: threads,
+  };
+  return startProcess("edge node", "apps/edge-node/dist/main.js", env, readyMsg, nodeFlags);
+}
+
 function stop(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
@@ -148,20 +162,7 @@ async function nodeFigures(dir) {
   process.stderr.write(`${SCRIPTS} scripts written to a config cache; starting the node\n`);
 
   const started = performance.now();
-  const node = await startProcess(
-    "edge node",
-    "apps/edge-node/dist/main.js",
-    {
-      EDGE_POP: "bench",
-      EDGE_NODE_ID: "bench-1",
-      EDGE_HTTP_HOST: "127.0.0.1",
-      EDGE_HTTP_PORT: "0",
-      EDGE_CONTROL_PLANE: await deadAddress(),
-      EDGE_CACHE_DIR: cacheDir,
-      EDGE_ISOLATE_THREADS: "2",
-    },
-    "edge node listening",
-  );
+  const node = await startEdgeNode("bench-1", await deadAddress(), cacheDir, "2", "edge node listening");
   const listening = performance.now() - started;
   const base = `http://127.0.0.1:${node.record.httpPort}`;
   try {
@@ -272,18 +273,11 @@ async function deployFigures(dir, label, store) {
     cpuProf(`cp-${label}`),
   );
   const api = `http://127.0.0.1:${cp.record.httpPort}`;
-  const node = await startProcess(
-    "edge node",
-    "apps/edge-node/dist/main.js",
-    {
-      EDGE_POP: "bench",
-      EDGE_NODE_ID: `deploy-${label}`,
-      EDGE_HTTP_HOST: "127.0.0.1",
-      EDGE_HTTP_PORT: "0",
-      EDGE_CONTROL_PLANE: `127.0.0.1:${cp.record.grpcPort}`,
-      EDGE_CACHE_DIR: join(dir, `deploy-node-${label}`),
-      EDGE_ISOLATE_THREADS: "1",
-    },
+  const node = await startEdgeNode(
+    `deploy-${label}`,
+    `127.0.0.1:${cp.record.grpcPort}`,
+    join(dir, `deploy-node-${label}`),
+    "1",
     "edge node listening",
     cpuProf(`node-${label}`),
   );
@@ -344,18 +338,11 @@ async function coldPushFigures(dir) {
     "control plane listening",
   );
   const spawned = Date.now();
-  const node = await startProcess(
-    "edge node",
-    "apps/edge-node/dist/main.js",
-    {
-      EDGE_POP: "bench",
-      EDGE_NODE_ID: "cold-1",
-      EDGE_HTTP_HOST: "127.0.0.1",
-      EDGE_HTTP_PORT: "0",
-      EDGE_CONTROL_PLANE: `127.0.0.1:${cp.record.grpcPort}`,
-      EDGE_CACHE_DIR: join(dir, "cold-node-cache"),
-      EDGE_ISOLATE_THREADS: "2",
-    },
+  const node = await startEdgeNode(
+    "cold-1",
+    `127.0.0.1:${cp.record.grpcPort}`,
+    join(dir, "cold-node-cache"),
+    "2",
     "connected to the control plane",
   );
   try {

@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createIsolateRunner } from "@edge/isolate-host";
 import type { ConfigPush, Script } from "@edge/protocol";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { createEdgeNode, type EdgeNode } from "../src/edge-node.js";
+import type { EdgeNode } from "../src/edge-node.js";
 import { ScriptRegistry } from "../src/script-registry.js";
 import { requestWithHost } from "../src/testing/index.js";
-import { ScriptedControlPlane, script } from "./scripted-control-plane.js";
+import { type NodeAgainstScripted, startNodeAgainstScripted } from "./node-against-scripted.js";
+import { type ScriptedControlPlane, script } from "./scripted-control-plane.js";
 
 const logger = pino({ level: "silent" });
 const hello = (name: string) =>
@@ -21,32 +18,21 @@ describe("pushes on the edge node: small ones prepared before the ACK, bulk ones
   let cp: ScriptedControlPlane;
   let node: EdgeNode;
   let base: string;
-  let cacheDir: string;
+  let running: NodeAgainstScripted;
 
   beforeEach(async () => {
-    cacheDir = mkdtempSync(join(tmpdir(), "edge-bulk-"));
-    cp = new ScriptedControlPlane();
-    const grpcPort = await cp.listen();
-    const config = loadConfig({
+    running = await startNodeAgainstScripted({
       EDGE_POP: "fra",
       EDGE_NODE_ID: "fra-bulk",
-      EDGE_HTTP_PORT: "0",
-      EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
-      EDGE_CACHE_DIR: cacheDir,
       EDGE_ISOLATE_THREADS: "1",
       EDGE_WARM_ISOLATES: "1",
       EDGE_PUSH_PREPARE_MAX: "4",
     });
-    node = createEdgeNode(config, { logger });
-    const { httpPort } = await node.start();
-    base = `http://127.0.0.1:${httpPort}`;
-    await cp.waitFor((m) => m.msg?.$case === "hello");
+    ({ cp, node, base } = running);
   });
 
   afterEach(async () => {
-    await node.stop();
-    await cp.close();
-    rmSync(cacheDir, { recursive: true, force: true });
+    await running.close();
   });
 
   const get = (name: string) => requestWithHost(base, `${name}.localhost`, "/");

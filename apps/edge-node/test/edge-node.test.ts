@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { createEdgeNode, type EdgeNode } from "../src/edge-node.js";
 import { requestWithHost } from "../src/testing/index.js";
+import { type NodeAgainstScripted, startNodeAgainstScripted } from "./node-against-scripted.js";
 import { ScriptedControlPlane, script } from "./scripted-control-plane.js";
 
 const HELLO = (text: string) => `export default { async fetch(request, env) {
@@ -17,35 +12,23 @@ const HELLO = (text: string) => `export default { async fetch(request, env) {
 
 describe("edge node against a real gRPC control plane", () => {
   let cp: ScriptedControlPlane;
-  let node: EdgeNode;
   let base: string;
-  let cacheDir: string;
+  let running: NodeAgainstScripted;
 
   beforeEach(async () => {
-    cacheDir = mkdtempSync(join(tmpdir(), "edge-node-test-"));
-    cp = new ScriptedControlPlane();
-    const grpcPort = await cp.listen();
-    const config = loadConfig({
+    running = await startNodeAgainstScripted({
       EDGE_POP: "fra",
       EDGE_NODE_ID: "fra-test",
       EDGE_LAT: "50.11",
       EDGE_LON: "8.68",
-      EDGE_HTTP_PORT: "0",
-      EDGE_CONTROL_PLANE: `127.0.0.1:${grpcPort}`,
       EDGE_METRICS_INTERVAL_MS: "100",
       EDGE_MAX_REQUEST_BYTES: "1024",
-      EDGE_CACHE_DIR: cacheDir,
     });
-    node = createEdgeNode(config, { logger: pino({ level: "silent" }) });
-    const { httpPort } = await node.start();
-    base = `http://127.0.0.1:${httpPort}`;
-    await cp.waitFor((m) => m.msg?.$case === "hello");
+    ({ cp, base } = running);
   });
 
   afterEach(async () => {
-    await node.stop();
-    await cp.close();
-    rmSync(cacheDir, { recursive: true, force: true });
+    await running.close();
   });
 
   const get = (name: string, path = "/", init: { method?: string; body?: string } = {}) =>
