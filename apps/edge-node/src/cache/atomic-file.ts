@@ -7,8 +7,15 @@ import { basename, dirname, join } from "node:path";
  * old file or the new one, never a mix: write a temp file beside it, fsync
  * it, rename it over `path` (atomic within a directory), then fsync the
  * directory so the rename itself is on disk.
+ *
+ * `syncDir: false` leaves the directory fsync to the caller, who writes many
+ * files into one directory and syncs it once after the last (`syncDirectory`).
  */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Buffer,
+  options: { syncDir?: boolean } = {},
+): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const file = await open(temp, "w", 0o600);
@@ -27,7 +34,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dir);
+  if (options.syncDir !== false) await syncDirectory(dir);
 }
 
 /** fsync on a directory persists its entries (the rename); not every platform allows it. */
