@@ -143,7 +143,7 @@ export function createEdgeNode(
         front.server.close(() => resolve());
         front.server.closeIdleConnections();
       });
-      if (!deps.runner) runner.dispose();
+      if (!deps.runner) await runner.dispose();
       kv.close();
       httpCache.close();
     },

@@ -18,7 +18,7 @@ let origin: Server;
 let originUrl = "";
 const originHits = new Map<string, number>();
 const dirs: string[] = [];
-const open: Array<{ close(): void } | { dispose(): void }> = [];
+const open: Array<{ close(): void } | { dispose(): Promise<void> }> = [];
 
 beforeAll(async () => {
   origin = createServer((req, res) => {
@@ -38,9 +38,9 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-afterEach(() => {
+afterEach(async () => {
   for (const thing of open.splice(0)) {
-    if ("dispose" in thing) thing.dispose();
+    if ("dispose" in thing) await thing.dispose();
     else thing.close();
   }
 });

@@ -38,9 +38,8 @@ beforeAll(() => {
   });
 });
 
-afterAll(() => {
-  runner.dispose();
-  threaded.dispose();
+afterAll(async () => {
+  await Promise.all([runner.dispose(), threaded.dispose()]);
   kv.close();
 });
 

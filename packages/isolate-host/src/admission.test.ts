@@ -36,10 +36,8 @@ describe("Admission", () => {
 });
 
 describe("admission of requests into isolates", () => {
-  const runners: Array<{ dispose(): void }> = [];
-  afterAll(() => {
-    for (const runner of runners) runner.dispose();
-  });
+  const runners: Array<{ dispose(): Promise<void> }> = [];
+  afterAll(() => Promise.all(runners.map((runner) => runner.dispose())));
 
   it("a burst of CPU-bound requests queues instead of being charged for each other's CPU", async () => {
     const runner = createIsolateRunner({ admission: { concurrency: 2 } });

@@ -5,10 +5,7 @@ import { createIsolateRunner } from "./index.js";
 
 const runner = createIsolateRunner({ maxLimits: CRYPTO_LIMITS });
 const threaded = createIsolateRunner({ maxLimits: CRYPTO_LIMITS, threads: 1 });
-afterAll(() => {
-  runner.dispose();
-  threaded.dispose();
-});
+afterAll(() => Promise.all([runner.dispose(), threaded.dispose()]));
 
 const KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const IV_HEX = "0f0e0d0c0b0a09080706050403020100";

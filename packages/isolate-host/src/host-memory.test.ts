@@ -19,8 +19,8 @@ describe("bytes the host holds for a script's subrequests are bounded", () => {
     base = `http://127.0.0.1:${(origin.address() as { port: number }).port}`;
   });
 
-  afterAll(() => {
-    for (const runner of runners) runner.dispose();
+  afterAll(async () => {
+    await Promise.all(runners.map((runner) => runner.dispose()));
     origin.close();
   });
 

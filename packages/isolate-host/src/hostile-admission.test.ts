@@ -34,9 +34,7 @@ describe("Admission per script", () => {
 
 describe("requests that wait do not hold the node", () => {
   const runners: IsolateRunner[] = [];
-  afterAll(() => {
-    for (const runner of runners) runner.dispose();
-  });
+  afterAll(() => Promise.all(runners.map((runner) => runner.dispose())));
 
   it("a handler awaiting a promise nothing can settle ends at once with EDGE_NO_RESPONSE (500)", async () => {
     const runner = createIsolateRunner({ warmIsolates: 0 });

@@ -5,10 +5,7 @@ import { createIsolateRunner, isRunError, type RunError, type RunResult } from "
 const runner = createIsolateRunner();
 /** For cases that need more than the default 50 ms of CPU to reach the limit under test. */
 const generous = createIsolateRunner({ maxLimits: { cpuMs: 5_000, memoryMb: 128, wallMs: 30_000 } });
-afterAll(() => {
-  runner.dispose();
-  generous.dispose();
-});
+afterAll(() => Promise.all([runner.dispose(), generous.dispose()]));
 
 const NORMAL = `export default { fetch: (req) => new Response("fine " + new URL(req.url).pathname) }`;
 
@@ -202,7 +199,8 @@ describe("hostile scripts", () => {
     );
     const pending = rejectionOf(doomed.run(prepared, hostRequest()));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    doomed.dispose();
+    const stopped = doomed.dispose();
     expect(await pending).toBeInstanceOf(Error);
+    await stopped;
   });
 });

@@ -96,12 +96,13 @@ export class IsolateSupply {
     return this.#runtime;
   }
 
-  dispose(): void {
+  /** Drops the ready isolates and disposes every isolate still alive, even one being built. */
+  async dispose(): Promise<void> {
     this.#pool.dispose();
-    void this.#runtime?.then(
-      (code) => code.release(),
-      () => {},
-    );
+    const code = await this.#runtime?.catch(() => null);
+    if (code === undefined || code === null) return;
+    code.disposeIsolates();
+    code.release();
   }
 
   /** Builds one isolate with the script's top-level code run; gives up warming it after repeated failures. */

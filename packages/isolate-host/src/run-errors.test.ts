@@ -93,7 +93,8 @@ describe("a disposed runner", () => {
   it("rejects new work", async () => {
     const doomed = createIsolateRunner();
     const prepared = await doomed.prepare(workerScript(`export default { fetch: () => new Response("ok") }`));
-    doomed.dispose();
+    const stopped = doomed.dispose();
     await expect(doomed.run(prepared, hostRequest())).rejects.toThrow(/disposed/);
+    await stopped;
   });
 });

@@ -4,10 +4,7 @@ import { createIsolateRunner } from "./index.js";
 
 const local = createIsolateRunner({ warmIsolates: 0 });
 const threaded = createIsolateRunner({ threads: 1 });
-afterAll(() => {
-  local.dispose();
-  threaded.dispose();
-});
+afterAll(() => Promise.all([local.dispose(), threaded.dispose()]));
 
 const HELLO = `export default { fetch: () => new Response("hi") }`;
 // Keeps about 4 MB of arrays of doubles alive until the response is handed over.

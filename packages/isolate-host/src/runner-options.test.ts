@@ -4,10 +4,7 @@ import { createIsolateRunner } from "./index.js";
 
 const unpooled = createIsolateRunner({ warmIsolates: 0 });
 const pooled = createIsolateRunner({ warmIsolates: 3 });
-afterAll(() => {
-  unpooled.dispose();
-  pooled.dispose();
-});
+afterAll(() => Promise.all([unpooled.dispose(), pooled.dispose()]));
 
 const COUNTER = `export default { fetch(req) {
   globalThis.count = (globalThis.count ?? 0) + 1;
@@ -112,7 +109,7 @@ describe("isolate building", () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     } finally {
-      small.dispose();
+      await small.dispose();
     }
   });
 
@@ -135,7 +132,7 @@ describe("isolate building", () => {
       );
       expect(prepared.limits).toEqual({ cpuMs: 20, memoryMb: 16, wallMs: 1_000 });
     } finally {
-      small.dispose();
+      await small.dispose();
     }
   });
 });

@@ -121,7 +121,12 @@ export interface IsolateRunner {
    *  ctx.waitUntil() work included. Resolves with the outcome (ok / exception / limit); rejects only for
    *  failures that are not the script's (EDGE_OVERLOADED, a disposed runner). */
   runScheduled(prepared: PreparedScript, event: ScheduledEvent): Promise<ScheduledResult>;
-  dispose(): void;
+  /**
+   * Stops the runner: runs under way end (EDGE_SHUTDOWN), later calls fail, and
+   * every isolate is disposed, even one being built. Resolves once they are
+   * released and, for a threaded runner, once its threads have exited.
+   */
+  dispose(): Promise<void>;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -506,12 +511,12 @@ function createLocalRunner(options: IsolateRunnerOptions): IsolateRunner {
       };
     },
 
-    dispose() {
+    async dispose() {
       if (disposed) return;
       disposed = true;
       for (const session of live) session.kill("shutdown");
       live.clear();
-      supply.dispose();
+      await supply.dispose();
     },
   };
 

@@ -77,10 +77,16 @@ interface Code {
  * are compiled from their code caches and run in an isolate only when its
  * request first needs them.
  */
+/** How many isolates RuntimeCode tracks before it first sweeps out the disposed ones. */
+const ISOLATES_SWEEP_MIN = 64;
+
 export class RuntimeCode {
   readonly #core: Code;
   readonly #lazy: ReadonlyMap<string, Code>;
   readonly #snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  /** Every isolate newIsolate() made that may not be disposed yet (disposed ones are swept out as more are made). */
+  #isolates = new Set<ivm.Isolate>();
+  #sweepAt = ISOLATES_SWEEP_MIN;
 
   private constructor(core: Code, lazy: ReadonlyMap<string, Code>, snapshot?: ivm.ExternalCopy<ArrayBuffer>) {
     this.#core = core;
@@ -95,7 +101,26 @@ export class RuntimeCode {
 
   /** A new isolate: from the runtime's snapshot when there is one. */
   newIsolate(options: Omit<ivm.IsolateOptions, "snapshot">): ivm.Isolate {
-    return new ivm.Isolate(this.#snapshot === undefined ? options : { ...options, snapshot: this.#snapshot });
+    const isolate = new ivm.Isolate(
+      this.#snapshot === undefined ? options : { ...options, snapshot: this.#snapshot },
+    );
+    if (this.#isolates.size >= this.#sweepAt) {
+      this.#isolates = new Set([...this.#isolates].filter((made) => !made.isDisposed));
+      this.#sweepAt = Math.max(ISOLATES_SWEEP_MIN, this.#isolates.size * 2);
+    }
+    this.#isolates.add(isolate);
+    return isolate;
+  }
+
+  /**
+   * Disposes every isolate newIsolate() made that is still alive, whatever it
+   * is doing: its pending operations reject. A thread must not end with an
+   * isolate alive or still being built (isolated-vm then hangs or aborts the
+   * process as the thread tears down).
+   */
+  disposeIsolates(): void {
+    for (const isolate of this.#isolates) if (!isolate.isDisposed) isolate.dispose();
+    this.#isolates.clear();
   }
 
   /**

@@ -8,10 +8,7 @@ const threaded = createIsolateRunner({
   threads: 1,
   maxLimits: { cpuMs: 1000, memoryMb: 128, wallMs: 10_000 },
 });
-afterAll(() => {
-  local.dispose();
-  threaded.dispose();
-});
+afterAll(() => Promise.all([local.dispose(), threaded.dispose()]));
 
 const limits = { cpuMs: 1000, memoryMb: 128, wallMs: 5_000 };
 const EVENT = { cron: "*/5 * * * *", scheduledTime: Date.UTC(2026, 11, 2, 8, 0) };

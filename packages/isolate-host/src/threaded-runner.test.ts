@@ -68,7 +68,8 @@ describe("a runner with worker threads", () => {
     const doomed = createIsolateRunner({ threads: 1 });
     const prepared = await doomed.prepare(workerScript(`export default { fetch: () => new Response("ok") }`));
     expect(bodyText(await doomed.run(prepared, hostRequest()))).toBe("ok");
-    doomed.dispose();
+    const stopped = doomed.dispose();
     await expect(doomed.run(prepared, hostRequest())).rejects.toThrow(/disposed/);
+    await stopped;
   });
 });

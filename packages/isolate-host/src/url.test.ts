@@ -206,7 +206,7 @@ describe("URL", () => {
       for (let i = 0; i < 3; i++) bodies.push(bodyText(await pooled.run(prepared, hostRequest())));
       expect(bodies).toEqual(Array(3).fill("https://api.example/v1/items?id=1"));
     } finally {
-      pooled.dispose();
+      await pooled.dispose();
     }
   });
 

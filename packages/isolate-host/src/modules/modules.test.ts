@@ -5,10 +5,7 @@ import { createIsolateRunner, isRunError, type RunError, type ScriptModule } fro
 
 const runner = createIsolateRunner();
 const threaded = createIsolateRunner({ threads: 1 });
-afterAll(() => {
-  runner.dispose();
-  threaded.dispose();
-});
+afterAll(() => Promise.all([runner.dispose(), threaded.dispose()]));
 
 const LIMITS = { cpuMs: 1_000, memoryMb: 64, wallMs: 10_000 };
 const bytes = (text: string) => new TextEncoder().encode(text);

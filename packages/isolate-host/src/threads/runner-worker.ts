@@ -201,7 +201,8 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     }
     case "dispose":
-      runner.dispose();
+      // Every isolate disposed first: the thread then ends by itself once isolated-vm is done with them.
+      await runner.dispose();
       port!.close();
       return;
   }

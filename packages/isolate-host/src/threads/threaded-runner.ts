@@ -33,12 +33,17 @@ interface Call {
   reject(err: Error): void;
 }
 
+/** How long a thread may take to end by itself once asked to stop. */
+const THREAD_STOP_GRACE_MS = 5_000;
+
 /** One worker thread and the calls it has under way. */
 class RunnerThread {
   readonly worker: Worker;
   readonly #calls = new Map<number, Call>();
   readonly #waitUntils = new Map<number, (result: WaitUntilResult) => void>();
   readonly ready: Promise<void>;
+  /** Resolves once the thread has ended. */
+  readonly exited: Promise<void>;
   inFlight = 0;
   /** When this thread was last handed a request (ties go to the one idle longest). */
   lastPicked = 0;
@@ -105,7 +110,29 @@ class RunnerThread {
       log.error({ err }, "runner worker thread failed");
       fail(err);
     });
-    this.worker.on("exit", () => fail(new Error("The isolate runner has been disposed")));
+    this.exited = new Promise((resolve) => {
+      this.worker.on("exit", () => {
+        fail(new Error("The isolate runner has been disposed"));
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Asks the thread to dispose its isolates and end by itself; terminates it
+   * only if it has not ended within `graceMs` (terminating a thread while
+   * isolated-vm still holds an isolate it is building can hang or abort the
+   * whole process, so that is the last resort).
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.post({ t: "dispose" });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), graceMs);
+    });
+    const outcome = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (outcome === "late") await this.worker.terminate();
   }
 
   /** Sends a message that is answered by one reply with the same id. */
@@ -341,13 +368,10 @@ export function createThreadedRunner(options: IsolateRunnerOptions, threads: num
       };
     },
 
-    dispose() {
+    async dispose() {
       if (disposed) return;
       disposed = true;
-      for (const thread of pool) {
-        thread.post({ t: "dispose" });
-        void thread.worker.terminate();
-      }
+      await Promise.all(pool.map((thread) => thread.stop(THREAD_STOP_GRACE_MS)));
     },
   };
 }
